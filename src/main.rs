@@ -1,0 +1,2 @@
+//! The `minqing` command.
+fn main() {}

@@ -1,0 +1,29 @@
+//! Pure domain types: areas, events, the taxonomy and the workflow states.
+//!
+//! Nothing here does IO; the store, the index and the HTTP layer all speak these types.
+
+mod area;
+mod event;
+pub mod geojson;
+mod taxonomy;
+pub mod wkb;
+
+pub use area::{Area, AreaRecord, Level};
+pub use event::{Event, EventRecord, NewEvent, Status, StatusFilter};
+pub use taxonomy::{Category, Subcategory, Taxonomy, TaxonomyError};
+
+/// Longitude/latitude validation shared by every entry point.
+///
+/// Returns a message suitable for a 4xx response when the pair is not a WGS84 position.
+pub fn check_lon_lat(lon: f64, lat: f64) -> Result<(), String> {
+    if !lon.is_finite() || !lat.is_finite() {
+        return Err("lon and lat must be finite numbers".into());
+    }
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err(format!("lon {lon} is outside [-180, 180]"));
+    }
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err(format!("lat {lat} is outside [-90, 90]"));
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Tile math for minqing: pure functions, no IO.
