@@ -8,5 +8,8 @@
 //! - [`model`]: pure domain types — areas and levels, events and workflow states, the
 //!   taxonomy, GeoJSON and WKB conversions.
 //! - [`generate`]: the deterministic demo-data generator (Shanwei hierarchy, a year of events).
+#[cfg(feature = "generate")]
 pub mod generate;
+pub mod index;
 pub mod model;
+pub mod store;

@@ -1,0 +1,281 @@
+//! The area index: every current area, grids in an R-tree for point-in-grid.
+//!
+//! **Boundary rule.** A point covered by several grids (on a shared edge or vertex) belongs
+//! to the covering grid with the smallest id. Coverage is decided by [`super::pip`], which
+//! reproduces PostGIS's `ST_Covers`, so the chosen grid is always one PostGIS also returns,
+//! and the same one every time.
+//!
+//! The index is immutable once built; a boundary change builds a new one and swaps it in.
+
+use geo::{BoundingRect, Intersects};
+use geo_types::{Coord, Rect};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+
+use super::pip;
+use crate::model::{Area, Level};
+
+type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// A lon/lat bounding box (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    /// West.
+    pub min_lon: f64,
+    /// South.
+    pub min_lat: f64,
+    /// East.
+    pub max_lon: f64,
+    /// North.
+    pub max_lat: f64,
+}
+
+impl BBox {
+    fn aabb(&self) -> AABB<[f64; 2]> {
+        AABB::from_corners([self.min_lon, self.min_lat], [self.max_lon, self.max_lat])
+    }
+    fn rect(&self) -> Rect<f64> {
+        Rect::new(
+            Coord {
+                x: self.min_lon,
+                y: self.min_lat,
+            },
+            Coord {
+                x: self.max_lon,
+                y: self.max_lat,
+            },
+        )
+    }
+    /// Whether a point lies in the box (edges included), as `ST_Intersects` with the
+    /// envelope answers.
+    #[must_use]
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        lon >= self.min_lon && lon <= self.max_lon && lat >= self.min_lat && lat <= self.max_lat
+    }
+}
+
+/// Filters of an area listing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AreaFilter {
+    /// Only this level.
+    pub level: Option<Level>,
+    /// Only children of this area.
+    pub parent: Option<i64>,
+    /// Only areas intersecting this box.
+    pub bbox: Option<BBox>,
+}
+
+/// Every current area, in id order, with R-trees over grids and over all areas.
+pub struct AreaIndex {
+    areas: Vec<Area>,
+    grids: RTree<BoxEntry>,
+    all: RTree<BoxEntry>,
+}
+
+fn entry(a: &Area, slot: usize) -> Option<BoxEntry> {
+    let r = a.geom.bounding_rect()?;
+    Some(GeomWithData::new(
+        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+        u32::try_from(slot).ok()?,
+    ))
+}
+
+impl AreaIndex {
+    /// Builds the index (bulk-loaded R-trees).
+    #[must_use]
+    pub fn new(mut areas: Vec<Area>) -> AreaIndex {
+        areas.sort_by_key(|a| a.id);
+        let all: Vec<BoxEntry> = areas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| entry(a, i))
+            .collect();
+        let grids = all
+            .iter()
+            .filter(|e| areas[e.data as usize].level == Level::Grid)
+            .cloned()
+            .collect();
+        AreaIndex {
+            grids: RTree::bulk_load(grids),
+            all: RTree::bulk_load(all),
+            areas,
+        }
+    }
+
+    /// Number of areas.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.areas.len()
+    }
+
+    /// True when there are no areas.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.areas.is_empty()
+    }
+
+    /// Number of grids.
+    #[must_use]
+    pub fn grid_count(&self) -> usize {
+        self.grids.size()
+    }
+
+    /// All areas in id order.
+    #[must_use]
+    pub fn all(&self) -> &[Area] {
+        &self.areas
+    }
+
+    /// The area with this id.
+    #[must_use]
+    pub fn get(&self, id: i64) -> Option<&Area> {
+        self.areas
+            .binary_search_by_key(&id, |a| a.id)
+            .ok()
+            .map(|i| &self.areas[i])
+    }
+
+    /// The grid covering a point (smallest id among covering grids), if any.
+    #[must_use]
+    pub fn locate(&self, lon: f64, lat: f64) -> Option<&Area> {
+        let q = Coord { x: lon, y: lat };
+        let mut best: Option<&Area> = None;
+        for e in self.grids.locate_all_at_point(&[lon, lat]) {
+            let a = &self.areas[e.data as usize];
+            if best.is_some_and(|b| b.id < a.id) {
+                continue;
+            }
+            if pip::covers(&a.geom, q) {
+                best = Some(a);
+            }
+        }
+        best
+    }
+
+    /// Parent, grandparent, … of an area, nearest first.
+    #[must_use]
+    pub fn ancestors(&self, area: &Area) -> Vec<&Area> {
+        let mut out = Vec::new();
+        let mut next = area.parent_id;
+        while let Some(id) = next {
+            let Some(p) = self.get(id) else { break };
+            if out.len() > Level::ALL.len() {
+                break; // a cycle in bad data must not hang a request
+            }
+            out.push(p);
+            next = p.parent_id;
+        }
+        out
+    }
+
+    /// Up to `limit` areas matching `filter` with id greater than `after`, in id order.
+    #[must_use]
+    pub fn list(&self, filter: &AreaFilter, after: Option<i64>, limit: usize) -> Vec<&Area> {
+        let keep = |a: &Area| {
+            filter.level.is_none_or(|l| a.level == l)
+                && filter.parent.is_none_or(|p| a.parent_id == Some(p))
+        };
+        match filter.bbox {
+            Some(b) => {
+                let rect = b.rect();
+                let mut found: Vec<&Area> = self
+                    .all
+                    .locate_in_envelope_intersecting(&b.aabb())
+                    .map(|e| &self.areas[e.data as usize])
+                    .filter(|a| after.is_none_or(|x| a.id > x) && keep(a))
+                    .filter(|a| a.geom.intersects(&rect))
+                    .collect();
+                found.sort_by_key(|a| a.id);
+                found.truncate(limit);
+                found
+            }
+            None => {
+                let start = after.map_or(0, |x| self.areas.partition_point(|a| a.id <= x));
+                self.areas[start..]
+                    .iter()
+                    .filter(|a| keep(a))
+                    .take(limit)
+                    .collect()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::{LineString, MultiPolygon, Polygon};
+
+    fn square(id: i64, x0: f64, level: Level, parent: Option<i64>) -> Area {
+        let ring = LineString::from(vec![
+            (x0, 0.0),
+            (x0 + 1.0, 0.0),
+            (x0 + 1.0, 1.0),
+            (x0, 1.0),
+            (x0, 0.0),
+        ]);
+        Area {
+            id,
+            code: id.to_string(),
+            name: format!("网格{id}"),
+            name_en: None,
+            level,
+            parent_id: parent,
+            households: 300,
+            population: 900,
+            workers: vec![],
+            generated: true,
+            source: "test".into(),
+            version: 1,
+            geom: MultiPolygon(vec![Polygon::new(ring, vec![])]),
+        }
+    }
+
+    fn index() -> AreaIndex {
+        let mut parent = square(1, 0.0, Level::Community, None);
+        parent.geom = MultiPolygon(vec![Polygon::new(
+            LineString::from(vec![(0.0, 0.0), (2.0, 0.0), (2.0, 1.0), (0.0, 1.0), (0.0, 0.0)]),
+            vec![],
+        )]);
+        AreaIndex::new(vec![
+            square(7, 1.0, Level::Grid, Some(1)),
+            square(3, 0.0, Level::Grid, Some(1)),
+            parent,
+        ])
+    }
+
+    #[test]
+    fn shared_edges_go_to_the_smallest_id() {
+        let ix = index();
+        assert_eq!(ix.locate(0.5, 0.5).unwrap().id, 3);
+        assert_eq!(ix.locate(1.5, 0.5).unwrap().id, 7);
+        assert_eq!(ix.locate(1.0, 0.5).unwrap().id, 3, "shared edge");
+        assert_eq!(ix.locate(1.0, 1.0).unwrap().id, 3, "shared vertex");
+        assert_eq!(ix.locate(2.0, 0.5).unwrap().id, 7, "outer edge");
+        assert!(ix.locate(2.0001, 0.5).is_none());
+    }
+
+    #[test]
+    fn ancestors_and_listing() {
+        let ix = index();
+        let g = ix.get(7).unwrap();
+        assert_eq!(ix.ancestors(g).iter().map(|a| a.id).collect::<Vec<_>>(), [1]);
+        let grids = AreaFilter {
+            level: Some(Level::Grid),
+            ..AreaFilter::default()
+        };
+        let ids = |v: Vec<&Area>| v.iter().map(|a| a.id).collect::<Vec<_>>();
+        assert_eq!(ids(ix.list(&grids, None, 10)), [3, 7]);
+        assert_eq!(ids(ix.list(&grids, Some(3), 10)), [7]);
+        let east = AreaFilter {
+            bbox: Some(BBox {
+                min_lon: 1.5,
+                min_lat: 0.2,
+                max_lon: 1.7,
+                max_lat: 0.4,
+            }),
+            ..AreaFilter::default()
+        };
+        assert_eq!(ids(ix.list(&east, None, 10)), [1, 7]);
+    }
+}

@@ -1,0 +1,166 @@
+//! Bulk reads for the in-memory index: binary COPY, streamed, progress reported.
+
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, pin_mut};
+use tokio_postgres::binary_copy::BinaryCopyOutStream;
+use tokio_postgres::types::Type;
+
+use super::{Result, Store, StoreError};
+use crate::model::{Area, Level, Status, wkb};
+
+/// One event row as loaded (public fields only).
+#[derive(Debug, Clone)]
+pub struct LoadedEvent {
+    /// Id.
+    pub id: i64,
+    /// Full category code.
+    pub category: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// State.
+    pub status: Status,
+    /// Priority 1–3.
+    pub priority: i16,
+    /// Grid id.
+    pub grid_id: Option<i64>,
+    /// Reported.
+    pub reported_at: DateTime<Utc>,
+    /// Deadline.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Generated data.
+    pub generated: bool,
+}
+
+impl Store {
+    /// Reads every current area.
+    #[tracing::instrument(skip_all)]
+    pub async fn load_areas(&self) -> Result<Vec<Area>> {
+        let conn = self.conn().await?;
+        let stream = conn.copy_out(include_str!("sql/copy_areas.sql")).await?;
+        let types = [
+            Type::INT8,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT8,
+            Type::INT4,
+            Type::INT4,
+            Type::TEXT,
+            Type::BOOL,
+            Type::TEXT,
+            Type::INT4,
+            Type::BYTEA,
+        ];
+        let rows = BinaryCopyOutStream::new(stream, &types);
+        pin_mut!(rows);
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await {
+            let row = row?;
+            let id: i64 = row.try_get(0)?;
+            let level: &str = row.try_get(4)?;
+            let level = Level::parse(level).ok_or_else(|| StoreError::Invalid {
+                what: "area",
+                id,
+                detail: format!("level {level:?}"),
+            })?;
+            let workers: &str = row.try_get(8)?;
+            let workers = serde_json::from_str(workers).map_err(|e| StoreError::Invalid {
+                what: "area",
+                id,
+                detail: format!("workers: {e}"),
+            })?;
+            let geom = wkb::read_multipolygon(row.try_get(12)?).map_err(|source| {
+                StoreError::Geometry {
+                    what: "area",
+                    id,
+                    source,
+                }
+            })?;
+            out.push(Area {
+                id,
+                code: row.try_get(1)?,
+                name: row.try_get(2)?,
+                name_en: row.try_get(3)?,
+                level,
+                parent_id: row.try_get(5)?,
+                households: row.try_get(6)?,
+                population: row.try_get(7)?,
+                workers,
+                generated: row.try_get(9)?,
+                source: row.try_get(10)?,
+                version: row.try_get(11)?,
+                geom,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Streams every event to `sink`, calling `progress(rows)` every 100,000 rows.
+    #[tracing::instrument(skip_all)]
+    pub async fn load_events(
+        &self,
+        mut sink: impl FnMut(LoadedEvent),
+        progress: impl Fn(u64),
+    ) -> Result<u64> {
+        let conn = self.conn().await?;
+        let stream = conn.copy_out(include_str!("sql/copy_events.sql")).await?;
+        let types = [
+            Type::INT8,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT2,
+            Type::INT8,
+            Type::TIMESTAMPTZ,
+            Type::TIMESTAMPTZ,
+            Type::TIMESTAMPTZ,
+            Type::FLOAT8,
+            Type::FLOAT8,
+            Type::BOOL,
+        ];
+        let rows = BinaryCopyOutStream::new(stream, &types);
+        pin_mut!(rows);
+        let mut n = 0u64;
+        while let Some(row) = rows.next().await {
+            let row = row?;
+            let id: i64 = row.try_get(0)?;
+            let status: &str = row.try_get(4)?;
+            let status = Status::parse(status).ok_or_else(|| StoreError::Invalid {
+                what: "event",
+                id,
+                detail: format!("status {status:?}"),
+            })?;
+            sink(LoadedEvent {
+                id,
+                category: row.try_get(1)?,
+                title: row.try_get(2)?,
+                description: row.try_get(3)?,
+                status,
+                priority: row.try_get(5)?,
+                grid_id: row.try_get(6)?,
+                reported_at: row.try_get(7)?,
+                due_at: row.try_get(8)?,
+                updated_at: row.try_get(9)?,
+                lon: row.try_get(10)?,
+                lat: row.try_get(11)?,
+                generated: row.try_get(12)?,
+            });
+            n += 1;
+            if n.is_multiple_of(100_000) {
+                progress(n);
+            }
+        }
+        progress(n);
+        Ok(n)
+    }
+}

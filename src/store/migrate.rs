@@ -1,0 +1,78 @@
+//! Numbered migrations from `migrations/`, applied once each, in order, under an advisory
+//! lock so that several instances starting together do not race.
+
+use deadpool_postgres::Object;
+
+use super::{MINIMUM_POSTGIS_VERSION, Result, StoreError, parse_postgis_version};
+
+/// Every migration, in order: (version, name, SQL).
+const MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "0001_init",
+    include_str!("../../migrations/0001_init.sql"),
+)];
+
+/// Arbitrary key of the advisory lock that serialises migrations.
+const LOCK_KEY: i64 = 0x6d69_6e71_696e_67;
+
+pub(super) async fn run(conn: &mut Object) -> Result<Vec<String>> {
+    conn.execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
+        .await?;
+    let result = apply(conn).await;
+    conn.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+        .await?;
+    result
+}
+
+async fn apply(conn: &mut Object) -> Result<Vec<String>> {
+    conn.batch_execute(include_str!("sql/schema_migrations.sql"))
+        .await?;
+    // PostGIS first: migrations use its types, and its version is checked before anything.
+    let has_postgis = conn
+        .query_opt(
+            "SELECT 1 FROM pg_extension WHERE extname = 'postgis'",
+            &[],
+        )
+        .await?
+        .is_some();
+    if !has_postgis {
+        conn.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            .await
+            .map_err(|e| StoreError::PostgisVersion {
+                found: format!("none (CREATE EXTENSION postgis failed: {e})"),
+            })?;
+    }
+    let found: String = conn
+        .query_one(include_str!("sql/postgis_version.sql"), &[])
+        .await?
+        .get(0);
+    match parse_postgis_version(&found) {
+        Some(v) if v >= MINIMUM_POSTGIS_VERSION => {}
+        _ => return Err(StoreError::PostgisVersion { found }),
+    }
+
+    let mut applied = Vec::new();
+    for (version, name, sql) in MIGRATIONS {
+        let done = conn
+            .query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[version],
+            )
+            .await?
+            .is_some();
+        if done {
+            continue;
+        }
+        let tx = conn.transaction().await?;
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+            &[version, name],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(migration = name, "applied migration");
+        applied.push((*name).to_owned());
+    }
+    Ok(applied)
+}

@@ -1,0 +1,5 @@
+-- One event's public fields, by id.
+SELECT id, category, title, description, status, priority, grid_id,
+       reported_at, due_at, updated_at, ST_X(geom), ST_Y(geom), generated
+FROM events
+WHERE id = $1

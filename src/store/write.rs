@@ -1,0 +1,350 @@
+//! Writes: single reports (acknowledged after commit) and bulk loads (COPY, one transaction).
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use futures_util::{SinkExt, pin_mut};
+use geo::Validation;
+
+use super::{LoadedEvent, Result, Store, StoreError};
+use crate::model::{AreaRecord, EventRecord, NewEvent, wkb};
+
+/// An event as stored (public fields only): the same shape the loader reads.
+pub type StoredEvent = LoadedEvent;
+
+/// Result of [`Store::insert_event`].
+#[derive(Debug, Clone)]
+pub struct InsertedEvent {
+    /// The stored event.
+    pub event: StoredEvent,
+    /// False when the idempotency key had been used before and nothing new was stored.
+    pub created: bool,
+}
+
+/// Rows sent to COPY per message.
+const COPY_CHUNK: usize = 256 * 1024;
+
+impl Store {
+    /// Stores a new report, its reporter contact and its first history entry in one
+    /// transaction, and returns once committed. With an idempotency key already used, stores
+    /// nothing and returns the first event.
+    #[tracing::instrument(skip_all, fields(category = %new.category))]
+    pub async fn insert_event(
+        &self,
+        new: &NewEvent,
+        priority: i16,
+        grid_id: Option<i64>,
+        idempotency_key: Option<&str>,
+    ) -> Result<InsertedEvent> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        let row = tx
+            .query_opt(
+                include_str!("sql/insert_event.sql"),
+                &[
+                    &new.category,
+                    &new.title,
+                    &new.description,
+                    &priority,
+                    &grid_id,
+                    &idempotency_key,
+                    &new.lon,
+                    &new.lat,
+                ],
+            )
+            .await?;
+        let (id, created) = if let Some(row) = row {
+            let id: i64 = row.get(0);
+            if let Some(contact) = &new.reporter {
+                tx.execute(include_str!("sql/insert_reporter.sql"), &[&id, contact])
+                    .await?;
+            }
+            tx.execute(
+                include_str!("sql/insert_history.sql"),
+                &[&id, &"reporter", &None::<&str>, &"reported", &""],
+            )
+            .await?;
+            (id, true)
+        } else {
+            let row = tx
+                .query_one(
+                    include_str!("sql/event_by_idempotency_key.sql"),
+                    &[&idempotency_key],
+                )
+                .await?;
+            (row.get(0), false)
+        };
+        let row = tx
+            .query_one(include_str!("sql/select_event.sql"), &[&id])
+            .await?;
+        let event = event_from_row(&row)?;
+        tx.commit().await?;
+        Ok(InsertedEvent { event, created })
+    }
+
+    /// Reads one event's public fields.
+    pub async fn event(&self, id: i64) -> Result<Option<StoredEvent>> {
+        let conn = self.conn().await?;
+        conn.query_opt(include_str!("sql/select_event.sql"), &[&id])
+            .await?
+            .map(|row| event_from_row(&row))
+            .transpose()
+    }
+
+    /// Stores areas in one transaction, parents before children; `parent_code` may name an
+    /// area of the same batch or a current area already stored. Every geometry is checked for
+    /// validity first; nothing is written if any record is refused. Returns the number stored.
+    #[tracing::instrument(skip_all, fields(n = records.len()))]
+    pub async fn insert_areas(
+        &self,
+        records: &[AreaRecord],
+        progress: impl Fn(u64, u64),
+    ) -> Result<u64> {
+        let mut order: Vec<&AreaRecord> = records.iter().collect();
+        order.sort_by_key(|r| r.level);
+        let mut seen = BTreeMap::new();
+        for r in &order {
+            if seen.insert(r.code.as_str(), r.level).is_some() {
+                return Err(StoreError::Input(format!("area code {} appears twice", r.code)));
+            }
+            if let Some(p) = &r.parent_code
+                && let Some(pl) = seen.get(p.as_str())
+                && *pl >= r.level
+            {
+                return Err(StoreError::Input(format!(
+                    "area {}: parent {p} is not above it in the hierarchy",
+                    r.code
+                )));
+            }
+            if !r.geom.is_valid() {
+                let reason = r
+                    .geom
+                    .validation_errors()
+                    .first()
+                    .map_or_else(String::new, ToString::to_string);
+                return Err(StoreError::Input(format!(
+                    "area {}: invalid geometry: {reason}",
+                    r.code
+                )));
+            }
+        }
+
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        tx.batch_execute("LOCK TABLE areas IN EXCLUSIVE MODE").await?;
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for row in tx
+            .query("SELECT code, id FROM areas WHERE valid_to IS NULL", &[])
+            .await?
+        {
+            ids.insert(row.get(0), row.get(1));
+        }
+        let mut next: i64 = tx
+            .query_one("SELECT coalesce(max(id), 0) FROM areas", &[])
+            .await?
+            .get(0);
+        let sink = tx
+            .copy_in(
+                "COPY areas (id, code, name, name_en, level, parent_id, households, population, workers, generated, source, geom) FROM STDIN",
+            )
+            .await?;
+        pin_mut!(sink);
+        let mut buf = String::with_capacity(COPY_CHUNK * 2);
+        let total = order.len() as u64;
+        for (i, r) in order.iter().enumerate() {
+            if ids.contains_key(&r.code) {
+                return Err(StoreError::Input(format!(
+                    "area code {} already exists",
+                    r.code
+                )));
+            }
+            let parent = match &r.parent_code {
+                None => None,
+                Some(p) => Some(*ids.get(p).ok_or_else(|| {
+                    StoreError::Input(format!("area {}: unknown parent_code {p}", r.code))
+                })?),
+            };
+            next += 1;
+            ids.insert(r.code.clone(), next);
+            let workers = serde_json::to_string(&r.workers).unwrap_or_else(|_| "[]".into());
+            let geom = wkb::hex(&wkb::write_multipolygon(&r.geom));
+            row(
+                &mut buf,
+                &[
+                    Some(&next.to_string()),
+                    Some(&r.code),
+                    Some(&r.name),
+                    r.name_en.as_deref(),
+                    Some(r.level.as_str()),
+                    parent.map(|p| p.to_string()).as_deref(),
+                    Some(&r.households.to_string()),
+                    Some(&r.population.to_string()),
+                    Some(&workers),
+                    Some(if r.generated { "t" } else { "f" }),
+                    Some(&r.source),
+                    Some(&geom),
+                ],
+            );
+            if buf.len() >= COPY_CHUNK {
+                sink.send(Bytes::from(std::mem::take(&mut buf))).await?;
+                progress(i as u64 + 1, total);
+            }
+        }
+        sink.send(Bytes::from(buf)).await?;
+        sink.finish().await?;
+        tx.execute(
+            "SELECT setval(pg_get_serial_sequence('areas', 'id'), (SELECT max(id) FROM areas))",
+            &[],
+        )
+        .await?;
+        tx.commit().await?;
+        progress(total, total);
+        Ok(total)
+    }
+
+    /// Stores events in one transaction with COPY. `grid_of` derives each event's grid.
+    /// Reporter contacts go to their own table. Returns the number stored.
+    #[tracing::instrument(skip_all)]
+    pub async fn insert_events<I>(
+        &self,
+        events: I,
+        grid_of: impl Fn(f64, f64) -> Option<i64>,
+        progress: impl Fn(u64),
+    ) -> Result<u64>
+    where
+        I: IntoIterator<Item = std::result::Result<EventRecord, String>>,
+    {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        tx.batch_execute("LOCK TABLE events IN EXCLUSIVE MODE").await?;
+        let mut next: i64 = tx
+            .query_one("SELECT coalesce(max(id), 0) FROM events", &[])
+            .await?
+            .get(0);
+        let mut reporters: Vec<(i64, String)> = Vec::new();
+        let sink = tx
+            .copy_in(
+                "COPY events (id, category, title, description, status, priority, grid_id, reported_at, due_at, updated_at, generated, geom) FROM STDIN",
+            )
+            .await?;
+        pin_mut!(sink);
+        let mut buf = String::with_capacity(COPY_CHUNK * 2);
+        let mut n = 0u64;
+        for e in events {
+            let e = e.map_err(|m| StoreError::Input(format!("event {}: {m}", n + 1)))?;
+            next += 1;
+            n += 1;
+            let grid = grid_of(e.lon, e.lat).map(|g| g.to_string());
+            let geom = wkb::hex(&wkb::write_point(e.lon, e.lat));
+            row(
+                &mut buf,
+                &[
+                    Some(&next.to_string()),
+                    Some(&e.category),
+                    Some(&e.title),
+                    Some(&e.description),
+                    Some(e.status.as_str()),
+                    Some(&e.priority.to_string()),
+                    grid.as_deref(),
+                    Some(&e.reported_at.to_rfc3339()),
+                    e.due_at.map(|t| t.to_rfc3339()).as_deref(),
+                    Some(&e.updated_at.to_rfc3339()),
+                    Some(if e.generated { "t" } else { "f" }),
+                    Some(&geom),
+                ],
+            );
+            if let Some(contact) = e.reporter {
+                reporters.push((next, contact));
+            }
+            if buf.len() >= COPY_CHUNK {
+                sink.send(Bytes::from(std::mem::take(&mut buf))).await?;
+                progress(n);
+            }
+        }
+        sink.send(Bytes::from(buf)).await?;
+        sink.finish().await?;
+
+        let sink = tx
+            .copy_in("COPY event_reporters (event_id, contact) FROM STDIN")
+            .await?;
+        pin_mut!(sink);
+        let mut buf = String::with_capacity(COPY_CHUNK * 2);
+        for (id, contact) in &reporters {
+            row(&mut buf, &[Some(&id.to_string()), Some(contact)]);
+            if buf.len() >= COPY_CHUNK {
+                sink.send(Bytes::from(std::mem::take(&mut buf))).await?;
+            }
+        }
+        sink.send(Bytes::from(buf)).await?;
+        sink.finish().await?;
+        tx.execute(
+            "SELECT setval(pg_get_serial_sequence('events', 'id'), greatest((SELECT max(id) FROM events), 1))",
+            &[],
+        )
+        .await?;
+        tx.commit().await?;
+        progress(n);
+        Ok(n)
+    }
+}
+
+fn event_from_row(row: &tokio_postgres::Row) -> Result<StoredEvent> {
+    let id: i64 = row.get(0);
+    let status: &str = row.get(4);
+    let status = crate::model::Status::parse(status).ok_or_else(|| StoreError::Invalid {
+        what: "event",
+        id,
+        detail: format!("status {status:?}"),
+    })?;
+    Ok(StoredEvent {
+        id,
+        category: row.get(1),
+        title: row.get(2),
+        description: row.get(3),
+        status,
+        priority: row.get(5),
+        grid_id: row.get(6),
+        reported_at: row.get(7),
+        due_at: row.get(8),
+        updated_at: row.get(9),
+        lon: row.get(10),
+        lat: row.get(11),
+        generated: row.get(12),
+    })
+}
+
+/// Appends one row of PostgreSQL's text COPY format.
+fn row(buf: &mut String, fields: &[Option<&str>]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            buf.push('\t');
+        }
+        match f {
+            None => buf.push_str("\\N"),
+            Some(s) => {
+                for ch in s.chars() {
+                    match ch {
+                        '\\' => buf.push_str("\\\\"),
+                        '\t' => buf.push_str("\\t"),
+                        '\n' => buf.push_str("\\n"),
+                        '\r' => buf.push_str("\\r"),
+                        c => buf.push(c),
+                    }
+                }
+            }
+        }
+    }
+    buf.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row;
+
+    #[test]
+    fn copy_rows_escape_specials() {
+        let mut b = String::new();
+        row(&mut b, &[Some("a\tb\\c\nd"), None, Some("路灯")]);
+        assert_eq!(b, "a\\tb\\\\c\\nd\t\\N\t路灯\n");
+    }
+}
