@@ -10,6 +10,11 @@
 //! - [`generate`]: the deterministic demo-data generator (Shanwei hierarchy, a year of events).
 #[cfg(feature = "generate")]
 pub mod generate;
+pub mod app;
+#[cfg(feature = "generate")]
+pub mod cli;
+pub mod config;
+pub mod http;
 pub mod index;
 pub mod model;
 pub mod store;

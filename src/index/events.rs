@@ -210,6 +210,12 @@ impl EventIndex {
         }
     }
 
+    /// Category codes by dense number.
+    #[must_use]
+    pub fn categories(&self) -> &[String] {
+        &self.categories
+    }
+
     /// Dense number of a category code, if any event or the taxonomy has it.
     #[must_use]
     pub fn category_number(&self, code: &str) -> Option<u16> {

@@ -1,0 +1,363 @@
+//! The command line: `serve`, `demo`, `migrate`, `import`, `generate`.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+
+use crate::app::{Database, open_database, serve};
+use crate::config::Config;
+use crate::index::AreaIndex;
+use crate::model::geojson::{
+    area_record_from_feature, area_record_to_feature, event_record_from_feature,
+    event_record_to_feature,
+};
+use crate::model::{AreaRecord, EventRecord, Taxonomy};
+use crate::store::Store;
+
+/// minqing — the people's-situation map (民情地图).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// PostgreSQL + PostGIS to use; without it minqing runs a private cluster under --data-dir.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Local state (the private cluster lives in DATA_DIR/pg).
+    #[arg(long, env = "MINQING_DATA_DIR", default_value = ".minqing", global = true)]
+    pub data_dir: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "MINQING_LISTEN", default_value = "0.0.0.0:8080")]
+        listen: String,
+    },
+    /// Load the Shanwei demo into an empty database, then serve.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, env = "MINQING_LISTEN", default_value = "0.0.0.0:8080")]
+        listen: String,
+        /// Seed of the generated data.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Generated events.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import areas or events from GeoJSON (a FeatureCollection, or one Feature per line).
+    Import {
+        /// What the file holds.
+        kind: Kind,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Generate demo data (deterministic by seed): into the database, or to files with --out.
+    Generate {
+        /// Seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Number of grids (default: the natural size, 200–500 households a grid).
+        #[arg(long)]
+        grids: Option<usize>,
+        /// Number of events.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Events span the year before this date (YYYY-MM-DD; default today).
+        #[arg(long)]
+        end: Option<NaiveDate>,
+        /// Write areas.geojson and events.geojsonl here instead of into the database.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Kinds of import file.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    /// Areas (Polygon/MultiPolygon features).
+    Areas,
+    /// Events (Point features).
+    Events,
+}
+
+impl Cli {
+    fn config(&self) -> Config {
+        Config {
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            ..Config::default()
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config();
+    match cli.command {
+        Command::Serve { listen } => {
+            let db = open_database(&config).await?;
+            serve_on(&listen, &db, config).await
+        }
+        Command::Demo {
+            listen,
+            seed,
+            events,
+        } => {
+            let db = open_database(&config).await?;
+            if db.store.load_areas().await?.is_empty() {
+                tracing::info!(seed, events, "empty database: loading the generated Shanwei demo");
+                generate_into(&db.store, seed, None, events, today()).await?;
+            } else {
+                tracing::info!("database already holds areas: serving them as they are");
+            }
+            serve_on(&listen, &db, config).await
+        }
+        Command::Migrate => {
+            let _db = open_database(&config).await?;
+            Ok(())
+        }
+        Command::Import { kind, file } => {
+            let db = open_database(&config).await?;
+            import(&db.store, kind, &file).await
+        }
+        Command::Generate {
+            seed,
+            grids,
+            events,
+            end,
+            out,
+        } => {
+            let end = end.map_or_else(today, |d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+            match out {
+                Some(dir) => generate_files(&dir, seed, grids, events, end),
+                None => {
+                    let db = open_database(&config).await?;
+                    generate_into(&db.store, seed, grids, events, end).await
+                }
+            }
+        }
+    }
+}
+
+async fn serve_on(listen: &str, db: &Database, config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    serve(listener, db, Arc::new(config)).await
+}
+
+fn today() -> DateTime<Utc> {
+    Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+fn hierarchy(seed: u64, grids: Option<usize>) -> anyhow::Result<Vec<AreaRecord>> {
+    let pb = bar(0, "areas");
+    let areas = crate::generate::shanwei_hierarchy(
+        &crate::generate::HierarchyOptions {
+            seed,
+            target_grids: grids,
+        },
+        &|stage, done, total| {
+            pb.set_message(stage.to_owned());
+            pb.set_length(total);
+            pb.set_position(done);
+        },
+    )?;
+    pb.finish_and_clear();
+    tracing::info!(areas = areas.len(), "hierarchy generated");
+    Ok(areas)
+}
+
+fn grids_of(areas: &[AreaRecord]) -> Vec<AreaRecord> {
+    areas
+        .iter()
+        .filter(|a| a.level == crate::model::Level::Grid)
+        .cloned()
+        .collect()
+}
+
+/// Generates the hierarchy and events straight into the database.
+pub async fn generate_into(
+    store: &Store,
+    seed: u64,
+    grids: Option<usize>,
+    events: usize,
+    end: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let areas = tokio::task::spawn_blocking(move || hierarchy(seed, grids)).await??;
+    let pb = bar(areas.len() as u64, "areas");
+    store
+        .insert_areas(&areas, |done, total| {
+            pb.set_length(total);
+            pb.set_position(done);
+        })
+        .await?;
+    pb.finish_and_clear();
+    let grid_records = grids_of(&areas);
+    drop(areas);
+    let index = AreaIndex::new(store.load_areas().await?);
+    let taxonomy = Taxonomy::builtin();
+    let opts = crate::generate::EventOptions {
+        seed,
+        count: events,
+        end,
+    };
+    let pb = bar(events as u64, "events");
+    let stream = crate::generate::events(&grid_records, &taxonomy, &opts).map(Ok);
+    let n = store
+        .insert_events(stream, |lon, lat| index.locate(lon, lat).map(|g| g.id), |n| pb.set_position(n))
+        .await?;
+    pb.finish_and_clear();
+    tracing::info!(events = n, "events stored");
+    Ok(())
+}
+
+fn generate_files(
+    dir: &Path,
+    seed: u64,
+    grids: Option<usize>,
+    events: usize,
+    end: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let areas = hierarchy(seed, grids)?;
+    let features: Vec<Value> = areas.iter().map(area_record_to_feature).collect();
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    let path = dir.join("areas.geojson");
+    std::fs::write(&path, serde_json::to_vec(&fc)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = dir.join("events.geojsonl");
+    let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = BufWriter::new(file);
+    let grid_records = grids_of(&areas);
+    let taxonomy = Taxonomy::builtin();
+    let opts = crate::generate::EventOptions {
+        seed,
+        count: events,
+        end,
+    };
+    let pb = bar(events as u64, "events");
+    for (i, e) in crate::generate::events(&grid_records, &taxonomy, &opts).enumerate() {
+        serde_json::to_writer(&mut w, &event_record_to_feature(&e))?;
+        w.write_all(b"\n")?;
+        if i % 10_000 == 0 {
+            pb.set_position(i as u64);
+        }
+    }
+    w.flush()?;
+    pb.finish_and_clear();
+    tracing::info!(dir = %dir.display(), "generated files written");
+    Ok(())
+}
+
+/// Reads features from a FeatureCollection file or a GeoJSON text sequence (one per line).
+fn read_features(file: &Path) -> anyhow::Result<Box<dyn Iterator<Item = Result<Value, String>>>> {
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let mut reader = std::io::BufReader::new(f);
+    let first = reader.fill_buf()?.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let mut head = String::new();
+    reader.read_line(&mut head)?;
+    let line_value: Option<Value> = serde_json::from_str(head.trim_start_matches('\u{1e}')).ok();
+    match (first, line_value) {
+        (Some(_), Some(v)) if v.get("type").and_then(Value::as_str) == Some("Feature") => {
+            let rest = reader.lines().enumerate().filter_map(|(i, l)| match l {
+                Err(e) => Some(Err(format!("line {}: {e}", i + 2))),
+                Ok(l) if l.trim().is_empty() => None,
+                Ok(l) => Some(
+                    serde_json::from_str(l.trim_start_matches('\u{1e}'))
+                        .map_err(|e| format!("line {}: {e}", i + 2)),
+                ),
+            });
+            Ok(Box::new(std::iter::once(Ok(v)).chain(rest)))
+        }
+        _ => {
+            let mut text = head;
+            std::io::Read::read_to_string(&mut reader, &mut text)?;
+            let v: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not GeoJSON", file.display()))?;
+            if v.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+                bail!("{} is neither a FeatureCollection nor one Feature per line", file.display());
+            }
+            let feats = match v.get("features") {
+                Some(Value::Array(a)) => a.clone(),
+                _ => bail!("the FeatureCollection has no features array"),
+            };
+            Ok(Box::new(feats.into_iter().map(Ok)))
+        }
+    }
+}
+
+async fn import(store: &Store, kind: Kind, file: &Path) -> anyhow::Result<()> {
+    let features = read_features(file)?;
+    match kind {
+        Kind::Areas => {
+            let records: Vec<AreaRecord> = features
+                .enumerate()
+                .map(|(i, f)| {
+                    f.and_then(|f| area_record_from_feature(&f))
+                        .map_err(|m| anyhow::anyhow!("feature {}: {m}", i + 1))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let pb = bar(records.len() as u64, "areas");
+            let n = store
+                .insert_areas(&records, |d, t| {
+                    pb.set_length(t);
+                    pb.set_position(d);
+                })
+                .await?;
+            pb.finish_and_clear();
+            tracing::info!(areas = n, "imported");
+        }
+        Kind::Events => {
+            let taxonomy = Taxonomy::builtin();
+            let index = AreaIndex::new(store.load_areas().await?);
+            let pb = bar(0, "events");
+            let records = features.enumerate().map(|(i, f)| {
+                let r: Result<EventRecord, String> = f.and_then(|f| event_record_from_feature(&f));
+                r.and_then(|r| {
+                    if taxonomy.number(&r.category).is_some() {
+                        Ok(r)
+                    } else {
+                        Err(format!("unknown category {:?}", r.category))
+                    }
+                })
+                .map_err(|m| format!("feature {}: {m}", i + 1))
+            });
+            let n = store
+                .insert_events(records, |lon, lat| index.locate(lon, lat).map(|g| g.id), |n| pb.set_position(n))
+                .await?;
+            pb.finish_and_clear();
+            tracing::info!(events = n, "imported");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Areas: where am I (`locate`), listing and one area.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::Params;
+use super::features;
+use crate::index::AreaFilter;
+use crate::model::Level;
+
+/// Largest page of areas.
+const MAX_LIMIT: i64 = 1000;
+
+/// `/api/v1/locate`, `/api/v1/areas`, `/api/v1/areas/{id}`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/locate", get(locate))
+        .route("/api/v1/areas", get(list))
+        .route("/api/v1/areas/{id}", get(one))
+}
+
+/// The grid covering a point, and its ancestors.
+async fn locate(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>> {
+    p.only(&["lon", "lat"])?;
+    let (lon, lat) = p.lon_lat()?;
+    let areas = state.index.areas();
+    let grid = areas
+        .locate(lon, lat)
+        .ok_or_else(|| ApiError::not_found(format!("no grid covers ({lon}, {lat})")))?;
+    let ancestors: Vec<Value> = areas
+        .ancestors(grid)
+        .into_iter()
+        .map(|a| Value::Object(features::area_properties(a)))
+        .collect();
+    Ok(Json(json!({
+        "grid": Value::Object(features::area_properties(grid)),
+        "ancestors": ancestors,
+    })))
+}
+
+async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>> {
+    p.only(&["level", "parent", "bbox", "limit", "cursor"])?;
+    let level = p
+        .str("level")
+        .map(|l| {
+            Level::parse(l).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "level must be one of city, district, street, community, grid, not {l:?}"
+                ))
+            })
+        })
+        .transpose()?;
+    let parent = match p.str("parent") {
+        None => None,
+        Some(v) => Some(
+            v.parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("parent must be an area id, not {v:?}")))?,
+        ),
+    };
+    let filter = AreaFilter {
+        level,
+        parent,
+        bbox: p.bbox(state.config.max_bbox_deg)?,
+    };
+    let limit = p.int("limit", 100, 1, MAX_LIMIT)?;
+    let limit = usize::try_from(limit).unwrap_or(100);
+    let areas = state.index.areas();
+    let mut found = areas.list(&filter, p.cursor()?, limit + 1);
+    let next = (found.len() > limit).then(|| {
+        found.truncate(limit);
+        found.last().map(|a| a.id)
+    });
+    let feats = found.into_iter().map(features::area).collect();
+    Ok(Json(features::page("/api/v1/areas", &p, feats, next.flatten())))
+}
+
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("area id must be an integer, not {id:?}")))?;
+    let areas = state.index.areas();
+    let a = areas
+        .get(id)
+        .ok_or_else(|| ApiError::not_found(format!("no area {id}")))?;
+    Ok(Json(features::area(a)))
+}

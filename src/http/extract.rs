@@ -1,0 +1,204 @@
+//! Extractors whose rejections are JSON errors naming what is wrong.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+
+use super::error::ApiError;
+use crate::index::BBox;
+use crate::model::check_lon_lat;
+
+/// Query parameters, parsed strictly: unknown or repeated names are refused.
+#[derive(Debug, Default)]
+pub struct Params(BTreeMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+            .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))?;
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs {
+            if map.insert(k.clone(), v).is_some() {
+                return Err(ApiError::bad_request(format!("parameter {k:?} given twice")));
+            }
+        }
+        Ok(Params(map))
+    }
+}
+
+impl Params {
+    /// Refuses any parameter not in `allowed`.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(k) => Err(ApiError::bad_request(format!(
+                "unknown parameter {k:?}; allowed: {}",
+                allowed.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// A raw value.
+    #[must_use]
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// All pairs, for building links.
+    #[must_use]
+    pub fn pairs(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+
+    /// A finite number.
+    pub fn f64(&self, key: &str) -> Result<Option<f64>, ApiError> {
+        self.str(key)
+            .map(|v| {
+                v.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!("{key} must be a finite number, not {v:?}"))
+                    })
+            })
+            .transpose()
+    }
+
+    /// An integer within `[min, max]`, or `default` when absent.
+    pub fn int(&self, key: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+        match self.str(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "{key} must be an integer from {min} to {max}, not {v:?}"
+                    ))
+                }),
+        }
+    }
+
+    /// `lon` and `lat`, both required and in range.
+    pub fn lon_lat(&self) -> Result<(f64, f64), ApiError> {
+        let lon = self
+            .f64("lon")?
+            .ok_or_else(|| ApiError::bad_request("lon is required"))?;
+        let lat = self
+            .f64("lat")?
+            .ok_or_else(|| ApiError::bad_request("lat is required"))?;
+        check_lon_lat(lon, lat).map_err(ApiError::bad_request)?;
+        Ok((lon, lat))
+    }
+
+    /// `bbox=minLon,minLat,maxLon,maxLat`, ordered and no larger than `max_span` degrees a side.
+    pub fn bbox(&self, max_span: f64) -> Result<Option<BBox>, ApiError> {
+        let Some(v) = self.str("bbox") else {
+            return Ok(None);
+        };
+        let n: Vec<f64> = v
+            .split(',')
+            .map(|x| x.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+            .collect::<Option<_>>()
+            .filter(|n: &Vec<f64>| n.len() == 4)
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "bbox must be four numbers minLon,minLat,maxLon,maxLat, not {v:?}"
+                ))
+            })?;
+        let b = BBox {
+            min_lon: n[0],
+            min_lat: n[1],
+            max_lon: n[2],
+            max_lat: n[3],
+        };
+        check_lon_lat(b.min_lon, b.min_lat)
+            .and_then(|()| check_lon_lat(b.max_lon, b.max_lat))
+            .map_err(|m| ApiError::bad_request(format!("bbox: {m}")))?;
+        if b.min_lon > b.max_lon || b.min_lat > b.max_lat {
+            return Err(ApiError::bad_request(
+                "bbox is inverted: minLon must be ≤ maxLon and minLat ≤ maxLat",
+            ));
+        }
+        if b.max_lon - b.min_lon > max_span || b.max_lat - b.min_lat > max_span {
+            return Err(ApiError::bad_request(format!(
+                "bbox is larger than {max_span}° on a side; ask for a smaller area"
+            )));
+        }
+        Ok(Some(b))
+    }
+
+    /// An RFC 3339 time.
+    pub fn time(&self, key: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+        self.str(key)
+            .map(|v| {
+                DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "{key} must be an RFC 3339 time such as 2026-01-31T08:00:00+08:00, not {v:?}"
+                        ))
+                    })
+            })
+            .transpose()
+    }
+
+    /// The opaque paging cursor (an id).
+    pub fn cursor(&self) -> Result<Option<i64>, ApiError> {
+        self.str("cursor")
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| ApiError::bad_request(format!("cursor {v:?} is not valid")))
+            })
+            .transpose()
+    }
+}
+
+/// A JSON request body, size-limited, parsed with messages that say what is wrong.
+pub struct JsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let v = v.to_ascii_lowercase();
+                v.starts_with("application/json") || v.starts_with("application/geo+json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/geo+json or application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is too large",
+                )
+            } else {
+                ApiError::bad_request(format!("cannot read the body: {e}"))
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))
+    }
+}

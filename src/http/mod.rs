@@ -1,0 +1,51 @@
+//! HTTP: the REST API under `/api/v1`, health, and the server loop.
+//!
+//! Handlers are thin: parse ([`extract`]), ask the index or the store, shape GeoJSON
+//! ([`features`]). Every error is a JSON [`error::ApiError`].
+
+mod areas;
+pub mod error;
+mod events;
+mod extract;
+mod features;
+mod health;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+
+use crate::config::Config;
+use crate::index::Index;
+use crate::model::Taxonomy;
+use crate::store::Store;
+use error::ApiError;
+
+/// Everything a handler needs: cheap handles, cloned per request.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The in-memory index.
+    pub index: Arc<Index>,
+    /// The event taxonomy.
+    pub taxonomy: Arc<Taxonomy>,
+    /// Limits and settings.
+    pub config: Arc<Config>,
+}
+
+/// The whole application router (shared by `main` and the tests).
+pub fn app(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(health::router())
+        .merge(areas::router())
+        .merge(events::router())
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
+        })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
