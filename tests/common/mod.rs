@@ -1,0 +1,207 @@
+//! Test harness: a real PostgreSQL + PostGIS, a fresh database per test, real servers.
+//!
+//! With `DATABASE_URL` set, databases are created on that server; otherwise a private
+//! cluster is started once under `target/test-pg` (shared by every test process, guarded by
+//! a file lock, left running for the next test; `make test` stops it at the end).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs::File;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use minqing::config::Config;
+use minqing::http::{AppState, app};
+use minqing::index::Index;
+use minqing::model::Taxonomy;
+use minqing::store::{EmbeddedPostgres, Store};
+use tokio_postgres::NoTls;
+
+/// Seed and size of the demo fixture used by oracle tests.
+pub const DEMO_SEED: u64 = 7;
+pub const DEMO_EVENTS: usize = 20_000;
+
+fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target")
+}
+
+/// Admin connection string of the test server (database `postgres`-like).
+fn server() -> (String, Box<dyn Fn(&str) -> String>) {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        let base: tokio_postgres::Config = url.parse().expect("DATABASE_URL parses");
+        let u = url.clone();
+        let _ = base;
+        return (
+            url,
+            Box::new(move |db: &str| replace_dbname(&u, db)),
+        );
+    }
+    let dir = target_dir().join("test-pg");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = File::create(target_dir().join("test-pg.lock")).unwrap();
+    lock.lock().unwrap();
+    let mut pg = EmbeddedPostgres::start(&dir).expect("private PostgreSQL for tests");
+    pg.keep();
+    lock.unlock().unwrap();
+    let url = pg.url();
+    (url, Box::new(move |db: &str| pg.url_for(db)))
+}
+
+fn replace_dbname(url: &str, db: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let (head, tail) = url.split_at(url.rfind('/').unwrap());
+        let query = tail.find('?').map(|i| &tail[i..]).unwrap_or("");
+        format!("{head}/{db}{query}")
+    } else {
+        let kept: Vec<&str> = url
+            .split_whitespace()
+            .filter(|kv| !kv.starts_with("dbname="))
+            .collect();
+        format!("{} dbname={db}", kept.join(" "))
+    }
+}
+
+async fn admin(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+/// Creates `name` from `template` once (under a lock), building it with `build` if missing.
+async fn ensure_template<F, Fut>(name: &str, from: Option<&str>, build: F) -> Box<dyn Fn(&str) -> String>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (url, url_for) = server();
+    let lock = File::create(target_dir().join(format!("{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    let c = admin(&url).await;
+    let exists = c
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        let tmp = format!("{name}_building");
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {tmp}")).await.unwrap();
+        match from {
+            Some(t) => c.batch_execute(&format!("CREATE DATABASE {tmp} TEMPLATE {t}")).await.unwrap(),
+            None => c.batch_execute(&format!("CREATE DATABASE {tmp}")).await.unwrap(),
+        }
+        build(url_for(&tmp)).await;
+        c.batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}")).await.unwrap();
+    }
+    lock.unlock().unwrap();
+    url_for
+}
+
+/// A fresh, migrated, empty database; returns its connection string.
+pub async fn empty_db() -> String {
+    let url_for = ensure_template("minqing_test_empty", None, |url| async move {
+        let store = Store::connect(&url, 2).unwrap();
+        store.migrate().await.unwrap();
+    })
+    .await;
+    clone_db("minqing_test_empty", &url_for).await
+}
+
+/// A fresh database holding the generated Shanwei demo (seed 7, 20,000 events).
+pub async fn demo_db() -> String {
+    ensure_template("minqing_test_empty", None, |url| async move {
+        let store = Store::connect(&url, 2).unwrap();
+        store.migrate().await.unwrap();
+    })
+    .await;
+    let url_for = ensure_template("minqing_test_demo", Some("minqing_test_empty"), |url| async move {
+        let store = Store::connect(&url, 2).unwrap();
+        let end = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap().to_utc();
+        minqing::cli::generate_into(&store, DEMO_SEED, None, DEMO_EVENTS, end)
+            .await
+            .unwrap();
+    })
+    .await;
+    clone_db("minqing_test_demo", &url_for).await
+}
+
+async fn clone_db(template: &str, url_for: &dyn Fn(&str) -> String) -> String {
+    let name = format!(
+        "t_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let c = admin(&url_for("postgres")).await;
+    // CREATE DATABASE … TEMPLATE fails while another session copies the same template.
+    for attempt in 0.. {
+        match c
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .await
+        {
+            Ok(()) => break,
+            Err(e) if attempt < 50 => {
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot create test database: {e}"),
+        }
+    }
+    url_for(&name)
+}
+
+/// Direct SQL access for assertions.
+pub async fn sql(url: &str) -> tokio_postgres::Client {
+    admin(url).await
+}
+
+/// A real server on 127.0.0.1:0, in this process, with the index loaded.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub state: AppState,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start(url: &str) -> TestServer {
+        let config = Arc::new(Config {
+            database_url: Some(url.to_owned()),
+            pool_size: 8,
+            ..Config::default()
+        });
+        let store = Store::connect(url, config.pool_size).unwrap();
+        store.migrate().await.unwrap();
+        let taxonomy = Arc::new(Taxonomy::builtin());
+        let index = Arc::new(Index::new(taxonomy.codes()));
+        minqing::app::load_index(&store, &index).await.unwrap();
+        let state = AppState {
+            store,
+            index,
+            taxonomy,
+            config,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        TestServer {
+            addr,
+            base: format!("http://{addr}"),
+            state,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        let body = r.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+}
