@@ -100,9 +100,11 @@ pub async fn serve(listener: TcpListener, db: &Database, config: Arc<Config>) ->
     let mut failed = failed_rx.clone();
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
+            // Ok once loading failed; Err when the loader finished fine and dropped its sender.
+            let load_failed = async move { failed.wait_for(Option::is_some).await.is_ok() };
             tokio::select! {
                 () = shutdown_signal() => {},
-                _ = failed.wait_for(Option::is_some) => {},
+                failed = load_failed => if !failed { shutdown_signal().await },
             }
         })
         .await

@@ -108,7 +108,7 @@ pub async fn empty_db() -> String {
 
 /// A fresh database holding the generated Shanwei demo (seed 7, 20,000 events).
 pub async fn demo_db() -> String {
-    ensure_template("minqing_test_empty", None, |url| async move {
+    let _ = ensure_template("minqing_test_empty", None, |url| async move {
         let store = Store::connect(&url, 2).unwrap();
         store.migrate().await.unwrap();
     })
