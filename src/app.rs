@@ -30,12 +30,18 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
             let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir))
                 .await
                 .context("start-up task failed")?
-                .context("cannot start the private PostgreSQL (set DATABASE_URL to use another server)")?;
+                .context(
+                    "cannot start the private PostgreSQL (set DATABASE_URL to use another server)",
+                )?;
             (pg.url(), Some(pg))
         }
     };
-    let store = Store::connect(&url, config.pool_size).context("cannot configure the database pool")?;
-    let applied = store.migrate().await.context("cannot prepare the database")?;
+    let store =
+        Store::connect(&url, config.pool_size).context("cannot configure the database pool")?;
+    let applied = store
+        .migrate()
+        .await
+        .context("cannot prepare the database")?;
     if !applied.is_empty() {
         tracing::info!(?applied, "database migrated");
     }
@@ -50,7 +56,11 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
     let n_areas = areas.len();
     let area_index = tokio::task::spawn_blocking(move || AreaIndex::new(areas)).await?;
     index.set_areas(area_index);
-    tracing::info!(areas = n_areas, ms = started.elapsed().as_millis(), "areas indexed");
+    tracing::info!(
+        areas = n_areas,
+        ms = started.elapsed().as_millis(),
+        "areas indexed"
+    );
 
     let categories = index.events(|e| e.categories().to_vec());
     let mut loaded = Vec::new();
@@ -79,7 +89,11 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
 
 /// Serves the API on `listener` until ctrl-c or SIGTERM; the index loads in the background
 /// (`/readyz` answers 503 until it is done).
-pub async fn serve(listener: TcpListener, db: &Database, config: Arc<Config>) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    db: &Database,
+    config: Arc<Config>,
+) -> anyhow::Result<()> {
     let taxonomy = Arc::new(Taxonomy::builtin());
     let index = Arc::new(Index::new(taxonomy.codes()));
     let state = AppState {

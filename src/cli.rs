@@ -28,7 +28,12 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Local state (the private cluster lives in DATA_DIR/pg).
-    #[arg(long, env = "MINQING_DATA_DIR", default_value = ".minqing", global = true)]
+    #[arg(
+        long,
+        env = "MINQING_DATA_DIR",
+        default_value = ".minqing",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// What to do.
     #[command(subcommand)]
@@ -119,7 +124,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let db = open_database(&config).await?;
             if db.store.load_areas().await?.is_empty() {
-                tracing::info!(seed, events, "empty database: loading the generated Shanwei demo");
+                tracing::info!(
+                    seed,
+                    events,
+                    "empty database: loading the generated Shanwei demo"
+                );
                 generate_into(&db.store, seed, None, events, today()).await?;
             } else {
                 tracing::info!("database already holds areas: serving them as they are");
@@ -141,7 +150,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             end,
             out,
         } => {
-            let end = end.map_or_else(today, |d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+            let end = end.map_or_else(today, |d| {
+                d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+            });
             match out {
                 Some(dir) => generate_files(&dir, seed, grids, events, end),
                 None => {
@@ -234,7 +245,11 @@ pub async fn generate_into(
     let pb = bar(events as u64, "events");
     let stream = crate::generate::events(&grid_records, &taxonomy, &opts).map(Ok);
     let n = store
-        .insert_events(stream, |lon, lat| index.locate(lon, lat).map(|g| g.id), |n| pb.set_position(n))
+        .insert_events(
+            stream,
+            |lon, lat| index.locate(lon, lat).map(|g| g.id),
+            |n| pb.set_position(n),
+        )
         .await?;
     pb.finish_and_clear();
     tracing::info!(events = n, "events stored");
@@ -256,7 +271,8 @@ fn generate_files(
     std::fs::write(&path, serde_json::to_vec(&fc)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
     let path = dir.join("events.geojsonl");
-    let file = std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut w = BufWriter::new(file);
     let grid_records = grids_of(&areas);
     let taxonomy = Taxonomy::builtin();
@@ -283,7 +299,11 @@ fn generate_files(
 fn read_features(file: &Path) -> anyhow::Result<Box<dyn Iterator<Item = Result<Value, String>>>> {
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let mut reader = std::io::BufReader::new(f);
-    let first = reader.fill_buf()?.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let first = reader
+        .fill_buf()?
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace());
     let mut head = String::new();
     reader.read_line(&mut head)?;
     let line_value: Option<Value> = serde_json::from_str(head.trim_start_matches('\u{1e}')).ok();
@@ -305,7 +325,10 @@ fn read_features(file: &Path) -> anyhow::Result<Box<dyn Iterator<Item = Result<V
             let v: Value = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not GeoJSON", file.display()))?;
             if v.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-                bail!("{} is neither a FeatureCollection nor one Feature per line", file.display());
+                bail!(
+                    "{} is neither a FeatureCollection nor one Feature per line",
+                    file.display()
+                );
             }
             let feats = match v.get("features") {
                 Some(Value::Array(a)) => a.clone(),
@@ -353,7 +376,11 @@ async fn import(store: &Store, kind: Kind, file: &Path) -> anyhow::Result<()> {
                 .map_err(|m| format!("feature {}: {m}", i + 1))
             });
             let n = store
-                .insert_events(records, |lon, lat| index.locate(lon, lat).map(|g| g.id), |n| pb.set_position(n))
+                .insert_events(
+                    records,
+                    |lon, lat| index.locate(lon, lat).map(|g| g.id),
+                    |n| pb.set_position(n),
+                )
                 .await?;
             pb.finish_and_clear();
             tracing::info!(events = n, "imported");

@@ -8,12 +8,12 @@
 //! - [`model`]: pure domain types — areas and levels, events and workflow states, the
 //!   taxonomy, GeoJSON and WKB conversions.
 //! - [`generate`]: the deterministic demo-data generator (Shanwei hierarchy, a year of events).
-#[cfg(feature = "generate")]
-pub mod generate;
 pub mod app;
 #[cfg(feature = "generate")]
 pub mod cli;
 pub mod config;
+#[cfg(feature = "generate")]
+pub mod generate;
 pub mod http;
 pub mod index;
 pub mod model;

@@ -1,5 +1,7 @@
 //! The REST API against a real server on port 0 and a real PostGIS holding the demo.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{TestServer, demo_db, sql};
@@ -92,7 +94,10 @@ async fn report_is_committed_visible_and_private() {
     assert_eq!(created["properties"]["status"], "reported");
     let grid = s.get("/api/v1/locate?lon=115.371&lat=22.791").await.1["grid"]["id"].clone();
     assert_eq!(created["properties"]["grid_id"], grid);
-    assert!(!created.to_string().contains("13900001111"), "no personal data in responses");
+    assert!(
+        !created.to_string().contains("13900001111"),
+        "no personal data in responses"
+    );
 
     // Committed in PostGIS before the response, with the contact stored apart.
     let db = sql(&url).await;
@@ -111,11 +116,22 @@ async fn report_is_committed_visible_and_private() {
         .get("/api/v1/events/nearby?lon=115.371&lat=22.791&limit=1")
         .await;
     assert_eq!(near["features"][0]["id"], id);
-    assert!(near["features"][0]["properties"]["distance_m"].as_f64().unwrap() < 1e-6);
+    assert!(
+        near["features"][0]["properties"]["distance_m"]
+            .as_f64()
+            .unwrap()
+            < 1e-6
+    );
     let (_, listed) = s
         .get("/api/v1/events?bbox=115.37,22.79,115.372,22.792&status=reported")
         .await;
-    assert!(listed["features"].as_array().unwrap().iter().any(|f| f["id"] == id));
+    assert!(
+        listed["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == id)
+    );
     assert!(!listed.to_string().contains("13900001111"));
 }
 
@@ -147,7 +163,10 @@ async fn idempotent_retry_stores_one_row() {
 async fn bad_input_is_refused_and_nothing_is_written() {
     let url = demo_db().await;
     let s = TestServer::start(&url).await;
-    let before = (count(&url, "events").await, count(&url, "event_reporters").await);
+    let before = (
+        count(&url, "events").await,
+        count(&url, "event_reporters").await,
+    );
 
     let gets = [
         "/api/v1/locate?lon=181&lat=22",
@@ -210,7 +229,11 @@ async fn bad_input_is_refused_and_nothing_is_written() {
     bad.push((huge.to_string(), "application/json"));
     for (body, ctype) in bad {
         let (status, resp) = post(body.clone(), ctype).await;
-        assert!((400..500).contains(&status), "{} → {status}", &body[..body.len().min(80)]);
+        assert!(
+            (400..500).contains(&status),
+            "{} → {status}",
+            &body[..body.len().min(80)]
+        );
         assert!(resp["error"]["message"].is_string(), "{resp}");
     }
     let r = s
@@ -224,6 +247,9 @@ async fn bad_input_is_refused_and_nothing_is_written() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
 
-    let after = (count(&url, "events").await, count(&url, "event_reporters").await);
+    let after = (
+        count(&url, "events").await,
+        count(&url, "event_reporters").await,
+    );
     assert_eq!(before, after, "nothing half-written");
 }

@@ -1,6 +1,8 @@
 //! The generated Shanwei demo, checked by PostGIS: every level tiles its parent exactly,
 //! every polygon is valid, grids hold 200–500 households, events are realistic.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{demo_db, sql};
@@ -10,7 +12,10 @@ async fn every_level_tiles_its_parent() {
     let url = demo_db().await;
     let db = sql(&url).await;
     let counts: Vec<(String, i64)> = db
-        .query("SELECT level, count(*) FROM areas GROUP BY level ORDER BY min(id)", &[])
+        .query(
+            "SELECT level, count(*) FROM areas GROUP BY level ORDER BY min(id)",
+            &[],
+        )
         .await
         .unwrap()
         .iter()
@@ -39,8 +44,14 @@ async fn every_level_tiles_its_parent() {
         )
         .await
         .unwrap();
-    let gaps: Vec<(String, String, f64)> = gaps.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-    assert!(gaps.is_empty(), "children do not tile their parent: {gaps:?}");
+    let gaps: Vec<(String, String, f64)> = gaps
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert!(
+        gaps.is_empty(),
+        "children do not tile their parent: {gaps:?}"
+    );
 
     // Siblings never overlap: interiors do not meet (exact DE-9IM), and no overlap area.
     let overlaps: Vec<(String, String, f64)> = db
@@ -91,7 +102,10 @@ async fn households_and_events_are_plausible() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(bad_sums, 0, "parents' households are the sum of their children");
+    assert_eq!(
+        bad_sums, 0,
+        "parents' households are the sum of their children"
+    );
 
     let statuses: i64 = db
         .query_one("SELECT count(DISTINCT status) FROM events", &[])
@@ -100,7 +114,10 @@ async fn households_and_events_are_plausible() {
         .get(0);
     assert_eq!(statuses, 8, "every workflow state occurs");
     let categories: i64 = db
-        .query_one("SELECT count(DISTINCT split_part(category, '.', 1)) FROM events", &[])
+        .query_one(
+            "SELECT count(DISTINCT split_part(category, '.', 1)) FROM events",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
@@ -141,5 +158,8 @@ async fn households_and_events_are_plausible() {
         .await
         .unwrap()
         .get(0);
-    assert!(ratio > 3.0, "events cluster where people live: density ratio {ratio}");
+    assert!(
+        ratio > 3.0,
+        "events cluster where people live: density ratio {ratio}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Durability with a real process: a report acknowledged with 201 survives `kill -9` of the
 //! server, and is served again after a restart.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};
@@ -34,7 +36,9 @@ fn spawn(url: &str) -> Server {
             }
         }
     });
-    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("server printed its address");
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server printed its address");
     Server {
         child,
         base: format!("http://{addr}"),
@@ -105,7 +109,10 @@ async fn acknowledged_reports_survive_kill_9() {
     }
     let n: i64 = sql(&url)
         .await
-        .query_one("SELECT count(*) FROM events WHERE title LIKE '垃圾堆积 %'", &[])
+        .query_one(
+            "SELECT count(*) FROM events WHERE title LIKE '垃圾堆积 %'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);

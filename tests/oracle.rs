@@ -3,6 +3,8 @@
 //! (`ST_Intersects`) — for thousands of seeded random points and boxes, including points
 //! exactly on grid vertices and on shared edges.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{TestServer, demo_db, sql};
@@ -23,7 +25,13 @@ async fn locate_equals_st_covers() {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
 
     let mut points: Vec<(f64, f64, &str)> = (0..1500)
-        .map(|_| (rng.random_range(WEST..EAST), rng.random_range(SOUTH..NORTH), "random"))
+        .map(|_| {
+            (
+                rng.random_range(WEST..EAST),
+                rng.random_range(SOUTH..NORTH),
+                "random",
+            )
+        })
         .collect();
     // Exact grid vertices (shared by 2–3 grids) and points on shared edges.
     let vertices = db
@@ -69,17 +77,26 @@ async fn locate_equals_st_covers() {
             .get(&format!("/api/v1/locate?lon={lon:?}&lat={lat:?}"))
             .await;
         if want.is_empty() {
-            assert_eq!(status, 404, "{kind} ({lon:?}, {lat:?}): PostGIS finds no grid, minqing {body}");
+            assert_eq!(
+                status, 404,
+                "{kind} ({lon:?}, {lat:?}): PostGIS finds no grid, minqing {body}"
+            );
         } else {
             assert_eq!(status, 200, "{kind} ({lon:?}, {lat:?}) covered by {want:?}");
             let got = body["grid"]["id"].as_i64().unwrap();
-            assert_eq!(got, want[0], "{kind} ({lon:?}, {lat:?}): PostGIS covers {want:?}");
+            assert_eq!(
+                got, want[0],
+                "{kind} ({lon:?}, {lat:?}): PostGIS covers {want:?}"
+            );
             if want.len() > 1 {
                 covered_by_several += 1;
             }
         }
     }
-    assert!(covered_by_several > 500, "vertices and edges were exercised: {covered_by_several}");
+    assert!(
+        covered_by_several > 500,
+        "vertices and edges were exercised: {covered_by_several}"
+    );
 }
 
 #[tokio::test]
@@ -99,9 +116,15 @@ async fn nearby_equals_postgis_geography_knn() {
         )
         .await
         .unwrap();
-    let open: Vec<String> = ["reported", "accepted", "assigned", "in_progress", "reopened"]
-        .map(String::from)
-        .to_vec();
+    let open: Vec<String> = [
+        "reported",
+        "accepted",
+        "assigned",
+        "in_progress",
+        "reopened",
+    ]
+    .map(String::from)
+    .to_vec();
     for i in 0..400 {
         let (lon, lat) = (rng.random_range(WEST..EAST), rng.random_range(SOUTH..NORTH));
         let limit: i64 = rng.random_range(1..=60);
@@ -111,9 +134,12 @@ async fn nearby_equals_postgis_geography_knn() {
             2 => ("closed", Some(vec!["closed".into()])),
             _ => ("reopened", Some(vec!["reopened".into()])),
         };
-        let category = [None, Some("hazard"), Some("service.water"), Some("dispute")][i % 4 / 2 + (i % 3) % 2];
+        let category =
+            [None, Some("hazard"), Some("service.water"), Some("dispute")][i % 4 / 2 + (i % 3) % 2];
         let within = (i % 5 == 0).then(|| rng.random_range(200.0..8000.0));
-        let mut path = format!("/api/v1/events/nearby?lon={lon:?}&lat={lat:?}&limit={limit}&status={status_param}");
+        let mut path = format!(
+            "/api/v1/events/nearby?lon={lon:?}&lat={lat:?}&limit={limit}&status={status_param}"
+        );
         if let Some(c) = category {
             path.push_str(&format!("&category={c}"));
         }
@@ -133,11 +159,21 @@ async fn nearby_equals_postgis_geography_knn() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| (f["id"].as_i64().unwrap(), f["properties"]["distance_m"].as_f64().unwrap()))
+            .map(|f| {
+                (
+                    f["id"].as_i64().unwrap(),
+                    f["properties"]["distance_m"].as_f64().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(got.len(), want.len(), "{path}");
         for (k, (g, w)) in got.iter().zip(&want).enumerate() {
-            assert!((g.1 - w.1).abs() < 1e-3, "{path} #{k}: {} m vs PostGIS {} m", g.1, w.1);
+            assert!(
+                (g.1 - w.1).abs() < 1e-3,
+                "{path} #{k}: {} m vs PostGIS {} m",
+                g.1,
+                w.1
+            );
             // Ids agree unless two events are equally far (within a millimetre).
             if g.0 != w.0 {
                 let tie = want.iter().any(|x| x.0 == g.0 && (x.1 - w.1).abs() < 1e-3)
@@ -156,7 +192,13 @@ async fn all_pages(s: &TestServer, first: String) -> Vec<i64> {
     while let Some(path) = next {
         let (status, page) = s.get(&path).await;
         assert_eq!(status, 200, "{path}: {page}");
-        ids.extend(page["features"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()));
+        ids.extend(
+            page["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["id"].as_i64().unwrap()),
+        );
         next = page["links"]
             .as_array()
             .unwrap()
@@ -189,7 +231,10 @@ async fn bbox_equals_st_intersects() {
         .unwrap();
     // Boxes whose edges pass exactly through stored points test the inclusive boundary.
     let anchors: Vec<(f64, f64)> = db
-        .query("SELECT ST_X(geom), ST_Y(geom) FROM events ORDER BY md5(id::text) LIMIT 100", &[])
+        .query(
+            "SELECT ST_X(geom), ST_Y(geom) FROM events ORDER BY md5(id::text) LIMIT 100",
+            &[],
+        )
         .await
         .unwrap()
         .iter()
@@ -202,7 +247,10 @@ async fn bbox_equals_st_intersects() {
         } else {
             (rng.random_range(WEST..EAST), rng.random_range(SOUTH..NORTH))
         };
-        let (x1, y1) = (x0 + rng.random_range(0.0..size), y0 + rng.random_range(0.0..size));
+        let (x1, y1) = (
+            x0 + rng.random_range(0.0..size),
+            y0 + rng.random_range(0.0..size),
+        );
         let status = [None, Some("closed"), Some("in_progress")][i % 3];
         let mut path = format!("/api/v1/events?bbox={x0:?},{y0:?},{x1:?},{y1:?}&limit=1000");
         path.push_str(&format!("&status={}", status.unwrap_or("all")));

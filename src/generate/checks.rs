@@ -69,9 +69,18 @@ fn check(areas: &[AreaRecord], natural: bool) {
     assert_eq!(by_code.len(), areas.len(), "codes are unique");
     let mut children: HashMap<&str, Vec<&AreaRecord>> = HashMap::new();
     for a in areas {
-        assert!(a.geom.is_valid(), "{} {:?}", a.code, a.geom.validation_errors());
+        assert!(
+            a.geom.is_valid(),
+            "{} {:?}",
+            a.code,
+            a.geom.validation_errors()
+        );
         for p in &a.geom.0 {
-            assert!(data::ring_area2(p.exterior()) > 0.0, "{} exterior CCW", a.code);
+            assert!(
+                data::ring_area2(p.exterior()) > 0.0,
+                "{} exterior CCW",
+                a.code
+            );
             for h in p.interiors() {
                 assert!(data::ring_area2(h) < 0.0, "{} holes CW", a.code);
             }
@@ -87,7 +96,12 @@ fn check(areas: &[AreaRecord], natural: bool) {
         if a.level == Level::Grid {
             assert!((1..=2).contains(&a.workers.len()));
             if natural {
-                assert!((200..=500).contains(&a.households), "{} {}", a.code, a.households);
+                assert!(
+                    (200..=500).contains(&a.households),
+                    "{} {}",
+                    a.code,
+                    a.households
+                );
             }
             assert!(a.population >= a.households);
         }
@@ -104,7 +118,11 @@ fn check(areas: &[AreaRecord], natural: bool) {
         );
         let area = a.geom.unsigned_area();
         let sum: f64 = kids.iter().map(|k| k.geom.unsigned_area()).sum();
-        assert!((sum - area).abs() <= 1e-9 * area, "{}: {sum} vs {area}", a.code);
+        assert!(
+            (sum - area).abs() <= 1e-9 * area,
+            "{}: {sum} vs {area}",
+            a.code
+        );
         let bb = a.geom.bounding_rect().unwrap();
         for k in kids {
             let kb = k.geom.bounding_rect().unwrap();
@@ -191,7 +209,11 @@ fn full_hierarchy() {
 #[test]
 fn events_on_full_hierarchy() {
     let a = full();
-    let grids: Vec<AreaRecord> = a.iter().filter(|x| x.level == Level::Grid).cloned().collect();
+    let grids: Vec<AreaRecord> = a
+        .iter()
+        .filter(|x| x.level == Level::Grid)
+        .cloned()
+        .collect();
     let tax = Taxonomy::builtin();
     let end = Utc.with_ymd_and_hms(2025, 7, 1, 0, 0, 0).single().unwrap();
     let opts = EventOptions {
@@ -249,7 +271,10 @@ fn million() {
     })
     .unwrap();
     eprintln!("1M grids: {} areas in {:?}", a.len(), t.elapsed());
-    assert_eq!(a.iter().filter(|x| x.level == Level::Grid).count(), 1_000_000);
+    assert_eq!(
+        a.iter().filter(|x| x.level == Level::Grid).count(),
+        1_000_000
+    );
     let grids: Vec<AreaRecord> = a.into_iter().filter(|x| x.level == Level::Grid).collect();
     let tax = Taxonomy::builtin();
     let t = Instant::now();
@@ -261,4 +286,3 @@ fn million() {
     let n = events(&grids, &tax, &opts).count();
     eprintln!("{n} events in {:?}", t.elapsed());
 }
-

@@ -77,7 +77,12 @@ struct Events<'a> {
 }
 
 fn bbox(mp: &MultiPolygon<f64>) -> [f64; 4] {
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for p in &mp.0 {
         for c in &p.exterior().0 {
             b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
@@ -127,15 +132,17 @@ impl<'a> Events<'a> {
                 bbox: bbox(&g.geom),
             })
             .collect();
-        let all_zero = used
-            .iter()
-            .all(|g| grids[g.index as usize].households <= 0);
+        let all_zero = used.iter().all(|g| grids[g.index as usize].households <= 0);
         let mut acc = 0u64;
         let cum: Vec<u64> = used
             .iter()
             .map(|g| {
                 let h = grids[g.index as usize].households;
-                acc += if all_zero { 1 } else { u64::try_from(h).unwrap_or(0) };
+                acc += if all_zero {
+                    1
+                } else {
+                    u64::try_from(h).unwrap_or(0)
+                };
                 acc
             })
             .collect();
@@ -216,7 +223,10 @@ impl<'a> Events<'a> {
         // local (UTC+8) midnight at or before start
         let shifted = this.start + Duration::hours(8);
         let midnight = shifted.timestamp().div_euclid(86_400) * 86_400 - 8 * 3600;
-        this.local_midnight = Utc.timestamp_opt(midnight, 0).single().unwrap_or(this.start);
+        this.local_midnight = Utc
+            .timestamp_opt(midnight, 0)
+            .single()
+            .unwrap_or(this.start);
         this
     }
 
@@ -259,7 +269,10 @@ impl<'a> Events<'a> {
         }
         let total = self.cum.last().copied().unwrap_or(1);
         let r = self.rng.random_range(0..total);
-        let k = self.cum.partition_point(|&c| c <= r).min(self.used.len() - 1);
+        let k = self
+            .cum
+            .partition_point(|&c| c <= r)
+            .min(self.used.len() - 1);
         (k, self.point_in(k))
     }
 
@@ -484,7 +497,10 @@ mod tests {
             assert!((1..=3).contains(&e.priority));
             assert!(e.title.contains(" · 立新社区居委会"));
             assert!(grids.iter().any(|g| inside(&g.geom, e.lon, e.lat)));
-            assert!(!inside(&grids[2].geom, e.lon, e.lat), "no households, no events");
+            assert!(
+                !inside(&grids[2].geom, e.lon, e.lat),
+                "no households, no events"
+            );
             match e.status {
                 Status::Reported | Status::Rejected => assert!(e.due_at.is_none()),
                 _ => assert!(e.due_at.unwrap() > e.reported_at),

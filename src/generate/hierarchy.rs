@@ -98,10 +98,7 @@ fn seat(
     };
     if kind == Kind::Urban {
         for _ in 0..2000 {
-            let p = [
-                centre[0] + 2.5 * normal(rng),
-                centre[1] + 2.5 * normal(rng),
-            ];
+            let p = [centre[0] + 2.5 * normal(rng), centre[1] + 2.5 * normal(rng)];
             if ok(p) && spacing(p) > 1.2 {
                 return p;
             }
@@ -203,16 +200,27 @@ pub(crate) fn build(
         .collect();
     let county_of_street: Vec<usize> = streets
         .iter()
-        .map(|s| counties.iter().position(|c| c.code == s.parent).unwrap_or(0))
+        .map(|s| {
+            counties
+                .iter()
+                .position(|c| c.code == s.parent)
+                .unwrap_or(0)
+        })
         .collect();
     for (i, s) in streets.iter().enumerate() {
         if !street_of_comm.contains(&i) {
-            return Err(GenerateError::Data(format!("street {} has no communities", s.code)));
+            return Err(GenerateError::Data(format!(
+                "street {} has no communities",
+                s.code
+            )));
         }
     }
     for (i, c) in counties.iter().enumerate() {
         if !county_of_street.contains(&i) {
-            return Err(GenerateError::Data(format!("county {} has no streets", c.code)));
+            return Err(GenerateError::Data(format!(
+                "county {} has no streets",
+                c.code
+            )));
         }
     }
     if let Some(n) = opts.target_grids
@@ -371,14 +379,22 @@ pub(crate) fn build(
     // 4. communities
     let mut comm_seeds = vec![NONE; comms.len()];
     for (s, st) in streets.iter().enumerate() {
-        let members: Vec<usize> = (0..comms.len()).filter(|&c| street_of_comm[c] == s).collect();
+        let members: Vec<usize> = (0..comms.len())
+            .filter(|&c| street_of_comm[c] == s)
+            .collect();
         let tris = street_groups.of(s);
         if tris.len() < members.len() {
             return Err(too_few(&st.code, members.len(), tris.len()));
         }
         let exps: Vec<f64> = members
             .iter()
-            .map(|&c| if comms[c].name.contains("社区") { 1.3 } else { 0.7 })
+            .map(|&c| {
+                if comms[c].name.contains("社区") {
+                    1.3
+                } else {
+                    0.7
+                }
+            })
             .collect();
         let seeds = pick_seeds(&mut rng, &mesh, &seed_weight, tris, &exps, 8);
         for (&c, t) in members.iter().zip(seeds) {
@@ -403,8 +419,7 @@ pub(crate) fn build(
             let fallback: Vec<i64> = (0..comms.len())
                 .map(|_| rng.random_range(230..=420))
                 .collect();
-            let district_of =
-                |c: usize| county_of_street[street_of_comm[c]];
+            let district_of = |c: usize| county_of_street[street_of_comm[c]];
             let households = |c: usize, f: f64| {
                 let mut h = (comm_weight[c] * f).round() as i64;
                 if h < 230 {

@@ -262,12 +262,11 @@ pub(crate) fn triangulate(
         .map(|e| [e[0] as usize, e[1] as usize])
         .collect();
     let mut conflicts = Vec::new();
-    let cdt = ConstrainedDelaunayTriangulation::<Point2<f64>>::try_bulk_load_cdt(
-        verts,
-        edge_list,
-        |e| conflicts.push(e),
-    )
-    .map_err(|e| GenerateError::Triangulation(format!("{e:?}")))?;
+    let cdt =
+        ConstrainedDelaunayTriangulation::<Point2<f64>>::try_bulk_load_cdt(verts, edge_list, |e| {
+            conflicts.push(e)
+        })
+        .map_err(|e| GenerateError::Triangulation(format!("{e:?}")))?;
     if !conflicts.is_empty() || cdt.num_vertices() != n_in {
         return Err(GenerateError::Triangulation(format!(
             "{} conflicting constraint edges, {} of {} vertices kept",
@@ -283,7 +282,11 @@ pub(crate) fn triangulate(
             .collect(),
         ..Mesh::default()
     };
-    let max_face = cdt.inner_faces().map(|f| f.fix().index()).max().unwrap_or(0);
+    let max_face = cdt
+        .inner_faces()
+        .map(|f| f.fix().index())
+        .max()
+        .unwrap_or(0);
     let mut face_to_tri = vec![NONE; max_face + 1];
     for (i, f) in cdt.inner_faces().enumerate() {
         face_to_tri[f.fix().index()] = i as u32;

@@ -201,7 +201,8 @@ pub(crate) fn relax(
                 }
                 let from = mesh.centroid[seeds[big] as usize];
                 if let Some(&t) = groups.of(big).iter().max_by(|&&a, &&b| {
-                    d2(mesh.centroid[a as usize], from).total_cmp(&d2(mesh.centroid[b as usize], from))
+                    d2(mesh.centroid[a as usize], from)
+                        .total_cmp(&d2(mesh.centroid[b as usize], from))
                 }) {
                     seeds[c] = t;
                     moved[c] = true;
@@ -223,13 +224,10 @@ pub(crate) fn relax(
                 sw += w;
             }
             let target = [sx / sw, sy / sw];
-            if let Some(&t) = tris
-                .iter()
-                .min_by(|&&a, &&b| {
-                    d2(mesh.centroid[a as usize], target)
-                        .total_cmp(&d2(mesh.centroid[b as usize], target))
-                })
-            {
+            if let Some(&t) = tris.iter().min_by(|&&a, &&b| {
+                d2(mesh.centroid[a as usize], target)
+                    .total_cmp(&d2(mesh.centroid[b as usize], target))
+            }) {
                 *seed = t;
             }
         }

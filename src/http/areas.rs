@@ -54,13 +54,13 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>
             })
         })
         .transpose()?;
-    let parent = match p.str("parent") {
-        None => None,
-        Some(v) => Some(
-            v.parse::<i64>()
-                .map_err(|_| ApiError::bad_request(format!("parent must be an area id, not {v:?}")))?,
-        ),
-    };
+    let parent =
+        match p.str("parent") {
+            None => None,
+            Some(v) => Some(v.parse::<i64>().map_err(|_| {
+                ApiError::bad_request(format!("parent must be an area id, not {v:?}"))
+            })?),
+        };
     let filter = AreaFilter {
         level,
         parent,
@@ -75,7 +75,12 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>
         found.last().map(|a| a.id)
     });
     let feats = found.into_iter().map(features::area).collect();
-    Ok(Json(features::page("/api/v1/areas", &p, feats, next.flatten())))
+    Ok(Json(features::page(
+        "/api/v1/areas",
+        &p,
+        feats,
+        next.flatten(),
+    )))
 }
 
 async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {

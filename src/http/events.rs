@@ -70,7 +70,9 @@ fn filter(state: &AppState, p: &Params) -> ApiResult<EventFilter> {
 }
 
 async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>> {
-    p.only(&["bbox", "category", "status", "from", "to", "limit", "cursor"])?;
+    p.only(&[
+        "bbox", "category", "status", "from", "to", "limit", "cursor",
+    ])?;
     let mut f = filter(&state, &p)?;
     if p.str("status").is_none() {
         f.status = StatusFilter::All;
@@ -93,11 +95,18 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>
         .iter()
         .map(|e| features::event(e, &state.taxonomy, now, None))
         .collect();
-    Ok(Json(features::page("/api/v1/events", &p, feats, next.flatten())))
+    Ok(Json(features::page(
+        "/api/v1/events",
+        &p,
+        feats,
+        next.flatten(),
+    )))
 }
 
 async fn nearby(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>> {
-    p.only(&["lon", "lat", "limit", "within_m", "status", "category", "from", "to"])?;
+    p.only(&[
+        "lon", "lat", "limit", "within_m", "status", "category", "from", "to",
+    ])?;
     let (lon, lat) = p.lon_lat()?;
     let f = filter(&state, &p)?;
     let limit = usize::try_from(p.int("limit", 20, 1, MAX_NEARBY)?).unwrap_or(20);
@@ -161,7 +170,9 @@ fn parse_report(state: &AppState, body: &Value) -> ApiResult<NewEvent> {
             Some(Value::String(s)) => {
                 let s = s.trim();
                 if required && s.is_empty() {
-                    Err(ApiError::unprocessable(format!("properties.{key} must not be empty")))
+                    Err(ApiError::unprocessable(format!(
+                        "properties.{key} must not be empty"
+                    )))
                 } else if s.chars().count() > max {
                     Err(ApiError::unprocessable(format!(
                         "properties.{key} is longer than {max} characters"
@@ -223,7 +234,13 @@ async fn create(
     let e = state
         .index
         .events(|ix| ix.slot(inserted.event.id).map(|s| ix.event(s)))
-        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "stored event missing from the index"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "stored event missing from the index",
+            )
+        })?;
     let location = format!("/api/v1/events/{}", e.id);
     Ok((
         StatusCode::CREATED,

@@ -26,7 +26,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         let mut map = BTreeMap::new();
         for (k, v) in pairs {
             if map.insert(k.clone(), v).is_some() {
-                return Err(ApiError::bad_request(format!("parameter {k:?} given twice")));
+                return Err(ApiError::bad_request(format!(
+                    "parameter {k:?} given twice"
+                )));
             }
         }
         Ok(Params(map))

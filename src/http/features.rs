@@ -109,7 +109,9 @@ pub fn page(path: &str, params: &Params, features: Vec<Value>, next: Option<i64>
             format!("{path}?{q}")
         }
     };
-    let mut links = vec![json!({"rel": "self", "type": "application/geo+json", "href": link(params.cursor().ok().flatten())})];
+    let mut links = vec![
+        json!({"rel": "self", "type": "application/geo+json", "href": link(params.cursor().ok().flatten())}),
+    ];
     if let Some(c) = next {
         links.push(json!({"rel": "next", "type": "application/geo+json", "href": link(Some(c))}));
     }

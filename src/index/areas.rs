@@ -234,7 +234,13 @@ mod tests {
     fn index() -> AreaIndex {
         let mut parent = square(1, 0.0, Level::Community, None);
         parent.geom = MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![(0.0, 0.0), (2.0, 0.0), (2.0, 1.0), (0.0, 1.0), (0.0, 0.0)]),
+            LineString::from(vec![
+                (0.0, 0.0),
+                (2.0, 0.0),
+                (2.0, 1.0),
+                (0.0, 1.0),
+                (0.0, 0.0),
+            ]),
             vec![],
         )]);
         AreaIndex::new(vec![
@@ -259,7 +265,10 @@ mod tests {
     fn ancestors_and_listing() {
         let ix = index();
         let g = ix.get(7).unwrap();
-        assert_eq!(ix.ancestors(g).iter().map(|a| a.id).collect::<Vec<_>>(), [1]);
+        assert_eq!(
+            ix.ancestors(g).iter().map(|a| a.id).collect::<Vec<_>>(),
+            [1]
+        );
         let grids = AreaFilter {
             level: Some(Level::Grid),
             ..AreaFilter::default()

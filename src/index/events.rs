@@ -276,7 +276,8 @@ impl EventIndex {
                 // The chord is a lower bound of the true distance (up to rounding, hence the
                 // micrometre of slack): once it exceeds the k-th best, nothing further can win.
                 let chord = d2.sqrt() - 1e-6;
-                if chord > within_m || (best.len() == k && best.peek().is_some_and(|b| chord > b.0)) {
+                if chord > within_m || (best.len() == k && best.peek().is_some_and(|b| chord > b.0))
+                {
                     break;
                 }
                 let s = e.data as usize;
@@ -379,10 +380,7 @@ fn ecef_envelope(b: &BBox) -> AABB<[f64; 3]> {
     };
     let (x0, x1) = span(cos_lo, cos_hi);
     let (y0, y1) = span(sin_lo, sin_hi);
-    AABB::from_corners(
-        [x0, y0, z(b.min_lat) - 1e-3],
-        [x1, y1, z(b.max_lat) + 1e-3],
-    )
+    AABB::from_corners([x0, y0, z(b.min_lat) - 1e-3], [x1, y1, z(b.max_lat) + 1e-3])
 }
 
 #[cfg(test)]
@@ -413,8 +411,18 @@ mod tests {
         (1..=n)
             .map(|id| {
                 let s = Status::ALL[rng.random_range(0..Status::ALL.len())];
-                let cat = if rng.random_bool(0.5) { "hazard.fire" } else { "service.water" };
-                ev(id, rng.random_range(115.0..116.0), rng.random_range(22.5..23.5), s, cat)
+                let cat = if rng.random_bool(0.5) {
+                    "hazard.fire"
+                } else {
+                    "service.water"
+                };
+                ev(
+                    id,
+                    rng.random_range(115.0..116.0),
+                    rng.random_range(22.5..23.5),
+                    s,
+                    cat,
+                )
             })
             .collect()
     }
@@ -480,8 +488,17 @@ mod tests {
             status: StatusFilter::Open,
             ..EventFilter::default()
         };
-        let firsts: Vec<i64> = ix.list(None, &open, Some(10), 5).iter().map(|s| ix.event(*s).id).collect();
-        let want: Vec<i64> = events.iter().filter(|e| e.id > 10 && e.status.is_open()).take(5).map(|e| e.id).collect();
+        let firsts: Vec<i64> = ix
+            .list(None, &open, Some(10), 5)
+            .iter()
+            .map(|s| ix.event(*s).id)
+            .collect();
+        let want: Vec<i64> = events
+            .iter()
+            .filter(|e| e.id > 10 && e.status.is_open())
+            .take(5)
+            .map(|e| e.id)
+            .collect();
         assert_eq!(firsts, want);
     }
 

@@ -81,7 +81,11 @@ impl From {
         if c == 0.0 {
             return 0.0;
         }
-        let d = [xyz[0] - self.xyz[0], xyz[1] - self.xyz[1], xyz[2] - self.xyz[2]];
+        let d = [
+            xyz[0] - self.xyz[0],
+            xyz[1] - self.xyz[1],
+            xyz[2] - self.xyz[2],
+        ];
         let de = d[0] * self.east[0] + d[1] * self.east[1];
         let dn = d[0] * self.north[0] + d[1] * self.north[1] + d[2] * self.north[2];
         let h2 = de * de + dn * dn;
@@ -121,7 +125,10 @@ mod tests {
             let c2 = chord2(&q.xyz, &p);
             let fast = q.distance(lon2, lat2, &p, c2);
             let exact = distance_m(lon, lat, lon2, lat2);
-            assert!(c2.sqrt() <= exact + 1e-8, "chord is a lower bound (up to rounding)");
+            assert!(
+                c2.sqrt() <= exact + 1e-8,
+                "chord is a lower bound (up to rounding)"
+            );
             worst = worst.max((fast - exact).abs());
         }
         assert!(worst < 1e-6, "worst error {worst} m");
@@ -132,6 +139,9 @@ mod tests {
         let q = From::new(115.0, 22.0);
         let p = ecef(116.0, 23.0);
         let c2 = chord2(&q.xyz, &p);
-        assert_eq!(q.distance(116.0, 23.0, &p, c2), distance_m(115.0, 22.0, 116.0, 23.0));
+        assert_eq!(
+            q.distance(116.0, 23.0, &p, c2),
+            distance_m(115.0, 22.0, 116.0, 23.0)
+        );
     }
 }

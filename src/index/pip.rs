@@ -85,8 +85,7 @@ pub fn polygon_position(p: &Polygon<f64>, q: Coord<f64>) -> Position {
 /// Whether a multipolygon covers `q` (interior or boundary), as `ST_Covers` answers.
 #[must_use]
 pub fn covers(mp: &MultiPolygon<f64>, q: Coord<f64>) -> bool {
-    mp.0
-        .iter()
+    mp.0.iter()
         .any(|p| polygon_position(p, q) != Position::Outside)
 }
 

@@ -20,15 +20,14 @@ use super::{AreaRecord, EventRecord, Level, Status, check_lon_lat};
 /// Converts a MultiPolygon to a GeoJSON geometry object.
 #[must_use]
 pub fn multipolygon_to_json(mp: &MultiPolygon<f64>) -> Value {
-    let polys: Vec<Value> = mp
-        .0
-        .iter()
-        .map(|p| {
-            let mut rings = vec![ring_to_json(p.exterior())];
-            rings.extend(p.interiors().iter().map(ring_to_json));
-            Value::Array(rings)
-        })
-        .collect();
+    let polys: Vec<Value> =
+        mp.0.iter()
+            .map(|p| {
+                let mut rings = vec![ring_to_json(p.exterior())];
+                rings.extend(p.interiors().iter().map(ring_to_json));
+                Value::Array(rings)
+            })
+            .collect();
     json!({"type": "MultiPolygon", "coordinates": polys})
 }
 
@@ -274,6 +273,10 @@ mod tests {
         let err = event_record_from_feature(&f).unwrap_err();
         assert!(err.contains("lon"), "{err}");
         let open_ring = json!({"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]});
-        assert!(multipolygon_from_json(&open_ring).unwrap_err().contains("closed"));
+        assert!(
+            multipolygon_from_json(&open_ring)
+                .unwrap_err()
+                .contains("closed")
+        );
     }
 }

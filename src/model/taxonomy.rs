@@ -165,6 +165,9 @@ mod tests {
     #[test]
     fn duplicate_codes_are_refused() {
         let text = r#"{"categories":[{"code":"a","zh":"甲","en":"A","deadline_days":1,"weight":1,"subcategories":[]},{"code":"a","zh":"甲","en":"A","deadline_days":1,"weight":1,"subcategories":[]}]}"#;
-        assert!(matches!(Taxonomy::from_json(text), Err(TaxonomyError::BadCode(_))));
+        assert!(matches!(
+            Taxonomy::from_json(text),
+            Err(TaxonomyError::BadCode(_))
+        ));
     }
 }

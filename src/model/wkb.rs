@@ -174,7 +174,10 @@ mod tests {
             read_multipolygon(&bytes[..bytes.len() - 3]),
             Err(WkbError::Truncated)
         );
-        assert_eq!(read_multipolygon(&write_point(1.0, 2.0)), Err(WkbError::Type(1)));
+        assert_eq!(
+            read_multipolygon(&write_point(1.0, 2.0)),
+            Err(WkbError::Type(1))
+        );
         assert_eq!(hex(&[0, 255, 16]), "00FF10");
     }
 }

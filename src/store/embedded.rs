@@ -148,7 +148,14 @@ impl EmbeddedPostgres {
             tracing::info!("stopping the private PostgreSQL");
             self.run(
                 "pg_ctl",
-                &["stop", "-w", "-m", "fast", "-D", &self.data.to_string_lossy()],
+                &[
+                    "stop",
+                    "-w",
+                    "-m",
+                    "fast",
+                    "-D",
+                    &self.data.to_string_lossy(),
+                ],
             )?;
         }
         Ok(())
@@ -245,7 +252,10 @@ fn find_bin_dir() -> Option<PathBuf> {
         .collect();
     versions.sort_unstable();
     let with_postgis = versions.iter().rev().find(|v| {
-        Path::new(&format!("/usr/share/postgresql/{v}/extension/postgis.control")).exists()
+        Path::new(&format!(
+            "/usr/share/postgresql/{v}/extension/postgis.control"
+        ))
+        .exists()
     });
     with_postgis
         .or(versions.last())

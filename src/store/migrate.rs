@@ -13,7 +13,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[(
 )];
 
 /// Arbitrary key of the advisory lock that serialises migrations.
-const LOCK_KEY: i64 = 0x6d69_6e71_696e_67;
+const LOCK_KEY: i64 = 0x006d_696e_7169_6e67;
 
 pub(super) async fn run(conn: &mut Object) -> Result<Vec<String>> {
     conn.execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
@@ -29,10 +29,7 @@ async fn apply(conn: &mut Object) -> Result<Vec<String>> {
         .await?;
     // PostGIS first: migrations use its types, and its version is checked before anything.
     let has_postgis = conn
-        .query_opt(
-            "SELECT 1 FROM pg_extension WHERE extname = 'postgis'",
-            &[],
-        )
+        .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'postgis'", &[])
         .await?
         .is_some();
     if !has_postgis {

@@ -105,7 +105,10 @@ impl Store {
         let mut seen = BTreeMap::new();
         for r in &order {
             if seen.insert(r.code.as_str(), r.level).is_some() {
-                return Err(StoreError::Input(format!("area code {} appears twice", r.code)));
+                return Err(StoreError::Input(format!(
+                    "area code {} appears twice",
+                    r.code
+                )));
             }
             if let Some(p) = &r.parent_code
                 && let Some(pl) = seen.get(p.as_str())
@@ -131,7 +134,8 @@ impl Store {
 
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
-        tx.batch_execute("LOCK TABLE areas IN EXCLUSIVE MODE").await?;
+        tx.batch_execute("LOCK TABLE areas IN EXCLUSIVE MODE")
+            .await?;
         let mut ids: HashMap<String, i64> = HashMap::new();
         for row in tx
             .query("SELECT code, id FROM areas WHERE valid_to IS NULL", &[])
@@ -216,7 +220,8 @@ impl Store {
     {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
-        tx.batch_execute("LOCK TABLE events IN EXCLUSIVE MODE").await?;
+        tx.batch_execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            .await?;
         let mut next: i64 = tx
             .query_one("SELECT coalesce(max(id), 0) FROM events", &[])
             .await?

@@ -21,20 +21,45 @@ use tokio_postgres::NoTls;
 pub const DEMO_SEED: u64 = 7;
 pub const DEMO_EVENTS: usize = 20_000;
 
+/// Fingerprint of what shapes the template databases (schema, generator, model), so a
+/// cached template is rebuilt whenever one of them changes.
+fn fingerprint() -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = [
+        "migrations",
+        "src/generate",
+        "src/model",
+        "src/store",
+        "geodata",
+    ]
+    .iter()
+    .flat_map(|d| std::fs::read_dir(root.join(d)).into_iter().flatten())
+    .filter_map(|e| e.ok().map(|e| e.path()))
+    .filter(|p| p.is_file())
+    .collect();
+    files.sort();
+    let mut h = DefaultHasher::new();
+    for f in files {
+        std::fs::read(&f).unwrap_or_default().hash(&mut h);
+    }
+    format!("{:08x}", h.finish() as u32)
+}
+
 fn target_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target")
 }
 
 /// Admin connection string of the test server (database `postgres`-like).
-fn server() -> (String, Box<dyn Fn(&str) -> String>) {
+/// Maps a database name to its connection string.
+type UrlFor = Box<dyn Fn(&str) -> String>;
+
+fn server() -> (String, UrlFor) {
     if let Ok(url) = std::env::var("DATABASE_URL") {
         let base: tokio_postgres::Config = url.parse().expect("DATABASE_URL parses");
         let u = url.clone();
         let _ = base;
-        return (
-            url,
-            Box::new(move |db: &str| replace_dbname(&u, db)),
-        );
+        return (url, Box::new(move |db: &str| replace_dbname(&u, db)));
     }
     let dir = target_dir().join("test-pg");
     std::fs::create_dir_all(&dir).unwrap();
@@ -68,7 +93,11 @@ async fn admin(url: &str) -> tokio_postgres::Client {
 }
 
 /// Creates `name` from `template` once (under a lock), building it with `build` if missing.
-async fn ensure_template<F, Fut>(name: &str, from: Option<&str>, build: F) -> Box<dyn Fn(&str) -> String>
+async fn ensure_template<F, Fut>(
+    name: &str,
+    from: Option<&str>,
+    build: F,
+) -> Box<dyn Fn(&str) -> String>
 where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -84,13 +113,23 @@ where
         .is_some();
     if !exists {
         let tmp = format!("{name}_building");
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {tmp}")).await.unwrap();
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {tmp}"))
+            .await
+            .unwrap();
         match from {
-            Some(t) => c.batch_execute(&format!("CREATE DATABASE {tmp} TEMPLATE {t}")).await.unwrap(),
-            None => c.batch_execute(&format!("CREATE DATABASE {tmp}")).await.unwrap(),
+            Some(t) => c
+                .batch_execute(&format!("CREATE DATABASE {tmp} TEMPLATE {t}"))
+                .await
+                .unwrap(),
+            None => c
+                .batch_execute(&format!("CREATE DATABASE {tmp}"))
+                .await
+                .unwrap(),
         }
         build(url_for(&tmp)).await;
-        c.batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}")).await.unwrap();
+        c.batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}"))
+            .await
+            .unwrap();
     }
     lock.unlock().unwrap();
     url_for
@@ -98,30 +137,35 @@ where
 
 /// A fresh, migrated, empty database; returns its connection string.
 pub async fn empty_db() -> String {
-    let url_for = ensure_template("minqing_test_empty", None, |url| async move {
+    let empty = format!("minqing_test_empty_{}", fingerprint());
+    let url_for = ensure_template(&empty, None, |url| async move {
         let store = Store::connect(&url, 2).unwrap();
         store.migrate().await.unwrap();
     })
     .await;
-    clone_db("minqing_test_empty", &url_for).await
+    clone_db(&empty, &url_for).await
 }
 
 /// A fresh database holding the generated Shanwei demo (seed 7, 20,000 events).
 pub async fn demo_db() -> String {
-    let _ = ensure_template("minqing_test_empty", None, |url| async move {
+    let empty = format!("minqing_test_empty_{}", fingerprint());
+    let demo = format!("minqing_test_demo_{}", fingerprint());
+    let _ = ensure_template(&empty, None, |url| async move {
         let store = Store::connect(&url, 2).unwrap();
         store.migrate().await.unwrap();
     })
     .await;
-    let url_for = ensure_template("minqing_test_demo", Some("minqing_test_empty"), |url| async move {
+    let url_for = ensure_template(&demo, Some(&empty), |url| async move {
         let store = Store::connect(&url, 2).unwrap();
-        let end = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap().to_utc();
+        let end = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
         minqing::cli::generate_into(&store, DEMO_SEED, None, DEMO_EVENTS, end)
             .await
             .unwrap();
     })
     .await;
-    clone_db("minqing_test_demo", &url_for).await
+    clone_db(&demo, &url_for).await
 }
 
 async fn clone_db(template: &str, url_for: &dyn Fn(&str) -> String) -> String {
@@ -134,6 +178,23 @@ async fn clone_db(template: &str, url_for: &dyn Fn(&str) -> String) -> String {
             .as_nanos()
     );
     let c = admin(&url_for("postgres")).await;
+    // Databases of test processes that have ended are dropped here, so they do not pile up.
+    for row in c
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'",
+            &[],
+        )
+        .await
+        .unwrap()
+    {
+        let db: String = row.get(0);
+        let pid = db.split('_').nth(1).unwrap_or("");
+        if !pid.is_empty() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = c
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                .await;
+        }
+    }
     // CREATE DATABASE … TEMPLATE fails while another session copies the same template.
     for attempt in 0.. {
         match c
