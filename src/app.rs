@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::http::{AppState, app};
-use crate::index::{AreaIndex, EventIndex, Index};
+use crate::index::{AreaIndex, EventIndexBuilder, Index};
 use crate::model::Taxonomy;
 use crate::store::{EmbeddedPostgres, Store};
 
@@ -63,10 +63,11 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
     );
 
     let categories = index.events(|e| e.categories().to_vec());
-    let mut loaded = Vec::new();
-    store
+    let expected = store.estimate_events().await?;
+    let mut builder = EventIndexBuilder::new(&categories, expected);
+    let n_events = store
         .load_events(
-            |e| loaded.push(e),
+            |e| builder.add(e),
             |n| {
                 if n % 1_000_000 == 0 && n > 0 {
                     tracing::info!(events = n, "loading events");
@@ -75,8 +76,7 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
         )
         .await
         .context("cannot load events")?;
-    let n_events = loaded.len();
-    let events = tokio::task::spawn_blocking(move || EventIndex::bulk(&categories, loaded)).await?;
+    let events = tokio::task::spawn_blocking(move || builder.build()).await?;
     index.set_events(events);
     index.set_ready();
     tracing::info!(

@@ -141,9 +141,11 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("event id must be an integer, not {id:?}")))?;
+    // The detail view reads the committed row (it has the description the index omits).
     let e = state
-        .index
-        .events(|ix| ix.slot(id).map(|s| ix.event(s)))
+        .store
+        .event(id)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
     Ok(Json(features::event(&e, &state.taxonomy, Utc::now(), None)))
 }
@@ -230,17 +232,8 @@ async fn create(
         .insert_event(&new, 2, grid, key.as_deref())
         .await?;
     // Committed: now visible to every following query on this instance.
-    state.index.insert_event(inserted.event.clone());
-    let e = state
-        .index
-        .events(|ix| ix.slot(inserted.event.id).map(|s| ix.event(s)))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "stored event missing from the index",
-            )
-        })?;
+    let e = inserted.event;
+    state.index.insert_event((&e).into());
     let location = format!("/api/v1/events/{}", e.id);
     Ok((
         StatusCode::CREATED,

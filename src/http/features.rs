@@ -20,7 +20,6 @@ pub fn event(e: &Event, taxonomy: &Taxonomy, now: DateTime<Utc>, distance_m: Opt
         "category_zh": names.0,
         "category_en": names.1,
         "title": e.title,
-        "description": e.description,
         "status": e.status.as_str(),
         "priority": e.priority,
         "grid_id": e.grid_id,
@@ -30,8 +29,13 @@ pub fn event(e: &Event, taxonomy: &Taxonomy, now: DateTime<Utc>, distance_m: Opt
         "overdue": e.status.is_open() && e.due_at.is_some_and(|d| d < now),
         "generated": e.generated,
     });
-    if let (Some(d), Some(p)) = (distance_m, props.as_object_mut()) {
-        p.insert("distance_m".into(), json!(d));
+    if let Some(p) = props.as_object_mut() {
+        if let Some(text) = &e.description {
+            p.insert("description".into(), json!(text));
+        }
+        if let Some(d) = distance_m {
+            p.insert("distance_m".into(), json!(d));
+        }
     }
     json!({
         "type": "Feature",

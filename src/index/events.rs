@@ -62,12 +62,64 @@ struct Columns {
     reported_at: Vec<i64>,
     due_at: Vec<i64>,
     updated_at: Vec<i64>,
-    /// Title then description of every slot, back to back.
+    /// Titles of every slot, back to back.
     text: String,
-    /// Start of slot i's text in `text`; one extra entry at the end.
+    /// Start of slot i's title in `text`; one extra entry at the end.
     text_start: Vec<usize>,
-    /// Byte length of slot i's title.
-    title_len: Vec<u32>,
+}
+
+/// Streams events into columns, then bulk-loads the trees once (start-up path).
+pub struct EventIndexBuilder {
+    ix: EventIndex,
+}
+
+impl EventIndexBuilder {
+    /// A builder expecting about `capacity` events.
+    #[must_use]
+    pub fn new(categories: &[String], capacity: usize) -> EventIndexBuilder {
+        let mut ix = EventIndex::new(categories);
+        let c = &mut ix.cols;
+        c.id.reserve_exact(capacity);
+        c.lon.reserve_exact(capacity);
+        c.lat.reserve_exact(capacity);
+        c.category.reserve_exact(capacity);
+        c.status.reserve_exact(capacity);
+        c.priority.reserve_exact(capacity);
+        c.generated.reserve_exact(capacity);
+        c.grid.reserve_exact(capacity);
+        c.reported_at.reserve_exact(capacity);
+        c.due_at.reserve_exact(capacity);
+        c.updated_at.reserve_exact(capacity);
+        c.text_start.reserve_exact(capacity + 1);
+        c.text.reserve(capacity * 40);
+        ix.order.reserve_exact(capacity);
+        EventIndexBuilder { ix }
+    }
+
+    /// Adds one event.
+    pub fn add(&mut self, e: LoadedEvent) {
+        self.ix.push(e);
+    }
+
+    /// Sorts the id list and bulk-loads one tree per state.
+    #[must_use]
+    pub fn build(mut self) -> EventIndex {
+        let ix = &mut self.ix;
+        ix.order.sort_unstable();
+        let mut counts = [0usize; Status::ALL.len()];
+        for s in &ix.cols.status {
+            counts[*s as usize] += 1;
+        }
+        let mut per_status: Vec<Vec<PointEntry>> =
+            counts.iter().map(|n| Vec::with_capacity(*n)).collect();
+        for slot in 0..ix.cols.id.len() {
+            let xyz = geodesic::ecef(ix.cols.lon[slot], ix.cols.lat[slot]);
+            let s = u32::try_from(slot).unwrap_or(u32::MAX);
+            per_status[ix.cols.status[slot] as usize].push(GeomWithData::new(xyz, s));
+        }
+        ix.trees = per_status.into_iter().map(RTree::bulk_load).collect();
+        self.ix
+    }
 }
 
 /// Every event, indexed for nearest, bbox and id-ordered queries.
@@ -107,33 +159,28 @@ impl EventIndex {
     /// Builds an index from loaded events at once (bulk-loaded trees).
     #[must_use]
     pub fn bulk(categories: &[String], events: Vec<LoadedEvent>) -> EventIndex {
-        let mut ix = EventIndex::new(categories);
-        let mut per_status: Vec<Vec<PointEntry>> = vec![Vec::new(); Status::ALL.len()];
+        let mut b = EventIndexBuilder::new(categories, events.len());
         for e in events {
-            let (slot, status) = ix.push(e);
-            let xyz = geodesic::ecef(ix.cols.lon[slot as usize], ix.cols.lat[slot as usize]);
-            per_status[status].push(GeomWithData::new(xyz, slot));
+            b.add(e);
         }
-        ix.order.sort_unstable();
-        ix.trees = per_status.into_iter().map(RTree::bulk_load).collect();
-        ix
+        b.build()
     }
 
     /// Appends columns for an event; returns its slot and state number.
     fn push(&mut self, e: LoadedEvent) -> (u32, usize) {
-        let c = &mut self.cols;
-        let slot = u32::try_from(c.id.len()).unwrap_or(u32::MAX);
-        let cat = match self.categories.iter().position(|x| *x == e.category) {
+        let cat = match self.category_number(&e.category) {
             Some(i) => i,
             None => {
                 self.categories.push(e.category.clone());
-                self.categories.len() - 1
+                u16::try_from(self.categories.len() - 1).unwrap_or(u16::MAX)
             }
         };
+        let c = &mut self.cols;
+        let slot = u32::try_from(c.id.len()).unwrap_or(u32::MAX);
         c.id.push(e.id);
         c.lon.push(e.lon);
         c.lat.push(e.lat);
-        c.category.push(u16::try_from(cat).unwrap_or(u16::MAX));
+        c.category.push(cat);
         c.status.push(e.status as u8);
         c.priority.push(u8::try_from(e.priority).unwrap_or(2));
         c.generated.push(e.generated);
@@ -142,9 +189,7 @@ impl EventIndex {
         c.due_at.push(e.due_at.map_or(NO_TIME, micros));
         c.updated_at.push(micros(e.updated_at));
         c.text.push_str(&e.title);
-        c.text.push_str(&e.description);
         c.text_start.push(c.text.len());
-        c.title_len.push(u32::try_from(e.title.len()).unwrap_or(0));
         self.order.push((e.id, slot));
         (slot, e.status.index())
     }
@@ -192,12 +237,11 @@ impl EventIndex {
         let c = &self.cols;
         let s = slot as usize;
         let (start, end) = (c.text_start[s], c.text_start[s + 1]);
-        let mid = start + c.title_len[s] as usize;
         Event {
             id: c.id[s],
             category: self.categories[c.category[s] as usize].clone(),
-            title: c.text[start..mid].to_owned(),
-            description: c.text[mid..end].to_owned(),
+            title: c.text[start..end].to_owned(),
+            description: None,
             status: Status::ALL[c.status[s] as usize],
             priority: i16::from(c.priority[s]),
             grid_id: (c.grid[s] != NO_GRID).then_some(c.grid[s]),
@@ -393,7 +437,6 @@ mod tests {
             id,
             category: cat.into(),
             title: format!("事件{id}"),
-            description: "说明".into(),
             status,
             priority: 2,
             grid_id: None,

@@ -15,7 +15,7 @@ pub mod geodesic;
 pub mod pip;
 
 pub use areas::{AreaFilter, AreaIndex, BBox};
-pub use events::{EventFilter, EventIndex};
+pub use events::{EventFilter, EventIndex, EventIndexBuilder};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -160,8 +160,8 @@ pub struct Event {
     pub category: String,
     /// Short title.
     pub title: String,
-    /// Free text.
-    pub description: String,
+    /// Free text; `None` when answered from the index, which keeps only what lists show.
+    pub description: Option<String>,
     /// Workflow state.
     pub status: Status,
     /// 1 (urgent) … 3 (low).

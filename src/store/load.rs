@@ -8,7 +8,7 @@ use tokio_postgres::types::Type;
 use super::{Result, Store, StoreError};
 use crate::model::{Area, Level, Status, wkb};
 
-/// One event row as loaded (public fields only).
+/// One event row as the index loads it: public fields, without the description.
 #[derive(Debug, Clone)]
 pub struct LoadedEvent {
     /// Id.
@@ -17,8 +17,6 @@ pub struct LoadedEvent {
     pub category: String,
     /// Title.
     pub title: String,
-    /// Description.
-    pub description: String,
     /// State.
     pub status: Status,
     /// Priority 1–3.
@@ -104,6 +102,21 @@ impl Store {
         Ok(out)
     }
 
+    /// The planner's estimate of the number of events (to size the index up front).
+    pub async fn estimate_events(&self) -> Result<usize> {
+        let conn = self.conn().await?;
+        let n: f32 = conn
+            .query_one(
+                "SELECT greatest(reltuples, 0)::real FROM pg_class WHERE oid = 'events'::regclass",
+                &[],
+            )
+            .await?
+            .get(0);
+        // Estimates can be stale; a little headroom avoids a reallocation of every column.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok((f64::from(n) * 1.02) as usize + 1024)
+    }
+
     /// Streams every event to `sink`, calling `progress(rows)` every 100,000 rows.
     #[tracing::instrument(skip_all)]
     pub async fn load_events(
@@ -115,7 +128,6 @@ impl Store {
         let stream = conn.copy_out(include_str!("sql/copy_events.sql")).await?;
         let types = [
             Type::INT8,
-            Type::TEXT,
             Type::TEXT,
             Type::TEXT,
             Type::TEXT,
@@ -134,7 +146,7 @@ impl Store {
         while let Some(row) = rows.next().await {
             let row = row?;
             let id: i64 = row.try_get(0)?;
-            let status: &str = row.try_get(4)?;
+            let status: &str = row.try_get(3)?;
             let status = Status::parse(status).ok_or_else(|| StoreError::Invalid {
                 what: "event",
                 id,
@@ -144,16 +156,15 @@ impl Store {
                 id,
                 category: row.try_get(1)?,
                 title: row.try_get(2)?,
-                description: row.try_get(3)?,
                 status,
-                priority: row.try_get(5)?,
-                grid_id: row.try_get(6)?,
-                reported_at: row.try_get(7)?,
-                due_at: row.try_get(8)?,
-                updated_at: row.try_get(9)?,
-                lon: row.try_get(10)?,
-                lat: row.try_get(11)?,
-                generated: row.try_get(12)?,
+                priority: row.try_get(4)?,
+                grid_id: row.try_get(5)?,
+                reported_at: row.try_get(6)?,
+                due_at: row.try_get(7)?,
+                updated_at: row.try_get(8)?,
+                lon: row.try_get(9)?,
+                lat: row.try_get(10)?,
+                generated: row.try_get(11)?,
             });
             n += 1;
             if n.is_multiple_of(100_000) {
@@ -162,5 +173,24 @@ impl Store {
         }
         progress(n);
         Ok(n)
+    }
+}
+
+impl From<&crate::model::Event> for LoadedEvent {
+    fn from(e: &crate::model::Event) -> LoadedEvent {
+        LoadedEvent {
+            id: e.id,
+            category: e.category.clone(),
+            title: e.title.clone(),
+            status: e.status,
+            priority: e.priority,
+            grid_id: e.grid_id,
+            reported_at: e.reported_at,
+            due_at: e.due_at,
+            updated_at: e.updated_at,
+            lon: e.lon,
+            lat: e.lat,
+            generated: e.generated,
+        }
     }
 }

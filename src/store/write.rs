@@ -6,11 +6,11 @@ use bytes::Bytes;
 use futures_util::{SinkExt, pin_mut};
 use geo::Validation;
 
-use super::{LoadedEvent, Result, Store, StoreError};
-use crate::model::{AreaRecord, EventRecord, NewEvent, wkb};
+use super::{Result, Store, StoreError};
+use crate::model::{AreaRecord, Event, EventRecord, NewEvent, wkb};
 
-/// An event as stored (public fields only): the same shape the loader reads.
-pub type StoredEvent = LoadedEvent;
+/// An event as stored: every public field, description included (no personal data).
+pub type StoredEvent = Event;
 
 /// Result of [`Store::insert_event`].
 #[derive(Debug, Clone)]
@@ -305,7 +305,7 @@ fn event_from_row(row: &tokio_postgres::Row) -> Result<StoredEvent> {
         id,
         category: row.get(1),
         title: row.get(2),
-        description: row.get(3),
+        description: Some(row.get(3)),
         status,
         priority: row.get(5),
         grid_id: row.get(6),

@@ -1,7 +1,8 @@
 -- Bulk read of all events for the in-memory index (binary COPY, ordered by id).
 -- Personal data (event_reporters) is deliberately not read: the index never holds it.
+-- Descriptions stay in PostGIS too: lists show titles; the detail view reads the row.
 COPY (
-    SELECT id, category, title, description, status, priority, grid_id,
+    SELECT id, category, title, status, priority, grid_id,
            reported_at, due_at, updated_at, ST_X(geom), ST_Y(geom), generated
     FROM events
     ORDER BY id
