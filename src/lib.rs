@@ -9,10 +9,8 @@
 //!   taxonomy, GeoJSON and WKB conversions.
 //! - [`generate`]: the deterministic demo-data generator (Shanwei hierarchy, a year of events).
 pub mod app;
-#[cfg(feature = "generate")]
 pub mod cli;
 pub mod config;
-#[cfg(feature = "generate")]
 pub mod generate;
 pub mod http;
 pub mod index;

@@ -1,0 +1,143 @@
+//! In-process benchmarks of the index against PostGIS answering the same lookups through
+//! tokio-postgres prepared statements, on the same data, in the same run.
+//!
+//! Needs `DATABASE_URL` pointing at a database loaded with `minqing generate` (see
+//! `benches/run.sh`, which sets everything up). Without it the benchmark says so and exits.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use minqing::index::{EventFilter, Index};
+use minqing::model::{StatusFilter, Taxonomy};
+use minqing::store::Store;
+use rand::{Rng, SeedableRng};
+
+const POINTS: usize = 4096;
+
+struct Setup {
+    rt: tokio::runtime::Runtime,
+    index: Arc<Index>,
+    client: tokio_postgres::Client,
+    points: Vec<(f64, f64)>,
+}
+
+fn setup() -> Option<Setup> {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        eprintln!("benches/index: set DATABASE_URL to a database loaded by `minqing generate` (benches/run.sh does)");
+        return None;
+    };
+    let rt = tokio::runtime::Runtime::new().ok()?;
+    let (index, client, points) = rt.block_on(async {
+        let store = Store::connect(&url, 4).expect("pool");
+        let taxonomy = Taxonomy::builtin();
+        let index = Arc::new(Index::new(taxonomy.codes()));
+        let t = Instant::now();
+        minqing::app::load_index(&store, &index).await.expect("index loads");
+        eprintln!(
+            "index loaded in {:.1} s: {} areas, {} events",
+            t.elapsed().as_secs_f64(),
+            index.areas().len(),
+            index.events(|e| e.len())
+        );
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        // Random points inside the bounding box of the grids (most land in a grid).
+        let row = client
+            .query_one(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM areas WHERE level = 'district') x",
+                &[],
+            )
+            .await
+            .expect("extent");
+        let (x0, y0, x1, y1): (f64, f64, f64, f64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+        let points = (0..POINTS)
+            .map(|_| (rng.random_range(x0..x1), rng.random_range(y0..y1)))
+            .collect();
+        (index, client, points)
+    });
+    Some(Setup {
+        rt,
+        index,
+        client,
+        points,
+    })
+}
+
+fn benches(c: &mut Criterion) {
+    let Some(s) = setup() else { return };
+    let areas = s.index.areas();
+    let mut g = c.benchmark_group("locate");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    g.bench_function("memory", |b| {
+        b.iter(|| {
+            i = (i + 1) % POINTS;
+            let (lon, lat) = s.points[i];
+            areas.locate(lon, lat).map(|a| a.id)
+        });
+    });
+    let stmt = s
+        .rt
+        .block_on(s.client.prepare(
+            "SELECT id FROM areas WHERE level = 'grid' AND valid_to IS NULL
+             AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY id LIMIT 1",
+        ))
+        .expect("prepare");
+    g.bench_function("postgis", |b| {
+        b.iter(|| {
+            i = (i + 1) % POINTS;
+            let (lon, lat) = s.points[i];
+            s.rt.block_on(s.client.query_opt(&stmt, &[&lon, &lat]))
+                .expect("query")
+                .map(|r| r.get::<_, i64>(0))
+        });
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("nearest20_open");
+    g.throughput(Throughput::Elements(1));
+    let open = EventFilter {
+        status: StatusFilter::Open,
+        ..EventFilter::default()
+    };
+    g.bench_function("memory", |b| {
+        b.iter(|| {
+            i = (i + 1) % POINTS;
+            let (lon, lat) = s.points[i];
+            s.index
+                .events(|ix| ix.nearest(lon, lat, 20, f64::INFINITY, &open).len())
+        });
+    });
+    // PostGIS's best plan: KNN on a partial geography GiST index of open events
+    // (benches/run.sh creates it), then exact distances.
+    let stmt = s
+        .rt
+        .block_on(s.client.prepare(
+            "SELECT id, ST_Distance(geom::geography, q) FROM events,
+                    (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography q) p
+             WHERE status IN ('reported', 'accepted', 'assigned', 'in_progress', 'reopened')
+             ORDER BY geom::geography <-> q LIMIT 20",
+        ))
+        .expect("prepare");
+    g.bench_function("postgis", |b| {
+        b.iter(|| {
+            i = (i + 1) % POINTS;
+            let (lon, lat) = s.points[i];
+            s.rt.block_on(s.client.query(&stmt, &[&lon, &lat]))
+                .expect("query")
+                .len()
+        });
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = index;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(8));
+    targets = benches
+}
+criterion_main!(index);
