@@ -24,7 +24,9 @@ struct Setup {
 
 fn setup() -> Option<Setup> {
     let Ok(url) = std::env::var("DATABASE_URL") else {
-        eprintln!("benches/index: set DATABASE_URL to a database loaded by `minqing generate` (benches/run.sh does)");
+        eprintln!(
+            "benches/index: set DATABASE_URL to a database loaded by `minqing generate` (benches/run.sh does)"
+        );
         return None;
     };
     let rt = tokio::runtime::Runtime::new().ok()?;
@@ -80,9 +82,8 @@ fn benches(c: &mut Criterion) {
             areas.locate(lon, lat).map(|a| a.id)
         });
     });
-    let stmt = s
-        .rt
-        .block_on(s.client.prepare(
+    let stmt =
+        s.rt.block_on(s.client.prepare(
             "SELECT id FROM areas WHERE level = 'grid' AND valid_to IS NULL
              AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY id LIMIT 1",
         ))
@@ -114,9 +115,8 @@ fn benches(c: &mut Criterion) {
     });
     // PostGIS's best plan: KNN on a partial geography GiST index of open events
     // (benches/run.sh creates it), then exact distances.
-    let stmt = s
-        .rt
-        .block_on(s.client.prepare(
+    let stmt =
+        s.rt.block_on(s.client.prepare(
             "SELECT id, ST_Distance(geom::geography, q) FROM events,
                     (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography q) p
              WHERE status IN ('reported', 'accepted', 'assigned', 'in_progress', 'reopened')

@@ -1,13 +1,31 @@
 //! minqing — the people's-situation map (民情地图).
 //!
-//! Grid-governance areas and events live in PostGIS (the system of record), are indexed in
-//! memory with R-trees, and are served over HTTP.
+//! Grid-governance areas (district → street → community → grid) and the events reported in
+//! them live in PostGIS, the system of record. minqing keeps them indexed in memory with
+//! R-trees and answers spatial queries over HTTP from memory, with answers equal to
+//! PostGIS's own on the same data.
 //!
 //! # Layout
 //!
-//! - [`model`]: pure domain types — areas and levels, events and workflow states, the
-//!   taxonomy, GeoJSON and WKB conversions.
-//! - [`generate`]: the deterministic demo-data generator (Shanwei hierarchy, a year of events).
+//! A newcomer can read the modules in this order:
+//!
+//! - [`model`]: pure domain types — areas and levels, events and workflow states, the event
+//!   taxonomy, GeoJSON and WKB conversions. No IO.
+//! - [`store`]: PostGIS — the connection pool, numbered migrations, the private cluster used
+//!   when no `DATABASE_URL` is given, bulk reads by binary `COPY`, and writes that are
+//!   acknowledged only after commit. SQL lives in `src/store/sql/*.sql`.
+//! - [`index`]: the in-memory index — areas with PostGIS-exact point-in-polygon, events in
+//!   one R-tree per workflow state over earth-centred coordinates for exact ellipsoidal
+//!   nearest search, bbox and paging.
+//! - [`http`]: axum routers, strict extractors and the JSON error type; `http::app` builds
+//!   the router shared by `main` and the tests.
+//! - [`app`]: start-up (database, migrations, index loading) and graceful shutdown.
+//! - [`cli`]: the `minqing` command line (`serve`, `demo`, `migrate`, `import`, `generate`).
+//! - [`generate`]: the deterministic Shanwei demo-data generator.
+//! - [`config`]: settings and limits.
+//!
+//! The `minqing-tiles` crate (`tiles/`) holds tile math and, next, vector-tile encoding.
+
 pub mod app;
 pub mod cli;
 pub mod config;

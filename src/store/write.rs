@@ -147,6 +147,7 @@ impl Store {
             .query_one("SELECT coalesce(max(id), 0) FROM areas", &[])
             .await?
             .get(0);
+        let rebuild = drop_indexes_if_empty(&tx, "areas", next == 0).await?;
         let sink = tx
             .copy_in(
                 "COPY areas (id, code, name, name_en, level, parent_id, households, population, workers, generated, source, geom) FROM STDIN",
@@ -196,6 +197,7 @@ impl Store {
         }
         sink.send(Bytes::from(buf)).await?;
         sink.finish().await?;
+        recreate_indexes(&tx, rebuild).await?;
         tx.execute(
             "SELECT setval(pg_get_serial_sequence('areas', 'id'), (SELECT max(id) FROM areas))",
             &[],
@@ -226,6 +228,7 @@ impl Store {
             .query_one("SELECT coalesce(max(id), 0) FROM events", &[])
             .await?
             .get(0);
+        let rebuild = drop_indexes_if_empty(&tx, "events", next == 0).await?;
         let mut reporters: Vec<(i64, String)> = Vec::new();
         let sink = tx
             .copy_in(
@@ -268,6 +271,7 @@ impl Store {
         }
         sink.send(Bytes::from(buf)).await?;
         sink.finish().await?;
+        recreate_indexes(&tx, rebuild).await?;
 
         let sink = tx
             .copy_in("COPY event_reporters (event_id, contact) FROM STDIN")
@@ -291,6 +295,48 @@ impl Store {
         progress(n);
         Ok(n)
     }
+}
+
+/// On a bulk load into an empty table, drops its secondary indexes (inside the
+/// transaction) so that COPY does not maintain them row by row; returns their definitions
+/// for [`recreate_indexes`], which builds each once, sorted, at the end. Both steps are in the
+/// load's transaction: a failed load leaves the indexes as they were.
+async fn drop_indexes_if_empty(
+    tx: &deadpool_postgres::Transaction<'_>,
+    table: &str,
+    empty: bool,
+) -> Result<Vec<String>> {
+    if !empty {
+        return Ok(Vec::new());
+    }
+    let rows = tx
+        .query(include_str!("sql/secondary_indexes.sql"), &[&table])
+        .await?;
+    let mut defs = Vec::new();
+    for row in rows {
+        let name: String = row.get(0);
+        // The name comes from the catalogue, not from a request; quoted as an identifier.
+        tx.batch_execute(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            .await?;
+        defs.push(row.get(1));
+    }
+    Ok(defs)
+}
+
+async fn recreate_indexes(
+    tx: &deadpool_postgres::Transaction<'_>,
+    defs: Vec<String>,
+) -> Result<()> {
+    if defs.is_empty() {
+        return Ok(());
+    }
+    tx.batch_execute("SET LOCAL maintenance_work_mem = '1GB'")
+        .await?;
+    for def in defs {
+        tracing::info!(index = %def, "building index");
+        tx.batch_execute(&def).await?;
+    }
+    Ok(())
 }
 
 fn event_from_row(row: &tokio_postgres::Row) -> Result<StoredEvent> {
