@@ -125,7 +125,7 @@ async fn nearby_equals_postgis_geography_knn() {
     ]
     .map(String::from)
     .to_vec();
-    for i in 0..400 {
+    for i in 0..1000 {
         let (lon, lat) = (rng.random_range(WEST..EAST), rng.random_range(SOUTH..NORTH));
         let limit: i64 = rng.random_range(1..=60);
         let (status_param, statuses): (&str, Option<Vec<String>>) = match i % 4 {
@@ -240,7 +240,7 @@ async fn bbox_equals_st_intersects() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    for i in 0..300 {
+    for i in 0..1000 {
         let size = [0.002, 0.02, 0.1, 0.4][i % 4];
         let (x0, y0) = if i % 3 == 0 {
             anchors[i % anchors.len()]
