@@ -38,27 +38,84 @@ async fn generate_is_deterministic_and_imports() {
     let a = tmp("gen-a");
     let b = tmp("gen-b");
     for d in [&a, &b] {
-        let out = minqing("unused", &["generate", "--seed", "3", "--events", "3000", "--end", "2026-10-01", "--out", d.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = minqing(
+            "unused",
+            &[
+                "generate",
+                "--seed",
+                "3",
+                "--events",
+                "3000",
+                "--end",
+                "2026-10-01",
+                "--out",
+                d.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     for f in ["areas.geojson", "events.geojsonl"] {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs between runs");
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between runs"
+        );
     }
 
     let url = empty_db().await;
-    let out = minqing(&url, &["import", "areas", a.join("areas.geojson").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = minqing(&url, &["import", "events", a.join("events.geojsonl").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let areas: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("areas.geojson")).unwrap()).unwrap();
+    let out = minqing(
+        &url,
+        &["import", "areas", a.join("areas.geojson").to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = minqing(
+        &url,
+        &[
+            "import",
+            "events",
+            a.join("events.geojsonl").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let areas: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("areas.geojson")).unwrap()).unwrap();
     let n_areas = areas["features"].as_array().unwrap().len() as i64;
     assert_eq!(count(&url, "SELECT count(*) FROM areas").await, n_areas);
     assert_eq!(count(&url, "SELECT count(*) FROM events").await, 3000);
-    assert_eq!(count(&url, "SELECT count(*) FROM events WHERE grid_id IS NULL").await, 0);
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM events WHERE grid_id IS NULL").await,
+        0
+    );
     assert!(count(&url, "SELECT count(*) FROM event_reporters").await > 0);
     // Indexes dropped for the bulk load are all back.
-    assert_eq!(count(&url, "SELECT count(*) FROM pg_indexes WHERE tablename = 'events'").await, 5);
-    assert_eq!(count(&url, "SELECT count(*) FROM pg_indexes WHERE tablename = 'areas'").await, 4);
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'events'"
+        )
+        .await,
+        5
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'areas'"
+        )
+        .await,
+        4
+    );
 }
 
 #[tokio::test]
@@ -73,7 +130,11 @@ async fn a_bad_file_is_refused_whole() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("event 3") && err.contains("lon"), "{err}");
-    assert_eq!(count(&url, "SELECT count(*) FROM events").await, 0, "nothing half-written");
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM events").await,
+        0,
+        "nothing half-written"
+    );
 
     let unknown = d.join("unknown.geojsonl");
     std::fs::write(&unknown, good.replace("hazard.fire", "unicorn")).unwrap();
@@ -85,6 +146,10 @@ async fn a_bad_file_is_refused_whole() {
     std::fs::write(&areas, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"1","name":"坏","level":"grid"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1],[1,0],[0,1],[0,0]]]}}]}"#).unwrap();
     let out = minqing(&url, &["import", "areas", areas.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid geometry"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid geometry"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(count(&url, "SELECT count(*) FROM areas").await, 0);
 }

@@ -186,29 +186,6 @@ async fn nearby_equals_postgis_geography_knn() {
     }
 }
 
-async fn all_pages(s: &TestServer, first: String) -> Vec<i64> {
-    let mut ids = Vec::new();
-    let mut next = Some(first);
-    while let Some(path) = next {
-        let (status, page) = s.get(&path).await;
-        assert_eq!(status, 200, "{path}: {page}");
-        ids.extend(
-            page["features"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f["id"].as_i64().unwrap()),
-        );
-        next = page["links"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["rel"] == "next")
-            .map(|l| l["href"].as_str().unwrap().to_owned());
-    }
-    ids
-}
-
 #[tokio::test]
 async fn bbox_equals_st_intersects() {
     let url = demo_db().await;
@@ -261,7 +238,7 @@ async fn bbox_equals_st_intersects() {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(all_pages(&s, path.clone()).await, want, "{path}");
+        assert_eq!(s.all_pages(path.clone()).await, want, "{path}");
         if i % 6 == 0 {
             let level = [None, Some("grid"), Some("community")][i / 6 % 3];
             let mut path = format!("/api/v1/areas?bbox={x0:?},{y0:?},{x1:?},{y1:?}&limit=1000");
@@ -275,7 +252,7 @@ async fn bbox_equals_st_intersects() {
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
-            assert_eq!(all_pages(&s, path.clone()).await, want, "{path}");
+            assert_eq!(s.all_pages(path.clone()).await, want, "{path}");
         }
     }
 }

@@ -233,7 +233,7 @@ async fn create(
         .await?;
     // Committed: now visible to every following query on this instance.
     let e = inserted.event;
-    state.index.insert_event((&e).into());
+    state.index.insert_event(e.clone());
     let location = format!("/api/v1/events/{}", e.id);
     Ok((
         StatusCode::CREATED,

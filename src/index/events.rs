@@ -17,7 +17,6 @@ use rstar::{AABB, RTree};
 use super::areas::BBox;
 use super::geodesic::{self, From};
 use crate::model::{Event, Status, StatusFilter};
-use crate::store::LoadedEvent;
 
 type PointEntry = GeomWithData<[f64; 3], u32>;
 
@@ -97,7 +96,7 @@ impl EventIndexBuilder {
     }
 
     /// Adds one event.
-    pub fn add(&mut self, e: LoadedEvent) {
+    pub fn add(&mut self, e: Event) {
         self.ix.push(e);
     }
 
@@ -158,7 +157,7 @@ impl EventIndex {
 
     /// Builds an index from loaded events at once (bulk-loaded trees).
     #[must_use]
-    pub fn bulk(categories: &[String], events: Vec<LoadedEvent>) -> EventIndex {
+    pub fn bulk(categories: &[String], events: Vec<Event>) -> EventIndex {
         let mut b = EventIndexBuilder::new(categories, events.len());
         for e in events {
             b.add(e);
@@ -167,7 +166,7 @@ impl EventIndex {
     }
 
     /// Appends columns for an event; returns its slot and state number.
-    fn push(&mut self, e: LoadedEvent) -> (u32, usize) {
+    fn push(&mut self, e: Event) -> (u32, usize) {
         let cat = match self.category_number(&e.category) {
             Some(i) => i,
             None => {
@@ -195,7 +194,7 @@ impl EventIndex {
     }
 
     /// Adds one event (after its commit). An id already present is ignored.
-    pub fn insert(&mut self, e: LoadedEvent) {
+    pub fn insert(&mut self, e: Event) {
         let pos = self.order.partition_point(|(id, _)| *id < e.id);
         if self.order.get(pos).is_some_and(|(id, _)| *id == e.id) {
             return;
@@ -432,11 +431,12 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    fn ev(id: i64, lon: f64, lat: f64, status: Status, cat: &str) -> LoadedEvent {
-        LoadedEvent {
+    fn ev(id: i64, lon: f64, lat: f64, status: Status, cat: &str) -> Event {
+        Event {
             id,
             category: cat.into(),
             title: format!("事件{id}"),
+            description: None,
             status,
             priority: 2,
             grid_id: None,
@@ -449,7 +449,7 @@ mod tests {
         }
     }
 
-    fn random(n: i64, seed: u64) -> Vec<LoadedEvent> {
+    fn random(n: i64, seed: u64) -> Vec<Event> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         (1..=n)
             .map(|id| {

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::RwLock;
 
-use crate::store::LoadedEvent;
+use crate::model::Event;
 
 /// Shared handle to both indexes.
 pub struct Index {
@@ -64,7 +64,7 @@ impl Index {
     }
 
     /// Adds a committed event.
-    pub fn insert_event(&self, e: LoadedEvent) {
+    pub fn insert_event(&self, e: Event) {
         self.events.write().insert(e);
     }
 

@@ -1,41 +1,11 @@
 //! Bulk reads for the in-memory index: binary COPY, streamed, progress reported.
 
-use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, pin_mut};
 use tokio_postgres::binary_copy::BinaryCopyOutStream;
 use tokio_postgres::types::Type;
 
 use super::{Result, Store, StoreError};
-use crate::model::{Area, Level, Status, wkb};
-
-/// One event row as the index loads it: public fields, without the description.
-#[derive(Debug, Clone)]
-pub struct LoadedEvent {
-    /// Id.
-    pub id: i64,
-    /// Full category code.
-    pub category: String,
-    /// Title.
-    pub title: String,
-    /// State.
-    pub status: Status,
-    /// Priority 1–3.
-    pub priority: i16,
-    /// Grid id.
-    pub grid_id: Option<i64>,
-    /// Reported.
-    pub reported_at: DateTime<Utc>,
-    /// Deadline.
-    pub due_at: Option<DateTime<Utc>>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Longitude.
-    pub lon: f64,
-    /// Latitude.
-    pub lat: f64,
-    /// Generated data.
-    pub generated: bool,
-}
+use crate::model::{Area, Event, Level, Status, wkb};
 
 impl Store {
     /// Reads every current area.
@@ -117,11 +87,11 @@ impl Store {
         Ok((f64::from(n) * 1.02) as usize + 1024)
     }
 
-    /// Streams every event to `sink`, calling `progress(rows)` every 100,000 rows.
+    /// Streams every event to `sink` (without descriptions, which the index does not keep), calling `progress(rows)` every 100,000 rows.
     #[tracing::instrument(skip_all)]
     pub async fn load_events(
         &self,
-        mut sink: impl FnMut(LoadedEvent),
+        mut sink: impl FnMut(Event),
         progress: impl Fn(u64),
     ) -> Result<u64> {
         let conn = self.conn().await?;
@@ -152,10 +122,11 @@ impl Store {
                 id,
                 detail: format!("status {status:?}"),
             })?;
-            sink(LoadedEvent {
+            sink(Event {
                 id,
                 category: row.try_get(1)?,
                 title: row.try_get(2)?,
+                description: None,
                 status,
                 priority: row.try_get(4)?,
                 grid_id: row.try_get(5)?,
@@ -173,24 +144,5 @@ impl Store {
         }
         progress(n);
         Ok(n)
-    }
-}
-
-impl From<&crate::model::Event> for LoadedEvent {
-    fn from(e: &crate::model::Event) -> LoadedEvent {
-        LoadedEvent {
-            id: e.id,
-            category: e.category.clone(),
-            title: e.title.clone(),
-            status: e.status,
-            priority: e.priority,
-            grid_id: e.grid_id,
-            reported_at: e.reported_at,
-            due_at: e.due_at,
-            updated_at: e.updated_at,
-            lon: e.lon,
-            lat: e.lat,
-            generated: e.generated,
-        }
     }
 }

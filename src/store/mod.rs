@@ -9,7 +9,6 @@ mod migrate;
 mod write;
 
 pub use embedded::{EmbeddedError, EmbeddedPostgres};
-pub use load::LoadedEvent;
 pub use write::{InsertedEvent, StoredEvent};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};

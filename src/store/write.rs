@@ -25,9 +25,9 @@ pub struct InsertedEvent {
 const COPY_CHUNK: usize = 256 * 1024;
 
 impl Store {
-    /// Stores a new report, its reporter contact and its first history entry in one
-    /// transaction, and returns once committed. With an idempotency key already used, stores
-    /// nothing and returns the first event.
+    /// Stores a new report, its reporter contact and its first history entry atomically
+    /// (one statement, one round trip) and returns once committed. With an idempotency key
+    /// already used, stores nothing and returns the first event.
     #[tracing::instrument(skip_all, fields(category = %new.category))]
     pub async fn insert_event(
         &self,
@@ -36,11 +36,13 @@ impl Store {
         grid_id: Option<i64>,
         idempotency_key: Option<&str>,
     ) -> Result<InsertedEvent> {
-        let mut conn = self.conn().await?;
-        let tx = conn.transaction().await?;
-        let row = tx
+        let conn = self.conn().await?;
+        let insert = conn
+            .prepare_cached(include_str!("sql/insert_event.sql"))
+            .await?;
+        let row = conn
             .query_opt(
-                include_str!("sql/insert_event.sql"),
+                &insert,
                 &[
                     &new.category,
                     &new.title,
@@ -50,42 +52,34 @@ impl Store {
                     &idempotency_key,
                     &new.lon,
                     &new.lat,
+                    &new.reporter,
                 ],
             )
             .await?;
-        let (id, created) = if let Some(row) = row {
-            let id: i64 = row.get(0);
-            if let Some(contact) = &new.reporter {
-                tx.execute(include_str!("sql/insert_reporter.sql"), &[&id, contact])
-                    .await?;
-            }
-            tx.execute(
-                include_str!("sql/insert_history.sql"),
-                &[&id, &"reporter", &None::<&str>, &"reported", &""],
-            )
+        if let Some(row) = row {
+            return Ok(InsertedEvent {
+                event: event_from_row(&row)?,
+                created: true,
+            });
+        }
+        // Only a used idempotency key inserts nothing.
+        let first = conn
+            .prepare_cached(include_str!("sql/event_by_idempotency_key.sql"))
             .await?;
-            (id, true)
-        } else {
-            let row = tx
-                .query_one(
-                    include_str!("sql/event_by_idempotency_key.sql"),
-                    &[&idempotency_key],
-                )
-                .await?;
-            (row.get(0), false)
-        };
-        let row = tx
-            .query_one(include_str!("sql/select_event.sql"), &[&id])
-            .await?;
-        let event = event_from_row(&row)?;
-        tx.commit().await?;
-        Ok(InsertedEvent { event, created })
+        let row = conn.query_one(&first, &[&idempotency_key]).await?;
+        Ok(InsertedEvent {
+            event: event_from_row(&row)?,
+            created: false,
+        })
     }
 
     /// Reads one event's public fields.
     pub async fn event(&self, id: i64) -> Result<Option<StoredEvent>> {
         let conn = self.conn().await?;
-        conn.query_opt(include_str!("sql/select_event.sql"), &[&id])
+        let stmt = conn
+            .prepare_cached(include_str!("sql/select_event.sql"))
+            .await?;
+        conn.query_opt(&stmt, &[&id])
             .await?
             .map(|row| event_from_row(&row))
             .transpose()

@@ -265,4 +265,28 @@ impl TestServer {
         let body = r.json().await.unwrap_or(serde_json::Value::Null);
         (status, body)
     }
+
+    /// Follows `next` links from `first` to the last page; returns every feature id.
+    pub async fn all_pages(&self, first: String) -> Vec<i64> {
+        let mut ids = Vec::new();
+        let mut next = Some(first);
+        while let Some(path) = next {
+            let (status, page) = self.get(&path).await;
+            assert_eq!(status, 200, "{path}: {page}");
+            ids.extend(
+                page["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["id"].as_i64().unwrap()),
+            );
+            next = page["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["rel"] == "next")
+                .map(|l| l["href"].as_str().unwrap().to_owned());
+        }
+        ids
+    }
 }

@@ -1,2 +1,5 @@
--- The event first stored under an idempotency key.
-SELECT id FROM events WHERE idempotency_key = $1
+-- The event first stored under an idempotency key (public fields).
+SELECT id, category, title, description, status, priority, grid_id,
+       reported_at, due_at, updated_at, ST_X(geom), ST_Y(geom), generated
+FROM events
+WHERE idempotency_key = $1
