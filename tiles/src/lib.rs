@@ -1,103 +1,68 @@
-//! Tile math for minqing: pure functions, no IO.
+//! Tile math and Mapbox Vector Tile production for minqing: pure functions, no IO.
 //!
 //! Web-Mercator (EPSG:3857) XYZ tiles as MapLibre requests them: tile `(z, x, y)` with `y`
-//! counted from the north. Vector-tile encoding grows here next (see the tiles issue).
+//! counted from the north. The server queries its in-memory index with a tile's buffered
+//! bounds, projects what it finds into tile-local coordinates, clips and simplifies polygons,
+//! clusters or bins points, and encodes the result as MVT 2.1; this crate does every step but
+//! the query.
+//!
+//! ```
+//! use minqing_tiles::{
+//!     clip_polygon, simplify_polygon, Geometry, SimplifyOptions, TileBuilder, TileId,
+//!     TileProjection, DEFAULT_EXTENT,
+//! };
+//!
+//! let tile = TileId::parse("14", "13443", "7249").unwrap();
+//! let proj = TileProjection::with_defaults(tile);
+//! let b = tile.bounds();
+//! let ring = [[b.west, b.south], [b.east, b.south], [b.east, b.north], [b.west, b.north]];
+//! let projected = vec![proj.project_line(&ring)];
+//! let clipped = clip_polygon(&projected, &proj.clip_box());
+//! let rings = simplify_polygon(&clipped, SimplifyOptions::default()).unwrap();
+//! let mut mvt = TileBuilder::new();
+//! mvt.layer("areas", DEFAULT_EXTENT)
+//!     .add_feature(Some(1), &Geometry::Polygon(rings), &[("name", "东区".into())]);
+//! let bytes = mvt.encode();
+//! assert_eq!(minqing_tiles::decode(&bytes).unwrap()[0].features.len(), 1);
+//! ```
 //!
 //! # Layout
 //!
-//! - [`TileId`]: a tile address, its bounds in lon/lat, and the tile containing a point.
+//! - `tile` — [`TileId`] (address, [`TileId::parse`], bounds, buffered bounds, children,
+//!   parent, [`TileId::containing`] with its half-open edge rule), [`TileProjection`]
+//!   (lon/lat → tile-local coordinates, ownership test [`TileProjection::locate`]).
+//! - `mvt` — the MVT 2.1 encoder: [`TileBuilder`], [`LayerBuilder`], [`Value`] (key/value
+//!   tables, features, layers).
+//! - `geometry` — [`Geometry`] in tile-local integer coordinates, its cleaning (duplicates,
+//!   degenerate rings, winding) and command encoding; [`signed_area2`].
+//! - `clip` — [`ClipBox`], [`clip_polygon`], [`clip_ring`], [`clip_line`], [`clip_points`] on
+//!   projected `f64` coordinates.
+//! - `simplify` — crack-free simplification by snapping to the tile grid:
+//!   [`simplify_polygon`], [`simplify_ring`], [`simplify_line`], [`SimplifyOptions`].
+//! - `cluster` — grid clustering with exact counts: [`cluster_points`], [`Membership`].
+//! - `heat` — density bins with exact counts: [`heat_bins`].
+//! - `decode` — a minimal MVT decoder for round-trip tests: [`decode()`].
+//! - `pbf` (private) — protobuf varints, zigzag and field keys.
 
-/// Largest zoom level accepted.
-pub const MAX_ZOOM: u8 = 24;
+mod clip;
+mod cluster;
+mod decode;
+mod geometry;
+mod heat;
+mod mvt;
+mod pbf;
+mod simplify;
+mod tile;
 
-/// Latitude limit of Web-Mercator, degrees.
-pub const MAX_LAT: f64 = 85.051_128_779_806_59;
-
-/// A tile address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TileId {
-    /// Zoom.
-    pub z: u8,
-    /// Column, from the west.
-    pub x: u32,
-    /// Row, from the north.
-    pub y: u32,
-}
-
-/// A lon/lat box.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LonLatBounds {
-    /// West.
-    pub west: f64,
-    /// South.
-    pub south: f64,
-    /// East.
-    pub east: f64,
-    /// North.
-    pub north: f64,
-}
-
-impl TileId {
-    /// A tile, if the address exists at its zoom.
-    #[must_use]
-    pub fn new(z: u8, x: u32, y: u32) -> Option<TileId> {
-        let n = 1u64 << z.min(MAX_ZOOM);
-        (z <= MAX_ZOOM && u64::from(x) < n && u64::from(y) < n).then_some(TileId { z, x, y })
-    }
-
-    /// The tile containing a point at zoom `z` (latitudes clamped to Web-Mercator's range).
-    #[must_use]
-    pub fn containing(lon: f64, lat: f64, z: u8) -> TileId {
-        let z = z.min(MAX_ZOOM);
-        let n = f64::from(1u32 << z);
-        let lat = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
-        let fx = (lon + 180.0) / 360.0 * n;
-        let fy = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
-        let max = n - 1.0;
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        TileId {
-            z,
-            x: fx.floor().clamp(0.0, max) as u32,
-            y: fy.floor().clamp(0.0, max) as u32,
-        }
-    }
-
-    /// The tile's bounds in lon/lat.
-    #[must_use]
-    pub fn bounds(&self) -> LonLatBounds {
-        let n = f64::from(1u32 << self.z);
-        let lon = |x: f64| x / n * 360.0 - 180.0;
-        let lat = |y: f64| {
-            (std::f64::consts::PI * (1.0 - 2.0 * y / n))
-                .sinh()
-                .atan()
-                .to_degrees()
-        };
-        LonLatBounds {
-            west: lon(f64::from(self.x)),
-            south: lat(f64::from(self.y) + 1.0),
-            east: lon(f64::from(self.x) + 1.0),
-            north: lat(f64::from(self.y)),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn z0_covers_the_world_and_points_round_trip() {
-        let b = TileId::new(0, 0, 0).unwrap().bounds();
-        assert!((b.west + 180.0).abs() < 1e-12 && (b.north - MAX_LAT).abs() < 1e-9);
-        // 汕尾 at z14.
-        let t = TileId::containing(115.375, 22.786, 14);
-        let b = t.bounds();
-        assert!(b.west <= 115.375 && 115.375 < b.east && b.south <= 22.786 && 22.786 < b.north);
-        assert_eq!(TileId::new(3, 8, 0), None);
-        assert_eq!(
-            TileId::containing(180.0, -90.0, 2),
-            TileId { z: 2, x: 3, y: 3 }
-        );
-    }
-}
+pub use clip::{ClipBox, clip_line, clip_points, clip_polygon, clip_ring};
+pub use cluster::{Cluster, ClusterOptions, ClusterPoint, Clusters, Membership, cluster_points};
+pub use decode::{DecodedFeature, DecodedLayer, decode};
+pub use geometry::{GeomType, Geometry, TileCoord, signed_area2};
+pub use heat::{Heat, HeatCell, HeatOptions, HeatPoint, heat_bins};
+pub use mvt::{LayerBuilder, MVT_VERSION, TileBuilder, Value};
+pub use pbf::PbfError;
+pub use simplify::{SimplifyOptions, simplify_line, simplify_polygon, simplify_ring};
+pub use tile::{
+    DEFAULT_BUFFER, DEFAULT_EXTENT, LonLatBounds, MAX_LAT, MAX_ZOOM, TileId, TileIdError,
+    TileProjection, round_coord, world_xy,
+};

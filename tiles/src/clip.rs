@@ -1,0 +1,375 @@
+//! Clipping projected geometry (tile-local `f64` coordinates) to the buffered tile box.
+//!
+//! Polygons are clipped ring by ring with Sutherland–Hodgman against an axis-aligned box. The
+//! result of a concave ring can contain zero-width "bridges" running along the box edge; MVT
+//! renderers fill such rings correctly, and the edge lies in the buffer, outside the visible
+//! tile. Lines are clipped segment by segment (Liang–Barsky) and may split into several parts;
+//! points are kept when inside the closed box.
+//!
+//! Intersection points are computed from the segment's endpoints in a canonical order, so a
+//! segment shared by two neighbouring polygons (walked in opposite directions) yields
+//! bit-identical intersection points in both.
+
+/// An axis-aligned box in tile-local coordinates (closed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClipBox {
+    /// Smallest `x`.
+    pub min_x: f64,
+    /// Smallest `y`.
+    pub min_y: f64,
+    /// Largest `x`.
+    pub max_x: f64,
+    /// Largest `y`.
+    pub max_y: f64,
+}
+
+impl ClipBox {
+    /// The tile box `[-buffer, extent + buffer]²`.
+    #[must_use]
+    pub fn for_tile(extent: u32, buffer: u32) -> ClipBox {
+        let (b, e) = (f64::from(buffer), f64::from(extent));
+        ClipBox {
+            min_x: -b,
+            min_y: -b,
+            max_x: e + b,
+            max_y: e + b,
+        }
+    }
+
+    /// Whether the point lies in the closed box.
+    #[must_use]
+    pub fn contains(&self, p: [f64; 2]) -> bool {
+        (self.min_x..=self.max_x).contains(&p[0]) && (self.min_y..=self.max_y).contains(&p[1])
+    }
+}
+
+/// Bounding box of points: `[min_x, min_y, max_x, max_y]`.
+fn bbox(points: &[[f64; 2]]) -> [f64; 4] {
+    points.iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, p| {
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
+        },
+    )
+}
+
+/// One side of the box: axis (0 = x, 1 = y), the boundary value, and whether "inside" means
+/// `>= value` (a minimum) or `<= value` (a maximum).
+#[derive(Clone, Copy)]
+struct Side {
+    axis: usize,
+    value: f64,
+    is_min: bool,
+}
+
+impl Side {
+    fn inside(self, p: [f64; 2]) -> bool {
+        if self.is_min {
+            p[self.axis] >= self.value
+        } else {
+            p[self.axis] <= self.value
+        }
+    }
+
+    /// Where segment `a`–`b` crosses the side, the same whichever way it is walked.
+    fn cross(self, a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+        let (p, q) = if (a[0], a[1]) <= (b[0], b[1]) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let (u, v) = (self.axis, 1 - self.axis);
+        let t = (self.value - p[u]) / (q[u] - p[u]);
+        let mut out = [0.0; 2];
+        out[u] = self.value;
+        out[v] = p[v] + (q[v] - p[v]) * t;
+        out
+    }
+}
+
+fn sides(b: &ClipBox) -> [Side; 4] {
+    [
+        Side {
+            axis: 0,
+            value: b.min_x,
+            is_min: true,
+        },
+        Side {
+            axis: 0,
+            value: b.max_x,
+            is_min: false,
+        },
+        Side {
+            axis: 1,
+            value: b.min_y,
+            is_min: true,
+        },
+        Side {
+            axis: 1,
+            value: b.max_y,
+            is_min: false,
+        },
+    ]
+}
+
+/// Clips one ring (open or closed; returned open) to the box. Returns an empty ring when
+/// nothing is left; the result may be degenerate (the MVT encoder drops zero-area rings).
+#[must_use]
+pub fn clip_ring(ring: &[[f64; 2]], b: &ClipBox) -> Vec<[f64; 2]> {
+    let mut cur: Vec<[f64; 2]> = ring.to_vec();
+    if cur.len() > 1 && cur.first() == cur.last() {
+        cur.pop();
+    }
+    let bb = bbox(&cur);
+    if cur.len() < 3 || bb[0] > b.max_x || bb[2] < b.min_x || bb[1] > b.max_y || bb[3] < b.min_y {
+        return Vec::new();
+    }
+    if bb[0] >= b.min_x && bb[2] <= b.max_x && bb[1] >= b.min_y && bb[3] <= b.max_y {
+        return cur;
+    }
+    let mut next = Vec::with_capacity(cur.len() + 4);
+    for side in sides(b) {
+        next.clear();
+        let Some(&last) = cur.last() else {
+            return Vec::new();
+        };
+        let mut prev = last;
+        for &p in &cur {
+            match (side.inside(prev), side.inside(p)) {
+                (true, true) => next.push(p),
+                (true, false) => next.push(side.cross(prev, p)),
+                (false, true) => {
+                    next.push(side.cross(prev, p));
+                    next.push(p);
+                }
+                (false, false) => {}
+            }
+            prev = p;
+        }
+        std::mem::swap(&mut cur, &mut next);
+    }
+    if cur.len() < 3 { Vec::new() } else { cur }
+}
+
+/// Clips a polygon (exterior ring, then holes) to the box. Returns no rings when the exterior
+/// is clipped away; holes clipped away are dropped.
+#[must_use]
+pub fn clip_polygon(rings: &[Vec<[f64; 2]>], b: &ClipBox) -> Vec<Vec<[f64; 2]>> {
+    let Some((exterior, holes)) = rings.split_first() else {
+        return Vec::new();
+    };
+    let ext = clip_ring(exterior, b);
+    if ext.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![ext];
+    out.extend(
+        holes
+            .iter()
+            .map(|h| clip_ring(h, b))
+            .filter(|h| !h.is_empty()),
+    );
+    out
+}
+
+/// Keeps the points inside the closed box.
+#[must_use]
+pub fn clip_points(points: &[[f64; 2]], b: &ClipBox) -> Vec<[f64; 2]> {
+    points.iter().copied().filter(|&p| b.contains(p)).collect()
+}
+
+/// Clips a line to the box; the parts inside, in order (each with at least two points).
+#[must_use]
+pub fn clip_line(line: &[[f64; 2]], b: &ClipBox) -> Vec<Vec<[f64; 2]>> {
+    let mut parts: Vec<Vec<[f64; 2]>> = Vec::new();
+    let mut cur: Vec<[f64; 2]> = Vec::new();
+    for w in line.windows(2) {
+        match clip_segment(w[0], w[1], b) {
+            Some((p, q)) => {
+                if cur.last() != Some(&p) {
+                    if cur.len() >= 2 {
+                        parts.push(std::mem::take(&mut cur));
+                    }
+                    cur.clear();
+                    cur.push(p);
+                }
+                cur.push(q);
+            }
+            None => {
+                if cur.len() >= 2 {
+                    parts.push(std::mem::take(&mut cur));
+                }
+                cur.clear();
+            }
+        }
+    }
+    if cur.len() >= 2 {
+        parts.push(cur);
+    }
+    parts
+}
+
+/// Liang–Barsky: the part of segment `a`–`b` inside the box, if any. Endpoints inside the box
+/// are returned unchanged.
+fn clip_segment(a: [f64; 2], b: [f64; 2], bx: &ClipBox) -> Option<([f64; 2], [f64; 2])> {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-dx, a[0] - bx.min_x),
+        (dx, bx.max_x - a[0]),
+        (-dy, a[1] - bx.min_y),
+        (dy, bx.max_y - a[1]),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+        }
+    }
+    if t0 > t1 {
+        return None;
+    }
+    let at = |t: f64| {
+        if t == 0.0 {
+            a
+        } else if t == 1.0 {
+            b
+        } else {
+            [a[0] + dx * t, a[1] + dy * t]
+        }
+    };
+    Some((at(t0), at(t1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inside(p: [f64; 2], b: &ClipBox) -> bool {
+        let eps = 1e-9;
+        p[0] >= b.min_x - eps
+            && p[0] <= b.max_x + eps
+            && p[1] >= b.min_y - eps
+            && p[1] <= b.max_y + eps
+    }
+
+    fn area2(r: &[[f64; 2]]) -> f64 {
+        (0..r.len())
+            .map(|i| {
+                let (a, b) = (r[i], r[(i + 1) % r.len()]);
+                a[0] * b[1] - b[0] * a[1]
+            })
+            .sum()
+    }
+
+    #[test]
+    fn polygon_crossing_the_edge_stays_in_the_buffered_box() {
+        let b = ClipBox::for_tile(4096, 64);
+        // A square from (-1000, 1000) to (1000, 3000) with a hole straddling x = -64.
+        let outer = vec![
+            [-1000.0, 1000.0],
+            [1000.0, 1000.0],
+            [1000.0, 3000.0],
+            [-1000.0, 3000.0],
+        ];
+        let hole = vec![
+            [-200.0, 1500.0],
+            [100.0, 1500.0],
+            [100.0, 2000.0],
+            [-200.0, 2000.0],
+        ];
+        let rings = clip_polygon(&[outer, hole], &b);
+        assert_eq!(rings.len(), 2);
+        for r in &rings {
+            assert!(r.iter().all(|&p| inside(p, &b)), "{r:?}");
+        }
+        assert!((area2(&rings[0]).abs() / 2.0 - 1064.0 * 2000.0).abs() < 1e-6);
+        assert!((area2(&rings[1]).abs() / 2.0 - 164.0 * 500.0).abs() < 1e-6);
+        // Orientation is preserved.
+        assert!(area2(&rings[0]) > 0.0);
+    }
+
+    #[test]
+    fn covering_polygon_becomes_the_box_and_far_polygon_vanishes() {
+        let b = ClipBox::for_tile(4096, 64);
+        let huge = vec![
+            [-1e6, -1e6],
+            [1e6, -1e6],
+            [1e6, 1e6],
+            [-1e6, 1e6],
+            [-1e6, -1e6],
+        ];
+        let r = clip_ring(&huge, &b);
+        assert!((area2(&r) / 2.0 - 4224.0 * 4224.0).abs() < 1e-3, "{r:?}");
+        let far = vec![[5000.0, 5000.0], [6000.0, 5000.0], [6000.0, 6000.0]];
+        assert!(clip_ring(&far, &b).is_empty());
+        assert!(clip_polygon(&[far.clone(), far], &b).is_empty());
+        let small = vec![[1.0, 1.0], [2.0, 1.0], [2.0, 2.0]];
+        assert_eq!(clip_ring(&small, &b), small);
+    }
+
+    #[test]
+    fn shared_segments_cross_identically_in_both_directions() {
+        let b = ClipBox::for_tile(4096, 64);
+        let a = [-300.1234, 17.77];
+        let c = [40.5, 903.3];
+        for s in sides(&b) {
+            if (s.inside(a)) != (s.inside(c)) {
+                assert_eq!(s.cross(a, c), s.cross(c, a));
+            }
+        }
+        // Two squares sharing the edge a–c, clipped: the new vertex on x = -64 is identical.
+        let left = vec![[-600.0, 17.77], a, c, [-600.0, 903.3]];
+        let right = vec![a, [300.0, 17.77], [300.0, 903.3], c];
+        let l = clip_ring(&left, &b);
+        let r = clip_ring(&right, &b);
+        let on_edge = |ring: &[[f64; 2]]| -> Vec<[f64; 2]> {
+            ring.iter()
+                .copied()
+                .filter(|p| p[0] == -64.0 && p[1] > 17.77 && p[1] < 903.3)
+                .collect()
+        };
+        assert_eq!(on_edge(&l), on_edge(&r));
+        assert_eq!(on_edge(&l).len(), 1);
+    }
+
+    #[test]
+    fn points_and_lines() {
+        let b = ClipBox::for_tile(100, 10);
+        let pts = [[-10.0, -10.0], [-10.1, 0.0], [50.0, 110.0], [50.0, 110.5]];
+        assert_eq!(clip_points(&pts, &b), vec![[-10.0, -10.0], [50.0, 110.0]]);
+        let line = vec![
+            [-50.0, 50.0],
+            [50.0, 50.0],
+            [50.0, 200.0],
+            [60.0, 200.0],
+            [60.0, 50.0],
+        ];
+        let parts = clip_line(&line, &b);
+        assert_eq!(
+            parts,
+            vec![
+                vec![[-10.0, 50.0], [50.0, 50.0], [50.0, 110.0]],
+                vec![[60.0, 110.0], [60.0, 50.0]],
+            ]
+        );
+        assert!(clip_line(&[[200.0, 0.0], [300.0, 0.0]], &b).is_empty());
+    }
+}
