@@ -11,9 +11,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use minqing::index::{EventFilter, Index};
 use minqing::model::{StatusFilter, Taxonomy};
 use minqing::store::Store;
-use rand::{Rng, SeedableRng};
 
-const POINTS: usize = 4096;
+const POINTS: usize = 4096; // as many as benches/sql/points.sql returns
 
 struct Setup {
     rt: tokio::runtime::Runtime,
@@ -35,7 +34,9 @@ fn setup() -> Option<Setup> {
         let taxonomy = Taxonomy::builtin();
         let index = Arc::new(Index::new(taxonomy.codes()));
         let t = Instant::now();
-        minqing::app::load_index(&store, &index).await.expect("index loads");
+        minqing::app::load_index(&store, &index)
+            .await
+            .expect("index loads");
         eprintln!(
             "index loaded in {:.1} s: {} areas, {} events",
             t.elapsed().as_secs_f64(),
@@ -46,18 +47,13 @@ fn setup() -> Option<Setup> {
             .await
             .expect("connect");
         tokio::spawn(conn);
-        // Random points inside the bounding box of the grids (most land in a grid).
-        let row = client
-            .query_one(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM areas WHERE level = 'district') x",
-                &[],
-            )
+        // Random points inside random grids: where field staff stand.
+        let points = client
+            .query(include_str!("sql/points.sql"), &[])
             .await
-            .expect("extent");
-        let (x0, y0, x1, y1): (f64, f64, f64, f64) = (row.get(0), row.get(1), row.get(2), row.get(3));
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
-        let points = (0..POINTS)
-            .map(|_| (rng.random_range(x0..x1), rng.random_range(y0..y1)))
+            .expect("points")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
             .collect();
         (index, client, points)
     });

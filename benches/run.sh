@@ -12,7 +12,7 @@ EVENTS=${EVENTS:-10000000}
 DIR=${BENCH_DIR:-target/bench-$GRIDS-$EVENTS}
 PORT=${PORT:-18080}
 DURATION=${DURATION:-20s}
-CONNS=${CONNS:-32}
+CONNS=${CONNS:-16}
 BIN=target/release/minqing
 export MINQING_DATA_DIR=$DIR
 export RUST_LOG=minqing=info
@@ -52,12 +52,15 @@ echo "== PostGIS baseline index (open events, geography) for the KNN comparison"
 psql "$URL" -qc "CREATE INDEX IF NOT EXISTS bench_events_open_geog ON events USING gist ((geom::geography))
   WHERE status IN ('reported', 'accepted', 'assigned', 'in_progress', 'reopened'); ANALYZE events;"
 
-echo "== HTTP (wrk, keep-alive, $CONNS connections, $DURATION)"
+psql "$URL" -AtF, -f benches/sql/points.sql > "$DIR/points.csv"
+export POINTS="$DIR/points.csv"
+
+echo "== HTTP (wrk, keep-alive, one wrk thread, $CONNS connections, $DURATION)"
 for s in locate nearby; do
-  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "benches/wrk/$s.lua" "http://127.0.0.1:$PORT" | tee "$R/wrk-$s.txt"
+  wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "benches/wrk/$s.lua" "http://127.0.0.1:$PORT" | tee "$R/wrk-$s.txt"
 done
 before=$(psql "$URL" -Atc "SELECT count(*) FROM events")
-wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s benches/wrk/report.lua "http://127.0.0.1:$PORT" | tee "$R/wrk-report.txt"
+wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s benches/wrk/report.lua "http://127.0.0.1:$PORT" | tee "$R/wrk-report.txt"
 sleep 1
 after=$(psql "$URL" -Atc "SELECT count(*) FROM events")
 {

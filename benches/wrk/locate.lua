@@ -1,8 +1,7 @@
--- Random points over the Shanwei demo area (mostly land; sea points answer 404).
+-- Where am I: random points inside random grids.
+dofile("benches/wrk/points.lua")
 math.randomseed(42)
-local x0, y0, x1, y1 = 115.0, 22.75, 115.95, 23.35
 request = function()
-  local lon = x0 + math.random() * (x1 - x0)
-  local lat = y0 + math.random() * (y1 - y0)
-  return wrk.format("GET", string.format("/api/v1/locate?lon=%.6f&lat=%.6f", lon, lat))
+  local lon, lat = point()
+  return wrk.format("GET", "/api/v1/locate?lon=" .. lon .. "&lat=" .. lat)
 end

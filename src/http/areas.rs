@@ -1,14 +1,14 @@
 //! Areas: where am I (`locate`), listing and one area.
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
-use super::features;
+use super::features::{self, GeoJson};
 use crate::index::AreaFilter;
 use crate::model::Level;
 
@@ -24,25 +24,30 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The grid covering a point, and its ancestors.
-async fn locate(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>> {
+async fn locate(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     p.only(&["lon", "lat"])?;
     let (lon, lat) = p.lon_lat()?;
     let areas = state.index.areas();
     let grid = areas
         .locate(lon, lat)
         .ok_or_else(|| ApiError::not_found(format!("no grid covers ({lon}, {lat})")))?;
-    let ancestors: Vec<Value> = areas
-        .ancestors(grid)
-        .into_iter()
-        .map(|a| Value::Object(features::area_properties(a)))
-        .collect();
-    Ok(Json(json!({
-        "grid": Value::Object(features::area_properties(grid)),
-        "ancestors": ancestors,
-    })))
+    #[derive(serde::Serialize)]
+    struct Located<'a> {
+        grid: features::AreaProperties<'a>,
+        ancestors: Vec<features::AreaProperties<'a>>,
+    }
+    let body = Located {
+        grid: features::area_properties(grid),
+        ancestors: areas
+            .ancestors(grid)
+            .into_iter()
+            .map(features::area_properties)
+            .collect(),
+    };
+    Ok(Json(body).into_response())
 }
 
-async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>> {
+async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     p.only(&["level", "parent", "bbox", "limit", "cursor"])?;
     let level = p
         .str("level")
@@ -75,15 +80,10 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>
         found.last().map(|a| a.id)
     });
     let feats = found.into_iter().map(features::area).collect();
-    Ok(Json(features::page(
-        "/api/v1/areas",
-        &p,
-        feats,
-        next.flatten(),
-    )))
+    Ok(GeoJson(features::page("/api/v1/areas", &p, feats, next.flatten())).into_response())
 }
 
-async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("area id must be an integer, not {id:?}")))?;
@@ -91,5 +91,5 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult
     let a = areas
         .get(id)
         .ok_or_else(|| ApiError::not_found(format!("no area {id}")))?;
-    Ok(Json(features::area(a)))
+    Ok(GeoJson(features::area(a)).into_response())
 }

@@ -1,16 +1,17 @@
 //! Events: report, list, nearby, one.
 
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{JsonBody, Params};
-use super::features;
+use super::features::{self, GeoJson};
 use crate::index::EventFilter;
 use crate::model::geojson::point_from_json;
 use crate::model::{NewEvent, StatusFilter};
@@ -69,7 +70,7 @@ fn filter(state: &AppState, p: &Params) -> ApiResult<EventFilter> {
     })
 }
 
-async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>> {
+async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     p.only(&[
         "bbox", "category", "status", "from", "to", "limit", "cursor",
     ])?;
@@ -95,15 +96,10 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>
         .iter()
         .map(|e| features::event(e, &state.taxonomy, now, None))
         .collect();
-    Ok(Json(features::page(
-        "/api/v1/events",
-        &p,
-        feats,
-        next.flatten(),
-    )))
+    Ok(GeoJson(features::page("/api/v1/events", &p, feats, next.flatten())).into_response())
 }
 
-async fn nearby(State(state): State<AppState>, p: Params) -> ApiResult<Json<Value>> {
+async fn nearby(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     p.only(&[
         "lon", "lat", "limit", "within_m", "status", "category", "from", "to",
     ])?;
@@ -126,18 +122,14 @@ async fn nearby(State(state): State<AppState>, p: Params) -> ApiResult<Json<Valu
             .collect::<Vec<_>>()
     });
     let now = Utc::now();
-    let feats: Vec<Value> = found
+    let feats: Vec<_> = found
         .iter()
         .map(|(e, d)| features::event(e, &state.taxonomy, now, Some(*d)))
         .collect();
-    Ok(Json(json!({
-        "type": "FeatureCollection",
-        "numberReturned": feats.len(),
-        "features": feats,
-    })))
+    Ok(GeoJson(features::collection(feats)).into_response())
 }
 
-async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("event id must be an integer, not {id:?}")))?;
@@ -147,7 +139,7 @@ async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult
         .event(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
-    Ok(Json(features::event(&e, &state.taxonomy, Utc::now(), None)))
+    Ok(GeoJson(features::event(&e, &state.taxonomy, Utc::now(), None)).into_response())
 }
 
 /// Reads and validates a report Feature.
@@ -208,7 +200,7 @@ async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, [(&'static str, String); 1], Json<Value>)> {
+) -> ApiResult<Response> {
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -238,6 +230,7 @@ async fn create(
     Ok((
         StatusCode::CREATED,
         [("location", location)],
-        Json(features::event(&e, &state.taxonomy, Utc::now(), None)),
-    ))
+        GeoJson(features::event(&e, &state.taxonomy, Utc::now(), None)),
+    )
+        .into_response())
 }

@@ -217,7 +217,13 @@ mod tests {
     fn bbox_is_checked() {
         let b = params("bbox=115,22,115.5,22.5").bbox(2.0).unwrap().unwrap();
         assert!(b.contains(115.0, 22.5));
-        for bad in ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=116,22,115,23", "bbox=100,10,110,20", "bbox=-181,0,0,1"] {
+        for bad in [
+            "bbox=1,2,3",
+            "bbox=a,b,c,d",
+            "bbox=116,22,115,23",
+            "bbox=100,10,110,20",
+            "bbox=-181,0,0,1",
+        ] {
             assert!(params(bad).bbox(2.0).is_err(), "{bad}");
         }
         assert!(params("").bbox(2.0).unwrap().is_none());
@@ -227,11 +233,19 @@ mod tests {
     fn numbers_and_names_are_strict() {
         assert!(params("lon=NaN&lat=1").lon_lat().is_err());
         assert!(params("lon=inf&lat=1").lon_lat().is_err());
-        assert_eq!(params("lon=115.3&lat=22.8").lon_lat().unwrap(), (115.3, 22.8));
+        assert_eq!(
+            params("lon=115.3&lat=22.8").lon_lat().unwrap(),
+            (115.3, 22.8)
+        );
         assert!(params("limit=0").int("limit", 20, 1, 200).is_err());
         assert_eq!(params("").int("limit", 20, 1, 200).unwrap(), 20);
         assert!(params("x=1").only(&["lon"]).is_err());
         assert!(params("from=2026-01-01").time("from").is_err());
-        assert!(params("from=2026-01-01T00:00:00%2B08:00").time("from").unwrap().is_some());
+        assert!(
+            params("from=2026-01-01T00:00:00%2B08:00")
+                .time("from")
+                .unwrap()
+                .is_some()
+        );
     }
 }

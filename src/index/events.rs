@@ -1,9 +1,11 @@
 //! The event index: every event, columnar, with one R-tree per workflow state.
 //!
-//! Points are indexed by their ECEF position (see [`super::geodesic`]) so that nearest-event
-//! search by true ellipsoidal distance is exact; bounding-box queries translate the lon/lat
-//! box into an enclosing ECEF box, then test lon/lat exactly. One tree per state lets the
-//! common "open cases near me" query skip the far larger body of closed cases entirely.
+//! Points sit in uniform lon/lat bucket grids ([`super::cells`]) with their earth-centred
+//! (ECEF) positions kept beside them (see [`super::geodesic`]): nearest-event search walks
+//! buckets ring by ring with lower bounds that make it exact by true ellipsoidal distance;
+//! bounding-box queries test lon/lat exactly. Open and finished cases live in two grids, so
+//! the common "open cases near me" query never walks the far larger body of closed ones;
+//! finer state filters are checked per candidate.
 //!
 //! Inserts are taken while serving (the caller holds a write lock for microseconds). Slots
 //! are in arrival order; a separate id-sorted list serves lookups and id-ordered paging.
@@ -11,14 +13,11 @@
 use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Utc};
-use rstar::primitives::GeomWithData;
-use rstar::{AABB, RTree};
 
 use super::areas::BBox;
+use super::cells::{CHUNK, Cells, Pt};
 use super::geodesic::{self, From};
 use crate::model::{Event, Status, StatusFilter};
-
-type PointEntry = GeomWithData<[f64; 3], u32>;
 
 /// Filters shared by listing, nearby and bbox queries.
 #[derive(Debug, Clone)]
@@ -45,6 +44,36 @@ impl Default for EventFilter {
 }
 
 const NO_TIME: i64 = i64::MIN;
+/// Tree of open cases.
+const OPEN: usize = 0;
+/// Tree of resolved, closed and rejected cases.
+const CLOSED: usize = 1;
+const TREES: usize = 2;
+
+/// The state and category parts of a filter, on what a bucket stores.
+fn passes_inline(pt: &Pt, f: &EventFilter) -> bool {
+    f.status.matches(Status::ALL[pt.status as usize])
+        && f.categories
+            .as_ref()
+            .is_none_or(|cs| cs.contains(&pt.category))
+}
+
+/// A grid for no events yet; the first rebuild sizes it.
+fn empty_cells() -> Cells {
+    Cells::new(
+        BBox {
+            min_lon: -180.0,
+            min_lat: -85.0,
+            max_lon: 180.0,
+            max_lat: 85.0,
+        },
+        0,
+    )
+}
+
+fn tree_of(s: Status) -> usize {
+    if s.is_open() { OPEN } else { CLOSED }
+}
 const NO_GRID: i64 = i64::MIN;
 
 /// Columnar storage of every event's public fields. Position = slot.
@@ -64,7 +93,7 @@ struct Columns {
     /// Titles of every slot, back to back.
     text: String,
     /// Start of slot i's title in `text`; one extra entry at the end.
-    text_start: Vec<usize>,
+    text_start: Vec<u64>,
 }
 
 /// Streams events into columns, then bulk-loads the trees once (start-up path).
@@ -100,33 +129,40 @@ impl EventIndexBuilder {
         self.ix.push(e);
     }
 
-    /// Sorts the id list and bulk-loads one tree per state.
+    /// Sorts the id list and fills the open and closed bucket grids.
     #[must_use]
     pub fn build(mut self) -> EventIndex {
         let ix = &mut self.ix;
-        ix.order.sort_unstable();
-        let mut counts = [0usize; Status::ALL.len()];
-        for s in &ix.cols.status {
-            counts[*s as usize] += 1;
+        let ids = &ix.cols.id;
+        ix.order.sort_unstable_by_key(|s| ids[*s as usize]);
+        for tree in [OPEN, CLOSED] {
+            ix.rebuild(tree);
         }
-        let mut per_status: Vec<Vec<PointEntry>> =
-            counts.iter().map(|n| Vec::with_capacity(*n)).collect();
-        for slot in 0..ix.cols.id.len() {
-            let xyz = geodesic::ecef(ix.cols.lon[slot], ix.cols.lat[slot]);
-            let s = u32::try_from(slot).unwrap_or(u32::MAX);
-            per_status[ix.cols.status[slot] as usize].push(GeomWithData::new(xyz, s));
-        }
-        ix.trees = per_status.into_iter().map(RTree::bulk_load).collect();
         self.ix
+    }
+}
+
+/// A nearest-search candidate: true distance, id (for ties), slot.
+#[derive(PartialEq)]
+struct Cand(f64, i64, u32);
+impl Eq for Cand {}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Cand {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
     }
 }
 
 /// Every event, indexed for nearest, bbox and id-ordered queries.
 pub struct EventIndex {
     cols: Columns,
-    /// (id, slot), sorted by id.
-    order: Vec<(i64, u32)>,
-    trees: Vec<RTree<PointEntry>>,
+    /// Slots sorted by id (4 bytes an event; ids are read from the id column).
+    order: Vec<u32>,
+    trees: [Cells; TREES],
     /// Dense category numbering: position = number.
     categories: Vec<String>,
 }
@@ -150,7 +186,7 @@ impl EventIndex {
         EventIndex {
             cols,
             order: Vec::new(),
-            trees: (0..Status::ALL.len()).map(|_| RTree::new()).collect(),
+            trees: [empty_cells(), empty_cells()],
             categories: categories.to_vec(),
         }
     }
@@ -165,7 +201,7 @@ impl EventIndex {
         b.build()
     }
 
-    /// Appends columns for an event; returns its slot and state number.
+    /// Appends columns for an event; returns its slot and tree number.
     fn push(&mut self, e: Event) -> (u32, usize) {
         let cat = match self.category_number(&e.category) {
             Some(i) => i,
@@ -188,25 +224,81 @@ impl EventIndex {
         c.due_at.push(e.due_at.map_or(NO_TIME, micros));
         c.updated_at.push(micros(e.updated_at));
         c.text.push_str(&e.title);
-        c.text_start.push(c.text.len());
-        self.order.push((e.id, slot));
-        (slot, e.status.index())
+        c.text_start.push(c.text.len() as u64);
+        self.order.push(slot);
+        (slot, tree_of(e.status))
     }
 
     /// Adds one event (after its commit). An id already present is ignored.
     pub fn insert(&mut self, e: Event) {
-        let pos = self.order.partition_point(|(id, _)| *id < e.id);
-        if self.order.get(pos).is_some_and(|(id, _)| *id == e.id) {
+        let pos = self.order_position(e.id);
+        if self
+            .order
+            .get(pos)
+            .is_some_and(|s| self.cols.id[*s as usize] == e.id)
+        {
             return;
         }
-        let (slot, status) = self.push(e);
+        let (slot, tree) = self.push(e);
         // push() appended to `order`; move it to its sorted place (usually already there).
         if let Some(last) = self.order.pop() {
             self.order.insert(pos, last);
         }
         let s = slot as usize;
-        let xyz = geodesic::ecef(self.cols.lon[s], self.cols.lat[s]);
-        self.trees[status].insert(GeomWithData::new(xyz, slot));
+        let c = &self.cols;
+        self.trees[tree].insert(self.pt(slot), c.lon[s], c.lat[s]);
+        // Re-size a grid that has outgrown what it was sized for (amortised O(1)).
+        if self.trees[tree].len() > 4 * self.trees[tree].sized_for() + 4096 {
+            self.rebuild(tree);
+        }
+    }
+
+    /// What a bucket stores of a slot.
+    fn pt(&self, slot: u32) -> Pt {
+        let c = &self.cols;
+        let s = slot as usize;
+        Pt {
+            xyz: geodesic::ecef(c.lon[s], c.lat[s]),
+            slot,
+            category: c.category[s],
+            status: c.status[s],
+        }
+    }
+
+    /// Sizes the bucket grid of `tree` for its events and refills it.
+    fn rebuild(&mut self, tree: usize) {
+        let c = &self.cols;
+        let members: Vec<u32> = (0..c.id.len())
+            .filter(|s| tree_of(Status::ALL[c.status[*s] as usize]) == tree)
+            .filter_map(|s| u32::try_from(s).ok())
+            .collect();
+        let mut b = BBox {
+            min_lon: f64::INFINITY,
+            min_lat: f64::INFINITY,
+            max_lon: f64::NEG_INFINITY,
+            max_lat: f64::NEG_INFINITY,
+        };
+        for s in &members {
+            let s = *s as usize;
+            b.min_lon = b.min_lon.min(c.lon[s]);
+            b.max_lon = b.max_lon.max(c.lon[s]);
+            b.min_lat = b.min_lat.min(c.lat[s]);
+            b.max_lat = b.max_lat.max(c.lat[s]);
+        }
+        let mut cells = if members.is_empty() {
+            empty_cells()
+        } else {
+            // A little margin so that the extreme points fall inside the half-open grid.
+            b.max_lon += 1e-9;
+            b.max_lat += 1e-9;
+            Cells::new(b, members.len())
+        };
+        for s in members {
+            let i = s as usize;
+            cells.insert(self.pt(s), c.lon[i], c.lat[i]);
+        }
+        cells.sort(|s| (c.lon[s as usize], c.lat[s as usize]));
+        self.trees[tree] = cells;
     }
 
     /// Number of events.
@@ -221,13 +313,20 @@ impl EventIndex {
         self.cols.id.is_empty()
     }
 
+    /// Position in `order` of the first slot whose id is not less than `id`.
+    fn order_position(&self, id: i64) -> usize {
+        self.order
+            .partition_point(|s| self.cols.id[*s as usize] < id)
+    }
+
     /// Slot of an event id.
     #[must_use]
     pub fn slot(&self, id: i64) -> Option<u32> {
+        let pos = self.order_position(id);
         self.order
-            .binary_search_by_key(&id, |(i, _)| *i)
-            .ok()
-            .map(|p| self.order[p].1)
+            .get(pos)
+            .copied()
+            .filter(|s| self.cols.id[*s as usize] == id)
     }
 
     /// The public fields of the event in a slot.
@@ -235,7 +334,7 @@ impl EventIndex {
     pub fn event(&self, slot: u32) -> Event {
         let c = &self.cols;
         let s = slot as usize;
-        let (start, end) = (c.text_start[s], c.text_start[s + 1]);
+        let (start, end) = (c.text_start[s] as usize, c.text_start[s + 1] as usize);
         Event {
             id: c.id[s],
             category: self.categories[c.category[s] as usize].clone(),
@@ -268,25 +367,36 @@ impl EventIndex {
             .and_then(|i| u16::try_from(i).ok())
     }
 
-    /// Whether the slot passes the non-spatial, non-state parts of a filter.
+    /// Whether the slot passes the non-spatial parts of a filter.
     fn passes(&self, slot: usize, f: &EventFilter) -> bool {
         let c = &self.cols;
-        f.categories
-            .as_ref()
-            .is_none_or(|cs| cs.contains(&c.category[slot]))
+        f.status.matches(Status::ALL[c.status[slot] as usize])
+            && f.categories
+                .as_ref()
+                .is_none_or(|cs| cs.contains(&c.category[slot]))
             && f.from.is_none_or(|t| c.reported_at[slot] >= t)
             && f.to.is_none_or(|t| c.reported_at[slot] < t)
     }
 
-    fn state_trees(&self, f: StatusFilter) -> impl Iterator<Item = &RTree<PointEntry>> {
-        Status::ALL
+    /// The bucket grids that can hold events passing a state filter.
+    fn state_trees(&self, f: StatusFilter) -> impl Iterator<Item = &Cells> {
+        let (open, closed) = match f {
+            StatusFilter::One(s) => (s.is_open(), !s.is_open()),
+            StatusFilter::Open => (true, false),
+            StatusFilter::All => (true, true),
+        };
+        [(open, OPEN), (closed, CLOSED)]
             .into_iter()
-            .filter(move |s| f.matches(*s))
-            .map(|s| &self.trees[s.index()])
+            .filter(|(wanted, _)| *wanted)
+            .map(|(_, t)| &self.trees[t])
     }
 
     /// The `k` events nearest to a point by true distance, within `within_m` metres,
     /// matching `f`; returns (slot, metres), nearest first, ties by id.
+    ///
+    /// Walks bucket rings outwards, skipping buckets whose box is farther than the k-th best
+    /// so far, and stops when the ring bound exceeds it: exact, since both bounds are lower
+    /// bounds of the true distance.
     #[must_use]
     pub fn nearest(
         &self,
@@ -296,44 +406,66 @@ impl EventIndex {
         within_m: f64,
         f: &EventFilter,
     ) -> Vec<(u32, f64)> {
-        #[derive(PartialEq)]
-        struct Cand(f64, i64, u32);
-        impl Eq for Cand {}
-        impl PartialOrd for Cand {
-            fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(o))
-            }
-        }
-        impl Ord for Cand {
-            fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-                self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
-            }
-        }
         if k == 0 {
             return Vec::new();
         }
         let q = From::new(lon, lat);
+        let c = &self.cols;
         let mut best: BinaryHeap<Cand> = BinaryHeap::with_capacity(k + 1);
-        for tree in self.state_trees(f.status) {
-            for (e, d2) in tree.nearest_neighbor_iter_with_distance_2(&q.xyz) {
-                // The chord is a lower bound of the true distance (up to rounding, hence the
-                // micrometre of slack): once it exceeds the k-th best, nothing further can win.
-                let chord = d2.sqrt() - 1e-6;
-                if chord > within_m || (best.len() == k && best.peek().is_some_and(|b| chord > b.0))
-                {
+        // Beyond this, nothing can enter the answer (a micrometre of slack for rounding).
+        let limit = |best: &BinaryHeap<Cand>| {
+            if best.len() == k {
+                best.peek().map_or(within_m, |b| b.0.min(within_m)) + 1e-6
+            } else {
+                within_m + 1e-6
+            }
+        };
+        let consider = |best: &mut BinaryHeap<Cand>, pt: &Pt| {
+            let p = &pt.xyz;
+            let d2 =
+                (p[0] - q.xyz[0]).powi(2) + (p[1] - q.xyz[1]).powi(2) + (p[2] - q.xyz[2]).powi(2);
+            let lim = limit(best);
+            if d2 > lim * lim || !passes_inline(pt, f) {
+                return;
+            }
+            let s = pt.slot as usize;
+            if (f.from.is_some() || f.to.is_some()) && !self.passes(s, f) {
+                return;
+            }
+            let d = q.distance(p, d2, || (c.lon[s], c.lat[s]));
+            if d > within_m {
+                return;
+            }
+            best.push(Cand(d, c.id[s], pt.slot));
+            if best.len() > k {
+                best.pop();
+            }
+        };
+        // Runs of the current ring, nearest box first: (squared box distance, slots).
+        let mut runs: Vec<(f64, &[Pt])> = Vec::new();
+        for cells in self.state_trees(f.status) {
+            for pt in cells.overflow() {
+                consider(&mut best, pt);
+            }
+            for rho in 0..=cells.last_ring(lon, lat) {
+                if rho > 0 && cells.beyond_ring(rho - 1) > limit(&best) {
                     break;
                 }
-                let s = e.data as usize;
-                if !self.passes(s, f) {
-                    continue;
+                runs.clear();
+                for (slots, boxes) in cells.ring(lon, lat, rho) {
+                    for (run, bx) in slots.chunks(CHUNK).zip(boxes) {
+                        runs.push((bx.distance2(&q.xyz), run));
+                    }
                 }
-                let d = q.distance(self.cols.lon[s], self.cols.lat[s], e.geom(), d2);
-                if d > within_m {
-                    continue;
-                }
-                best.push(Cand(d, self.cols.id[s], e.data));
-                if best.len() > k {
-                    best.pop();
+                runs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                for (d2, run) in &runs {
+                    let lim = limit(&best);
+                    if *d2 > lim * lim {
+                        break;
+                    }
+                    for pt in *run {
+                        consider(&mut best, pt);
+                    }
                 }
             }
         }
@@ -356,14 +488,14 @@ impl EventIndex {
         let after = after.unwrap_or(i64::MIN);
         match bbox {
             Some(b) => {
-                let env = ecef_envelope(b);
                 let mut found: Vec<(i64, u32)> = Vec::new();
-                for tree in self.state_trees(f.status) {
-                    for e in tree.locate_in_envelope(&env) {
-                        let s = e.data as usize;
-                        let c = &self.cols;
+                let c = &self.cols;
+                for cells in self.state_trees(f.status) {
+                    let buckets = cells.in_bbox(b).chain(std::iter::once(cells.overflow()));
+                    for pt in buckets.flatten() {
+                        let s = pt.slot as usize;
                         if c.id[s] > after && b.contains(c.lon[s], c.lat[s]) && self.passes(s, f) {
-                            found.push((c.id[s], e.data));
+                            found.push((c.id[s], pt.slot));
                         }
                     }
                 }
@@ -375,55 +507,16 @@ impl EventIndex {
                 found.into_iter().map(|(_, s)| s).collect()
             }
             None => {
-                let start = self.order.partition_point(|(id, _)| *id <= after);
+                let start = self.order_position(after.saturating_add(1));
                 self.order[start..]
                     .iter()
-                    .filter(|(_, s)| {
-                        let s = *s as usize;
-                        f.status.matches(Status::ALL[self.cols.status[s] as usize])
-                            && self.passes(s, f)
-                    })
+                    .filter(|s| self.passes(**s as usize, f))
                     .take(limit)
-                    .map(|(_, s)| *s)
+                    .copied()
                     .collect()
             }
         }
     }
-}
-
-/// An ECEF box enclosing every surface point of a lon/lat box (with a millimetre of slack
-/// for rounding), so a tree query misses nothing; callers then test lon/lat exactly.
-fn ecef_envelope(b: &BBox) -> AABB<[f64; 3]> {
-    let r = |lat: f64| {
-        let sp = lat.to_radians().sin();
-        geodesic::A / (1.0 - geodesic::E2 * sp * sp).sqrt() * lat.to_radians().cos()
-    };
-    let z = |lat: f64| geodesic::ecef(0.0, lat)[2];
-    let r_max = r(0f64.clamp(b.min_lat, b.max_lat));
-    let r_min = r(b.min_lat).min(r(b.max_lat));
-    let range = |f: fn(f64) -> f64, special: &[(f64, f64)]| {
-        let mut lo = f(b.min_lon.to_radians()).min(f(b.max_lon.to_radians()));
-        let mut hi = f(b.min_lon.to_radians()).max(f(b.max_lon.to_radians()));
-        for &(lon, v) in special {
-            if (b.min_lon..=b.max_lon).contains(&lon) {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-        }
-        (lo, hi)
-    };
-    let (cos_lo, cos_hi) = range(f64::cos, &[(0.0, 1.0), (180.0, -1.0), (-180.0, -1.0)]);
-    let (sin_lo, sin_hi) = range(f64::sin, &[(90.0, 1.0), (-90.0, -1.0)]);
-    let span = |lo: f64, hi: f64| {
-        let v = [r_min * lo, r_min * hi, r_max * lo, r_max * hi];
-        (
-            v.iter().copied().fold(f64::INFINITY, f64::min) - 1e-3,
-            v.iter().copied().fold(f64::NEG_INFINITY, f64::max) + 1e-3,
-        )
-    };
-    let (x0, x1) = span(cos_lo, cos_hi);
-    let (y0, y1) = span(sin_lo, sin_hi);
-    AABB::from_corners([x0, y0, z(b.min_lat) - 1e-3], [x1, y1, z(b.max_lat) + 1e-3])
 }
 
 #[cfg(test)]
@@ -497,6 +590,20 @@ mod tests {
             want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let want: Vec<i64> = want.iter().take(10).map(|w| w.1).collect();
             assert_eq!(got, want);
+            // Many neighbours, no filter: the same as brute force too.
+            let all = EventFilter::default();
+            let many: Vec<i64> = ix
+                .nearest(lon, lat, 300, f64::INFINITY, &all)
+                .iter()
+                .map(|(s, _)| ix.event(*s).id)
+                .collect();
+            let mut want: Vec<(f64, i64)> = events
+                .iter()
+                .map(|e| (geodesic::distance_m(lon, lat, e.lon, e.lat), e.id))
+                .collect();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let want: Vec<i64> = want.iter().take(300).map(|w| w.1).collect();
+            assert_eq!(many, want);
         }
     }
 
@@ -543,6 +650,28 @@ mod tests {
             .map(|e| e.id)
             .collect();
         assert_eq!(firsts, want);
+    }
+
+    #[test]
+    fn inserted_events_resize_the_grid_and_stay_exact() {
+        let events = random(6_000, 9);
+        let mut ix = EventIndex::new(&[]);
+        for e in events.iter().rev() {
+            ix.insert(e.clone());
+        }
+        let (lon, lat) = (115.5, 23.0);
+        let got: Vec<i64> = ix
+            .nearest(lon, lat, 25, f64::INFINITY, &EventFilter::default())
+            .iter()
+            .map(|(s, _)| ix.event(*s).id)
+            .collect();
+        let mut want: Vec<(f64, i64)> = events
+            .iter()
+            .map(|e| (geodesic::distance_m(lon, lat, e.lon, e.lat), e.id))
+            .collect();
+        want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        assert_eq!(got, want.iter().take(25).map(|w| w.1).collect::<Vec<_>>());
+        assert_eq!(ix.list(None, &EventFilter::default(), None, 3).len(), 3);
     }
 
     #[test]

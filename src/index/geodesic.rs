@@ -8,7 +8,9 @@
 //!
 //! The true distance of a candidate is computed from its chord `c` with the arc series of
 //! the normal section, `s = c + c³/(24R²) + 3c⁵/(640R⁴)`, where `R` is the radius of
-//! curvature in the chord's azimuth (Euler's formula, at the mid latitude). Below
+//! curvature in the chord's azimuth (Euler's formula, at the query's latitude: within the
+//! series' range the change of curvature along the line moves the result by well under a
+//! micrometre). Below
 //! [`SERIES_LIMIT_M`] this agrees with Karney's geodesic (what PostGIS uses) to well under a
 //! micrometre (unit-tested); beyond it Karney's algorithm itself is used.
 
@@ -53,6 +55,8 @@ pub struct From {
     pub xyz: [f64; 3],
     east: [f64; 3],
     north: [f64; 3],
+    /// 1 − e² sin²φ at the query.
+    w2: f64,
 }
 
 impl From {
@@ -67,15 +71,23 @@ impl From {
             xyz: ecef(lon, lat),
             east: [-sl, cl, 0.0],
             north: [-sp * cl, -sp * sl, cp],
+            w2: 1.0 - E2 * sp * sp,
         }
     }
 
-    /// True distance in metres to a point given by lon/lat and its ECEF position, whose
-    /// squared chord from this point is `chord2`.
+    /// True distance in metres to a point at ECEF position `xyz`, whose squared chord from
+    /// this point is `chord2`; `lon_lat` gives the point's position for long lines (only
+    /// called beyond [`SERIES_LIMIT_M`]).
     #[must_use]
-    pub fn distance(&self, lon: f64, lat: f64, xyz: &[f64; 3], chord2: f64) -> f64 {
+    pub fn distance(
+        &self,
+        xyz: &[f64; 3],
+        chord2: f64,
+        lon_lat: impl FnOnce() -> (f64, f64),
+    ) -> f64 {
         let c = chord2.sqrt();
         if c > SERIES_LIMIT_M {
+            let (lon, lat) = lon_lat();
             return distance_m(self.lon, self.lat, lon, lat);
         }
         if c == 0.0 {
@@ -90,8 +102,7 @@ impl From {
         let dn = d[0] * self.north[0] + d[1] * self.north[1] + d[2] * self.north[2];
         let h2 = de * de + dn * dn;
         let cos2 = if h2 > 0.0 { dn * dn / h2 } else { 1.0 };
-        let sp = (0.5 * (self.lat + lat)).to_radians().sin();
-        let w2 = 1.0 - E2 * sp * sp;
+        let w2 = self.w2;
         let n = A / w2.sqrt();
         let m = A * (1.0 - E2) / (w2 * w2.sqrt());
         // Euler: curvature of the normal section at azimuth α.
@@ -123,7 +134,7 @@ mod tests {
             let q = From::new(lon, lat);
             let p = ecef(lon2, lat2);
             let c2 = chord2(&q.xyz, &p);
-            let fast = q.distance(lon2, lat2, &p, c2);
+            let fast = q.distance(&p, c2, || (lon2, lat2));
             let exact = distance_m(lon, lat, lon2, lat2);
             assert!(
                 c2.sqrt() <= exact + 1e-8,
@@ -140,7 +151,7 @@ mod tests {
         let p = ecef(116.0, 23.0);
         let c2 = chord2(&q.xyz, &p);
         assert_eq!(
-            q.distance(116.0, 23.0, &p, c2),
+            q.distance(&p, c2, || (116.0, 23.0)),
             distance_m(115.0, 22.0, 116.0, 23.0)
         );
     }

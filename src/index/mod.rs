@@ -10,6 +10,7 @@
 //! is ever held across an `.await`.
 
 mod areas;
+mod cells;
 mod events;
 pub mod geodesic;
 pub mod pip;
