@@ -20,7 +20,7 @@ mkdir -p "$DIR/results"
 R="$DIR/results"
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-[ -x "$BIN" ] || cargo build --release
+cargo build --release
 
 if [ ! -e "$DIR/loaded" ]; then
   echo "== generating $GRIDS grids and $EVENTS events into $DIR (once)"
