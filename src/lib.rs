@@ -1,9 +1,9 @@
 //! minqing — the people's-situation map (民情地图).
 //!
 //! Grid-governance areas (district → street → community → grid) and the events reported in
-//! them live in PostGIS, the system of record. minqing keeps them indexed in memory with
-//! R-trees and answers spatial queries over HTTP from memory, with answers equal to
-//! PostGIS's own on the same data.
+//! them live in PostGIS, the system of record. minqing keeps them indexed in memory — an
+//! R-tree of areas, bucket grids of events — and answers spatial queries over HTTP from
+//! memory, with answers equal to PostGIS's own on the same data.
 //!
 //! # Layout
 //!
@@ -14,9 +14,9 @@
 //! - [`store`]: PostGIS — the connection pool, numbered migrations, the private cluster used
 //!   when no `DATABASE_URL` is given, bulk reads by binary `COPY`, and writes that are
 //!   acknowledged only after commit. SQL lives in `src/store/sql/*.sql`.
-//! - [`index`]: the in-memory index — areas with PostGIS-exact point-in-polygon, events in
-//!   one R-tree per workflow state over earth-centred coordinates for exact ellipsoidal
-//!   nearest search, bbox and paging.
+//! - [`index`]: the in-memory index — areas in an R-tree with PostGIS-exact
+//!   point-in-polygon; events in lon/lat bucket grids (open and finished) with earth-centred
+//!   positions inline, for exact ellipsoidal nearest search, bbox and paging.
 //! - [`http`]: axum routers, strict extractors and the JSON error type; `http::app` builds
 //!   the router shared by `main` and the tests.
 //! - [`app`]: start-up (database, migrations, index loading) and graceful shutdown.

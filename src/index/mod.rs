@@ -6,8 +6,9 @@
 //! Locking: the area index is immutable and swapped whole (`RwLock<Arc<_>>`, the lock held
 //! only to clone the `Arc`). The event index takes inserts while serving, behind a
 //! `parking_lot::RwLock`: queries hold the read lock for the few microseconds of a search
-//! and copy out what they need; writers hold the write lock for one R-tree insert. No lock
-//! is ever held across an `.await`.
+//! and copy out what they need; writers hold the write lock for one bucket insert (and,
+//! rarely, a re-size of a bucket grid that has grown fourfold). No lock is ever held across
+//! an `.await`.
 
 mod areas;
 mod cells;
