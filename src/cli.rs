@@ -242,18 +242,30 @@ pub async fn generate_into(
         count: events,
         end,
     };
-    let pb = bar(events as u64, "events");
     let stream = crate::generate::events(&grid_records, &taxonomy, &opts).map(Ok);
+    let n = store_events(store, &index, stream, events as u64).await?;
+    tracing::info!(events = n, "events stored");
+    Ok(())
+}
+
+/// Stores events in one transaction, each in the grid `index` finds for it, with a progress
+/// bar (`total` = 0 when unknown).
+async fn store_events(
+    store: &Store,
+    index: &AreaIndex,
+    records: impl IntoIterator<Item = Result<EventRecord, String>>,
+    total: u64,
+) -> anyhow::Result<u64> {
+    let pb = bar(total, "events");
     let n = store
         .insert_events(
-            stream,
+            records,
             |lon, lat| index.locate(lon, lat).map(|g| g.id),
             |n| pb.set_position(n),
         )
         .await?;
     pb.finish_and_clear();
-    tracing::info!(events = n, "events stored");
-    Ok(())
+    Ok(n)
 }
 
 fn generate_files(
@@ -363,7 +375,6 @@ async fn import(store: &Store, kind: Kind, file: &Path) -> anyhow::Result<()> {
         Kind::Events => {
             let taxonomy = Taxonomy::builtin();
             let index = AreaIndex::new(store.load_areas().await?);
-            let pb = bar(0, "events");
             let records = features.enumerate().map(|(i, f)| {
                 let r: Result<EventRecord, String> = f.and_then(|f| event_record_from_feature(&f));
                 r.and_then(|r| {
@@ -375,14 +386,7 @@ async fn import(store: &Store, kind: Kind, file: &Path) -> anyhow::Result<()> {
                 })
                 .map_err(|m| format!("feature {}: {m}", i + 1))
             });
-            let n = store
-                .insert_events(
-                    records,
-                    |lon, lat| index.locate(lon, lat).map(|g| g.id),
-                    |n| pb.set_position(n),
-                )
-                .await?;
-            pb.finish_and_clear();
+            let n = store_events(store, &index, records, 0).await?;
             tracing::info!(events = n, "imported");
         }
     }
