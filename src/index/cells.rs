@@ -31,6 +31,8 @@ const MAX_CELLS: usize = 1 << 22;
 pub struct Pt {
     /// Earth-centred position, metres.
     pub xyz: [f64; 3],
+    /// Event id (for ties), kept here so that ranking reads no column.
+    pub id: i64,
     /// Slot in the event columns.
     pub slot: u32,
     /// Dense category number.
@@ -323,6 +325,7 @@ mod tests {
     fn pt(i: usize, lon: f64, lat: f64) -> Pt {
         Pt {
             xyz: ecef(lon, lat),
+            id: i64::try_from(i).unwrap(),
             slot: u32::try_from(i).unwrap(),
             category: 0,
             status: 0,

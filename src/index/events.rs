@@ -259,6 +259,7 @@ impl EventIndex {
         let s = slot as usize;
         Pt {
             xyz: geodesic::ecef(c.lon[s], c.lat[s]),
+            id: c.id[s],
             slot,
             category: c.category[s],
             status: c.status[s],
@@ -436,7 +437,7 @@ impl EventIndex {
             if d > within_m {
                 return;
             }
-            best.push(Cand(d, c.id[s], pt.slot));
+            best.push(Cand(d, pt.id, pt.slot));
             if best.len() > k {
                 best.pop();
             }
@@ -494,8 +495,8 @@ impl EventIndex {
                     let buckets = cells.in_bbox(b).chain(std::iter::once(cells.overflow()));
                     for pt in buckets.flatten() {
                         let s = pt.slot as usize;
-                        if c.id[s] > after && b.contains(c.lon[s], c.lat[s]) && self.passes(s, f) {
-                            found.push((c.id[s], pt.slot));
+                        if pt.id > after && b.contains(c.lon[s], c.lat[s]) && self.passes(s, f) {
+                            found.push((pt.id, pt.slot));
                         }
                     }
                 }
