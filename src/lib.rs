@@ -19,12 +19,15 @@
 //!   positions inline, for exact ellipsoidal nearest search, bbox and paging.
 //! - [`http`]: axum routers, strict extractors and the JSON error type; `http::app` builds
 //!   the router shared by `main` and the tests.
+//! - [`render`]: vector tiles (areas, events and clusters, heat) from the index, encoded by
+//!   `minqing-tiles`.
 //! - [`app`]: start-up (database, migrations, index loading) and graceful shutdown.
 //! - [`cli`]: the `minqing` command line (`serve`, `demo`, `migrate`, `import`, `generate`).
 //! - [`generate`]: the deterministic Shanwei demo-data generator.
 //! - [`config`]: settings and limits.
 //!
-//! The `minqing-tiles` crate (`tiles/`) holds tile math and, next, vector-tile encoding.
+//! The `minqing-tiles` crate (`tiles/`) holds tile math, clipping, simplification,
+//! clustering and MVT encoding — pure, no IO.
 
 pub mod app;
 pub mod cli;
@@ -33,4 +36,5 @@ pub mod generate;
 pub mod http;
 pub mod index;
 pub mod model;
+pub mod render;
 pub mod store;

@@ -36,8 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/events/{id}", get(one))
 }
 
-/// Status, category and time filters shared by the queries.
-fn filter(state: &AppState, p: &Params) -> ApiResult<EventFilter> {
+/// Status, category and time filters shared by the queries (and the tile layers).
+pub(super) fn filter(state: &AppState, p: &Params) -> ApiResult<EventFilter> {
     let status = match p.str("status") {
         None => StatusFilter::Open,
         Some(s) => StatusFilter::parse(s).ok_or_else(|| {

@@ -9,6 +9,7 @@ mod events;
 mod extract;
 mod features;
 mod health;
+mod tiles;
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(areas::router())
         .merge(events::router())
+        .merge(tiles::router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

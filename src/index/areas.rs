@@ -168,6 +168,14 @@ impl AreaIndex {
         out
     }
 
+    /// Every area of `level` whose bounding box meets the box (for tiles: the caller clips).
+    pub fn touching(&self, b: &BBox, level: Level) -> impl Iterator<Item = &Area> {
+        self.all
+            .locate_in_envelope_intersecting(&b.aabb())
+            .map(|e| &self.areas[e.data as usize])
+            .filter(move |a| a.level == level)
+    }
+
     /// Up to `limit` areas matching `filter` with id greater than `after`, in id order.
     #[must_use]
     pub fn list(&self, filter: &AreaFilter, after: Option<i64>, limit: usize) -> Vec<&Area> {

@@ -330,6 +330,12 @@ impl EventIndex {
             .filter(|s| self.cols.id[*s as usize] == id)
     }
 
+    /// The id of the event in a slot.
+    #[must_use]
+    pub fn event_id(&self, slot: u32) -> i64 {
+        self.cols.id[slot as usize]
+    }
+
     /// The public fields of the event in a slot.
     #[must_use]
     pub fn event(&self, slot: u32) -> Event {
@@ -474,6 +480,26 @@ impl EventIndex {
             .into_iter()
             .map(|c| (c.2, c.0))
             .collect()
+    }
+
+    /// Calls `visit(slot, lon, lat, category)` for every event in the box (edges included)
+    /// matching `f`, in no particular order.
+    pub fn for_each_in(
+        &self,
+        b: &BBox,
+        f: &EventFilter,
+        mut visit: impl FnMut(u32, f64, f64, u16),
+    ) {
+        let c = &self.cols;
+        for cells in self.state_trees(f.status) {
+            let buckets = cells.in_bbox(b).chain(std::iter::once(cells.overflow()));
+            for pt in buckets.flatten() {
+                let s = pt.slot as usize;
+                if b.contains(c.lon[s], c.lat[s]) && self.passes(s, f) {
+                    visit(pt.slot, c.lon[s], c.lat[s], pt.category);
+                }
+            }
+        }
     }
 
     /// Up to `limit` events matching `f` (and the box, if any) with id greater than `after`,
