@@ -21,6 +21,7 @@ demo: build
 lint: deps
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
 # Tests share one private PostgreSQL under target/test-pg (or DATABASE_URL's server);
 # it is stopped afterwards even when a test fails.

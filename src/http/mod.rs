@@ -1,7 +1,7 @@
 //! HTTP: the REST API under `/api/v1`, health, and the server loop.
 //!
-//! Handlers are thin: parse ([`extract`]), ask the index or the store, shape GeoJSON
-//! ([`features`]). Every error is a JSON [`error::ApiError`].
+//! Handlers are thin: parse (`extract`), ask the index or the store, shape GeoJSON
+//! (`features`). Every error is a JSON [`error::ApiError`].
 
 mod areas;
 pub mod error;
