@@ -101,6 +101,7 @@ pub async fn serve(
         index: index.clone(),
         taxonomy,
         config,
+        tiles: Arc::default(),
     };
     let store = db.store.clone();
     let (failed_tx, mut failed_rx) = tokio::sync::watch::channel(None::<String>);

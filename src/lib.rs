@@ -21,6 +21,7 @@
 //!   the router shared by `main` and the tests.
 //! - [`render`]: vector tiles (areas, events and clusters, heat) from the index, encoded by
 //!   `minqing-tiles`.
+//! - [`tilecache`]: encoded tiles with gzip bytes and ETags, invalidated per written point.
 //! - [`app`]: start-up (database, migrations, index loading) and graceful shutdown.
 //! - [`cli`]: the `minqing` command line (`serve`, `demo`, `migrate`, `import`, `generate`).
 //! - [`generate`]: the deterministic Shanwei demo-data generator.
@@ -38,3 +39,4 @@ pub mod index;
 pub mod model;
 pub mod render;
 pub mod store;
+pub mod tilecache;

@@ -20,7 +20,7 @@ pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
 pub const MAX_ZOOM: u8 = 20;
 
 /// A tile layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layer {
     /// Area boundaries.
     Areas,

@@ -234,3 +234,78 @@ async fn cluster_counts_equal_postgis_and_single_events_appear_live() {
         .get(0);
     assert_eq!(total as i64, want);
 }
+
+#[tokio::test]
+async fn etags_gzip_and_precise_invalidation() {
+    let url = demo_db().await;
+    let s = TestServer::start(&url).await;
+    let (lon, lat) = (115.3733, 22.7911);
+    let here = TileId::containing(lon, lat, 12);
+    let far = TileId::containing(115.9, 23.3, 12);
+    let get = |t: TileId, etag: Option<String>, gzip: bool| {
+        let s = &s;
+        async move {
+            let mut req = s
+                .http
+                .get(s.url(&format!("/tiles/events/{}/{}/{}?status=all", t.z, t.x, t.y)));
+            if let Some(e) = etag {
+                req = req.header("if-none-match", e);
+            }
+            if gzip {
+                req = req.header("accept-encoding", "gzip, deflate");
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let etag = r
+                .headers()
+                .get("etag")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let enc = r
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (status, etag, enc, r.bytes().await.unwrap())
+        }
+    };
+    let (status, etag_here, enc, raw) = get(here, None, false).await;
+    assert_eq!((status, enc), (200, None));
+    let etag_here = etag_here.unwrap();
+    let (status, _, _, body) = get(here, Some(etag_here.clone()), false).await;
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
+    let (status, etag2, enc, gz) = get(here, None, true).await;
+    assert_eq!((status, enc.as_deref()), (200, Some("gzip")));
+    assert_eq!(etag2.as_deref(), Some(etag_here.as_str()));
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, raw.to_vec(), "gzip bytes are the tile");
+    let etag_far = get(far, None, false).await.1.unwrap();
+
+    // A report inside `here`: that tile changes at once, the far one keeps its ETag.
+    let r = s
+        .http
+        .post(s.url("/api/v1/events"))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"category": "urban.road", "title": "路面塌陷"}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let (status, etag_new, _, body) = get(here, Some(etag_here.clone()), false).await;
+    assert_eq!(status, 200, "the touched tile is re-rendered");
+    assert_ne!(etag_new.unwrap(), etag_here);
+    let before: u64 = decode(&raw).unwrap()[0]
+        .features
+        .iter()
+        .map(|f| count(prop(f, "point_count")))
+        .sum();
+    let after: u64 = decode(&body).unwrap()[0]
+        .features
+        .iter()
+        .map(|f| count(prop(f, "point_count")))
+        .sum();
+    assert_eq!(after, before + 1);
+    let (status, _, _, _) = get(far, Some(etag_far), false).await;
+    assert_eq!(status, 304, "an untouched tile keeps its ETag");
+}

@@ -226,6 +226,7 @@ async fn create(
     // Committed: now visible to every following query on this instance.
     let e = inserted.event;
     state.index.insert_event(e.clone());
+    state.tiles.invalidate_point(e.lon, e.lat);
     let location = format!("/api/v1/events/{}", e.id);
     Ok((
         StatusCode::CREATED,

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::index::Index;
 use crate::model::Taxonomy;
 use crate::store::Store;
+use crate::tilecache::TileCache;
 use error::ApiError;
 
 /// Everything a handler needs: cheap handles, cloned per request.
@@ -34,6 +35,8 @@ pub struct AppState {
     pub taxonomy: Arc<Taxonomy>,
     /// Limits and settings.
     pub config: Arc<Config>,
+    /// Encoded tiles.
+    pub tiles: Arc<TileCache>,
 }
 
 /// The whole application router (shared by `main` and the tests).

@@ -1,6 +1,10 @@
 //! Vector tiles: catalog, TileJSON 3.0.0 and MVT tiles rendered from the index.
 //!
-//! Tiles are rendered per request (no cache yet): always current, since the index is.
+//! Tiles are rendered from the index on first request, then served from [`TileCache`]
+//! (ETag, `If-None-Match` → 304, gzip bytes kept) until a write touching them invalidates
+//! them.
+//!
+//! [`TileCache`]: crate::tilecache::TileCache
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -10,12 +14,14 @@ use axum::{Json, Router};
 use chrono::Utc;
 use minqing_tiles::TileId;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::events::filter;
 use super::extract::Params;
 use crate::render::{self, Layer};
+use crate::tilecache::{CachedTile, TileKey};
 
 /// `/tiles`, `/tiles/{layer}`, `/tiles/{layer}/{z}/{x}/{y}`.
 pub fn router() -> Router<AppState> {
@@ -107,6 +113,7 @@ async fn tilejson(
 
 async fn tile(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((name, z, x, y)): Path<(String, String, String, String)>,
     p: Params,
 ) -> ApiResult<Response> {
@@ -121,30 +128,29 @@ async fn tile(
             render::MAX_ZOOM
         )));
     }
-    let bytes = match l {
+    let f = match l {
         Layer::Areas => {
             p.only(&[])?;
-            let areas = state.index.areas();
-            tokio::task::spawn_blocking(move || render::areas_tile(&areas, id))
-                .await
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "tile rendering failed",
-                    )
-                })?
+            None
         }
         Layer::Events | Layer::Heat => {
             p.only(&["category", "status", "from", "to"])?;
-            let f = filter(&state, &p)?;
+            Some(filter(&state, &p)?)
+        }
+    };
+    // Filters are part of the cache key (sorted, so equal filters share an entry).
+    let variant = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
+    let key = TileKey { layer: l, tile: id };
+    let (cached, version) = state.tiles.get(key, &variant);
+    let tile = match cached {
+        Some(t) => t,
+        None => {
             let index = state.index.clone();
             let now = Utc::now();
-            tokio::task::spawn_blocking(move || {
-                index.events(|ix| match l {
-                    Layer::Events => render::events_tile(ix, id, &f, now),
-                    _ => render::heat_tile(ix, id, &f),
-                })
+            let bytes = tokio::task::spawn_blocking(move || match (l, f) {
+                (Layer::Events, Some(f)) => index.events(|ix| render::events_tile(ix, id, &f, now)),
+                (Layer::Heat, Some(f)) => index.events(|ix| render::heat_tile(ix, id, &f)),
+                _ => render::areas_tile(&index.areas(), id),
             })
             .await
             .map_err(|_| {
@@ -153,18 +159,61 @@ async fn tile(
                     "internal",
                     "tile rendering failed",
                 )
-            })?
+            })?;
+            let t = Arc::new(CachedTile::new(bytes));
+            state.tiles.put(key, variant, version, t.clone());
+            t
         }
     };
-    if bytes.is_empty() {
-        return Ok(StatusCode::NO_CONTENT.into_response());
+    let etag = [
+        (header::ETAG, tile.etag.clone()),
+        (header::CACHE_CONTROL, "no-cache".into()),
+    ];
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == tile.etag || t.trim() == "*")
+        });
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, etag).into_response());
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        bytes,
-    )
-        .into_response())
+    if tile.raw.is_empty() {
+        return Ok((StatusCode::NO_CONTENT, etag).into_response());
+    }
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(accepts_gzip);
+    let mut response = if gzip {
+        (etag, [(header::CONTENT_ENCODING, "gzip")], tile.gzip()).into_response()
+    } else {
+        (etag, tile.raw.clone()).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+    );
+    h.insert(
+        header::VARY,
+        header::HeaderValue::from_static("accept-encoding"),
+    );
+    Ok(response)
+}
+
+/// Whether an `Accept-Encoding` value allows gzip (a `q=0` refuses it).
+fn accepts_gzip(v: &str) -> bool {
+    v.split(',').any(|part| {
+        let mut it = part.split(';');
+        let coding = it.next().unwrap_or("").trim();
+        let refused = it.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
 }

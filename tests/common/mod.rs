@@ -242,6 +242,7 @@ impl TestServer {
             index,
             taxonomy,
             config,
+            tiles: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
