@@ -37,6 +37,18 @@ fn count(v: Option<&Value>) -> u64 {
     }
 }
 
+/// Events PostGIS finds in the part of the world a tile owns: [west, east) × (south, north].
+async fn owned(db: &tokio_postgres::Client, t: TileId) -> i64 {
+    let b = t.bounds();
+    db.query_one(
+        "SELECT count(*) FROM events WHERE ST_X(geom) >= $1 AND ST_X(geom) < $3 AND ST_Y(geom) > $2 AND ST_Y(geom) <= $4",
+        &[&b.west, &b.south, &b.east, &b.north],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
 #[tokio::test]
 async fn catalog_tilejson_and_errors() {
     let url = demo_db().await;
@@ -138,16 +150,7 @@ async fn cluster_counts_equal_postgis_and_single_events_appear_live() {
             assert_eq!(per_category, n, "category counts add up in each cluster");
             total += n;
         }
-        // The tile owns [west, east) × (south, north].
-        let b = t.bounds();
-        let want: i64 = db
-            .query_one(
-                "SELECT count(*) FROM events WHERE ST_X(geom) >= $1 AND ST_X(geom) < $3 AND ST_Y(geom) > $2 AND ST_Y(geom) <= $4",
-                &[&b.west, &b.south, &b.east, &b.north],
-            )
-            .await
-            .unwrap()
-            .get(0);
+        let want = owned(&db, t).await;
         assert_eq!(
             total as i64, want,
             "z{z}: cluster counts = events in the tile"
@@ -223,15 +226,7 @@ async fn cluster_counts_equal_postgis_and_single_events_appear_live() {
         .iter()
         .map(|f| count(prop(f, "weight")))
         .sum();
-    let b = t.bounds();
-    let want: i64 = db
-        .query_one(
-            "SELECT count(*) FROM events WHERE ST_X(geom) >= $1 AND ST_X(geom) < $3 AND ST_Y(geom) > $2 AND ST_Y(geom) <= $4",
-            &[&b.west, &b.south, &b.east, &b.north],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let want = owned(&db, t).await;
     assert_eq!(total as i64, want);
 }
 
