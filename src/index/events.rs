@@ -191,7 +191,8 @@ impl EventIndex {
         }
     }
 
-    /// Builds an index from loaded events at once (bulk-loaded trees).
+    /// Builds an index from events at once (tests; start-up streams through the builder).
+    #[cfg(test)]
     #[must_use]
     pub fn bulk(categories: &[String], events: Vec<Event>) -> EventIndex {
         let mut b = EventIndexBuilder::new(categories, events.len());
@@ -569,6 +570,24 @@ mod tests {
         }
     }
 
+    /// Ids of the `k` events nearest to (lon, lat) among those `keep` accepts, by Karney
+    /// distance, ties by id.
+    fn brute(
+        events: &[Event],
+        lon: f64,
+        lat: f64,
+        k: usize,
+        keep: impl Fn(&Event) -> bool,
+    ) -> Vec<i64> {
+        let mut all: Vec<(f64, i64)> = events
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| (geodesic::distance_m(lon, lat, e.lon, e.lat), e.id))
+            .collect();
+        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        all.iter().take(k).map(|w| w.1).collect()
+    }
+
     fn random(n: i64, seed: u64) -> Vec<Event> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         (1..=n)
@@ -608,14 +627,11 @@ mod tests {
                 .iter()
                 .map(|(s, _)| ix.event(*s).id)
                 .collect();
-            let mut want: Vec<(f64, i64)> = events
-                .iter()
-                .filter(|e| e.status.is_open() && e.category == "hazard.fire")
-                .map(|e| (geodesic::distance_m(lon, lat, e.lon, e.lat), e.id))
-                .filter(|(d, _)| *d <= 30_000.0)
-                .collect();
-            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let want: Vec<i64> = want.iter().take(10).map(|w| w.1).collect();
+            let want = brute(&events, lon, lat, 10, |e| {
+                e.status.is_open()
+                    && e.category == "hazard.fire"
+                    && geodesic::distance_m(lon, lat, e.lon, e.lat) <= 30_000.0
+            });
             assert_eq!(got, want);
             // Many neighbours, no filter: the same as brute force too.
             let all = EventFilter::default();
@@ -624,12 +640,7 @@ mod tests {
                 .iter()
                 .map(|(s, _)| ix.event(*s).id)
                 .collect();
-            let mut want: Vec<(f64, i64)> = events
-                .iter()
-                .map(|e| (geodesic::distance_m(lon, lat, e.lon, e.lat), e.id))
-                .collect();
-            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let want: Vec<i64> = want.iter().take(300).map(|w| w.1).collect();
+            let want = brute(&events, lon, lat, 300, |_| true);
             assert_eq!(many, want);
         }
     }
@@ -692,12 +703,7 @@ mod tests {
             .iter()
             .map(|(s, _)| ix.event(*s).id)
             .collect();
-        let mut want: Vec<(f64, i64)> = events
-            .iter()
-            .map(|e| (geodesic::distance_m(lon, lat, e.lon, e.lat), e.id))
-            .collect();
-        want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        assert_eq!(got, want.iter().take(25).map(|w| w.1).collect::<Vec<_>>());
+        assert_eq!(got, brute(&events, lon, lat, 25, |_| true));
         assert_eq!(ix.list(None, &EventFilter::default(), None, 3).len(), 3);
     }
 

@@ -9,7 +9,7 @@ mod migrate;
 mod write;
 
 pub use embedded::{EmbeddedError, EmbeddedPostgres};
-pub use write::{InsertedEvent, StoredEvent};
+pub use write::InsertedEvent;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;

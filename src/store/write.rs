@@ -9,14 +9,11 @@ use geo::Validation;
 use super::{Result, Store, StoreError};
 use crate::model::{AreaRecord, Event, EventRecord, NewEvent, wkb};
 
-/// An event as stored: every public field, description included (no personal data).
-pub type StoredEvent = Event;
-
 /// Result of [`Store::insert_event`].
 #[derive(Debug, Clone)]
 pub struct InsertedEvent {
     /// The stored event.
-    pub event: StoredEvent,
+    pub event: Event,
     /// False when the idempotency key had been used before and nothing new was stored.
     pub created: bool,
 }
@@ -74,7 +71,7 @@ impl Store {
     }
 
     /// Reads one event's public fields.
-    pub async fn event(&self, id: i64) -> Result<Option<StoredEvent>> {
+    pub async fn event(&self, id: i64) -> Result<Option<Event>> {
         let conn = self.conn().await?;
         let stmt = conn
             .prepare_cached(include_str!("sql/select_event.sql"))
@@ -333,7 +330,7 @@ async fn recreate_indexes(
     Ok(())
 }
 
-fn event_from_row(row: &tokio_postgres::Row) -> Result<StoredEvent> {
+fn event_from_row(row: &tokio_postgres::Row) -> Result<Event> {
     let id: i64 = row.get(0);
     let status: &str = row.get(4);
     let status = crate::model::Status::parse(status).ok_or_else(|| StoreError::Invalid {
@@ -341,7 +338,7 @@ fn event_from_row(row: &tokio_postgres::Row) -> Result<StoredEvent> {
         id,
         detail: format!("status {status:?}"),
     })?;
-    Ok(StoredEvent {
+    Ok(Event {
         id,
         category: row.get(1),
         title: row.get(2),
