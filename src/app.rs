@@ -10,8 +10,10 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::http::{AppState, app};
 use crate::index::{AreaIndex, EventIndexBuilder, Index};
+use crate::live::{self, Live};
 use crate::model::Taxonomy;
 use crate::store::{EmbeddedPostgres, Store};
+use crate::tilecache::TileCache;
 
 /// An open database, plus the private cluster if minqing started one (stopped on drop).
 pub struct Database {
@@ -47,6 +49,38 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
     }
     tracing::info!(postgis = %store.postgis_version().await?, "database ready");
     Ok(Database { store, embedded })
+}
+
+/// The shared state of a server over `store`, with an empty, not-yet-ready index.
+#[must_use]
+pub fn state(store: Store, config: Arc<Config>) -> AppState {
+    let taxonomy = Arc::new(Taxonomy::builtin());
+    let index = Arc::new(Index::new(taxonomy.codes()));
+    let tiles: Arc<TileCache> = Arc::default();
+    let live = Arc::new(Live::new(index.clone(), tiles.clone()));
+    AppState {
+        store,
+        index,
+        taxonomy,
+        config,
+        tiles,
+        live,
+    }
+}
+
+/// Loads the index, then keeps it current: follows the change feed (other instances'
+/// writes, catch-up after a lost connection) and the overdue clock, in background tasks.
+pub async fn load_and_follow(state: &AppState) -> anyhow::Result<()> {
+    // Taken before the read: whatever commits during or after it comes again on the feed.
+    let mark = state
+        .store
+        .watermark()
+        .await
+        .context("cannot read the change feed position")?;
+    load_index(&state.store, &state.index).await?;
+    tokio::spawn(live::follow(state.store.clone(), state.live.clone(), mark));
+    tokio::spawn(live::sweep_overdue(state.live.clone()));
+    Ok(())
 }
 
 /// Loads areas and events from PostGIS into the index, logging progress.
@@ -94,19 +128,11 @@ pub async fn serve(
     db: &Database,
     config: Arc<Config>,
 ) -> anyhow::Result<()> {
-    let taxonomy = Arc::new(Taxonomy::builtin());
-    let index = Arc::new(Index::new(taxonomy.codes()));
-    let state = AppState {
-        store: db.store.clone(),
-        index: index.clone(),
-        taxonomy,
-        config,
-        tiles: Arc::default(),
-    };
-    let store = db.store.clone();
+    let state = state(db.store.clone(), config);
+    let loading = state.clone();
     let (failed_tx, mut failed_rx) = tokio::sync::watch::channel(None::<String>);
     tokio::spawn(async move {
-        if let Err(e) = load_index(&store, &index).await {
+        if let Err(e) = load_and_follow(&loading).await {
             tracing::error!(error = format!("{e:#}"), "index loading failed");
             let _ = failed_tx.send(Some(format!("{e:#}")));
         }

@@ -21,7 +21,11 @@
 //!   the router shared by `main` and the tests.
 //! - [`render`]: vector tiles (areas, events and clusters, heat) from the index, encoded by
 //!   `minqing-tiles`.
-//! - [`tilecache`]: encoded tiles with gzip bytes and ETags, invalidated per written point.
+//! - [`tilecache`]: encoded tiles with gzip bytes and ETags, invalidated precisely per
+//!   change.
+//! - [`live`]: the one path every committed change takes (index, area counts, tiles,
+//!   stream), fed by this instance's writes and by the database's change feed
+//!   (LISTEN/NOTIFY), so that several instances stay current.
 //! - [`app`]: start-up (database, migrations, index loading) and graceful shutdown.
 //! - [`cli`]: the `minqing` command line (`serve`, `demo`, `migrate`, `import`, `generate`).
 //! - [`generate`]: the deterministic Shanwei demo-data generator.
@@ -36,6 +40,7 @@ pub mod config;
 pub mod generate;
 pub mod http;
 pub mod index;
+pub mod live;
 pub mod model;
 pub mod render;
 pub mod store;

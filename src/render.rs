@@ -11,8 +11,8 @@ use minqing_tiles::{
     heat_bins, simplify_polygon,
 };
 
-use crate::index::{AreaIndex, BBox, EventFilter, EventIndex};
-use crate::model::Level;
+use crate::index::{AreaCount, AreaIndex, BBox, EventFilter, EventIndex};
+use crate::model::{Area, Level};
 
 /// From this zoom on, events are single points; below it, clusters.
 pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
@@ -60,6 +60,8 @@ impl Layer {
                 ("name", "String"),
                 ("level", "String"),
                 ("households", "Number"),
+                ("open", "Number"),
+                ("overdue", "Number"),
                 ("generated", "Boolean"),
             ],
             Layer::Events => &[
@@ -99,14 +101,24 @@ fn buffered(tile: TileId) -> BBox {
     }
 }
 
-/// The `areas` layer of a tile.
+/// The `areas` layer of a tile, with each area's open and overdue cases as `counts` gives
+/// them for the ids (read at once, so that a lock on them is held briefly).
 #[must_use]
-pub fn areas_tile(areas: &AreaIndex, tile: TileId) -> Vec<u8> {
+pub fn areas_tile(
+    areas: &AreaIndex,
+    counts: impl FnOnce(&[i64]) -> Vec<AreaCount>,
+    tile: TileId,
+) -> Vec<u8> {
     let proj = TileProjection::with_defaults(tile);
     let clip = proj.clip_box();
     let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Areas.name(), DEFAULT_EXTENT);
-    for a in areas.touching(&buffered(tile), level_for_zoom(tile.z)) {
+    let shown: Vec<&Area> = areas
+        .touching(&buffered(tile), level_for_zoom(tile.z))
+        .collect();
+    let ids: Vec<i64> = shown.iter().map(|a| a.id).collect();
+    let counts = counts(&ids);
+    for (a, count) in shown.into_iter().zip(counts) {
         let polygons: Vec<Vec<Vec<[i32; 2]>>> = a
             .geom
             .0
@@ -127,6 +139,8 @@ pub fn areas_tile(areas: &AreaIndex, tile: TileId) -> Vec<u8> {
             ("name", Value::from(a.name.as_str())),
             ("level", Value::from(a.level.as_str())),
             ("households", Value::from(i64::from(a.households))),
+            ("open", Value::from(u64::from(count.open))),
+            ("overdue", Value::from(u64::from(count.overdue))),
             ("generated", Value::from(a.generated)),
         ];
         let id = u64::try_from(a.id).ok();

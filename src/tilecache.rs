@@ -1,9 +1,10 @@
 //! Encoded tiles kept in memory, with their gzip bytes and ETag, invalidated precisely.
 //!
 //! A write dirties only the tiles it touches: every event/heat tile, at every zoom, whose
-//! buffered bounds hold the changed point. Each tile address carries a version; a render
-//! that started before an invalidation is not stored, so a stale tile can never be cached
-//! after the write that made it stale has returned.
+//! buffered bounds hold the changed point, and the area tiles that draw an area whose
+//! counts changed. Each invalidation records the clock on the tile address; a render that
+//! started before an invalidation of its address is not stored, so a stale tile can never
+//! be cached after the write that made it stale has returned.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -14,7 +15,9 @@ use bytes::Bytes;
 use minqing_tiles::{DEFAULT_BUFFER, DEFAULT_EXTENT, TileId};
 use parking_lot::Mutex;
 
-use crate::render::{Layer, MAX_ZOOM};
+use crate::index::BBox;
+use crate::model::Level;
+use crate::render::{Layer, MAX_ZOOM, level_for_zoom};
 
 /// Most tiles kept; past it the cache starts over (simple, and writes keep it fresh).
 const MAX_TILES: usize = 200_000;
@@ -69,59 +72,138 @@ impl CachedTile {
 
 #[derive(Default)]
 struct Entry {
+    /// Clock of the last invalidation of this address.
     version: u64,
     variants: HashMap<String, Arc<CachedTile>>,
 }
 
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<TileKey, Entry>,
+    /// Tiles held (all variants).
+    tiles: usize,
+    /// Counts invalidations.
+    clock: u64,
+    /// Every entry dropped had a version at most this: an address without an entry counts
+    /// as invalidated at `floor`.
+    floor: u64,
+}
+
+impl Inner {
+    fn invalidate(&mut self, key: TileKey) {
+        let clock = self.clock;
+        let e = self.entries.entry(key).or_default();
+        e.version = clock;
+        let n = e.variants.len();
+        e.variants.clear();
+        self.tiles -= n;
+    }
+
+    /// Drops entries that hold no tile (left by invalidations) once there are many.
+    fn prune(&mut self) {
+        if self.entries.len() > 4 * MAX_TILES {
+            self.entries.retain(|_, e| !e.variants.is_empty());
+            self.floor = self.clock;
+        }
+    }
+}
+
 /// The cache. Cheap to share behind an `Arc`; the lock is held only for map operations,
-/// never while rendering or compressing.
+/// never while rendering or compressing. Memory is bounded: at most [`MAX_TILES`] tiles and
+/// a bounded number of invalidation records.
 #[derive(Default)]
 pub struct TileCache {
-    tiles: Mutex<(HashMap<TileKey, Entry>, usize)>,
+    inner: Mutex<Inner>,
 }
 
 impl TileCache {
-    /// The cached tile for an address and filter variant, with the address's version (to
-    /// hand back to [`TileCache::put`]).
+    /// The cached tile for an address and filter variant, with a token to hand back to
+    /// [`TileCache::put`].
     pub fn get(&self, key: TileKey, variant: &str) -> (Option<Arc<CachedTile>>, u64) {
-        let g = self.tiles.lock();
-        match g.0.get(&key) {
-            Some(e) => (e.variants.get(variant).cloned(), e.version),
-            None => (None, 0),
-        }
+        let g = self.inner.lock();
+        let tile = g
+            .entries
+            .get(&key)
+            .and_then(|e| e.variants.get(variant).cloned());
+        (tile, g.clock)
     }
 
-    /// Stores a rendered tile unless the address was invalidated since `version` was read.
-    pub fn put(&self, key: TileKey, variant: String, version: u64, tile: Arc<CachedTile>) {
-        let mut g = self.tiles.lock();
-        if g.1 >= MAX_TILES {
-            // Keep versions (they guard against stale puts), drop the tiles.
-            for e in g.0.values_mut() {
-                e.variants.clear();
-            }
-            g.1 = 0;
+    /// Stores a rendered tile unless the address was invalidated since `token` was taken.
+    pub fn put(&self, key: TileKey, variant: String, token: u64, tile: Arc<CachedTile>) {
+        let mut g = self.inner.lock();
+        let version = g.entries.get(&key).map_or(g.floor, |e| e.version);
+        if version > token {
+            return;
         }
-        let e = g.0.entry(key).or_default();
-        if e.version == version && e.variants.insert(variant, tile).is_none() {
-            g.1 += 1;
+        if g.tiles >= MAX_TILES {
+            g.entries.clear();
+            g.tiles = 0;
+            g.floor = g.clock;
+            if g.floor > token {
+                return;
+            }
+        }
+        let e = g.entries.entry(key).or_default();
+        if e.variants.insert(variant, tile).is_none() {
+            g.tiles += 1;
         }
     }
 
     /// Dirties every events and heat tile, at every zoom, whose buffered bounds hold a point.
     pub fn invalidate_point(&self, lon: f64, lat: f64) {
-        let mut g = self.tiles.lock();
+        let mut g = self.inner.lock();
+        g.clock += 1;
         for z in 0..=MAX_ZOOM {
             for tile in touching(lon, lat, z) {
                 for layer in [Layer::Events, Layer::Heat] {
-                    let e = g.0.entry(TileKey { layer, tile }).or_default();
-                    e.version += 1;
-                    let n = e.variants.len();
-                    e.variants.clear();
-                    g.1 -= n;
+                    g.invalidate(TileKey { layer, tile });
                 }
             }
         }
+        g.prune();
     }
+
+    /// Dirties the `areas` tiles that draw an area whose counts changed: those at the zooms
+    /// showing its level whose buffered bounds meet its bounding box.
+    pub fn invalidate_area(&self, level: Level, bbox: &BBox) {
+        let mut g = self.inner.lock();
+        g.clock += 1;
+        for z in (0..=MAX_ZOOM).filter(|z| level_for_zoom(*z) == level) {
+            for tile in covering(bbox, z) {
+                g.invalidate(TileKey {
+                    layer: Layer::Areas,
+                    tile,
+                });
+            }
+        }
+        g.prune();
+    }
+}
+
+/// The tiles of zoom `z` whose buffered bounds meet a box.
+fn covering(b: &BBox, z: u8) -> Vec<TileId> {
+    let n = 1u32 << z;
+    let nw = TileId::containing(b.min_lon, b.max_lat, z);
+    let se = TileId::containing(b.max_lon, b.min_lat, z);
+    let mut out = Vec::new();
+    let lo = |v: u32| v.saturating_sub(1);
+    let hi = |v: u32| (v + 1).min(n - 1);
+    for x in lo(nw.x)..=hi(se.x) {
+        for y in lo(nw.y)..=hi(se.y) {
+            let Some(t) = TileId::new(z, x, y) else {
+                continue;
+            };
+            let tb = t.buffered_bounds(DEFAULT_EXTENT, DEFAULT_BUFFER);
+            if tb.west <= b.max_lon
+                && tb.east >= b.min_lon
+                && tb.south <= b.max_lat
+                && tb.north >= b.min_lat
+            {
+                out.push(t);
+            }
+        }
+    }
+    out
 }
 
 /// The tiles of zoom `z` whose buffered bounds hold the point: its own tile and the

@@ -106,7 +106,7 @@ async fn generate_is_deterministic_and_imports() {
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'events'"
         )
         .await,
-        5
+        6
     );
     assert_eq!(
         count(

@@ -4,38 +4,8 @@
 
 mod common;
 
-use common::{TestServer, demo_db, sql};
-use minqing_tiles::{DecodedLayer, TileId, Value, decode};
-
-async fn tile(s: &TestServer, path: &str) -> (u16, Vec<DecodedLayer>) {
-    let r = s.http.get(s.url(path)).send().await.unwrap();
-    let status = r.status().as_u16();
-    if status == 200 {
-        assert_eq!(
-            r.headers()["content-type"],
-            "application/vnd.mapbox-vector-tile"
-        );
-    }
-    let bytes = r.bytes().await.unwrap();
-    let layers = if status == 200 {
-        decode(&bytes).unwrap()
-    } else {
-        Vec::new()
-    };
-    (status, layers)
-}
-
-fn prop<'a>(f: &'a minqing_tiles::DecodedFeature, key: &str) -> Option<&'a Value<'static>> {
-    f.properties.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-}
-
-fn count(v: Option<&Value>) -> u64 {
-    match v {
-        Some(Value::U64(n)) => *n,
-        Some(Value::I64(n)) => u64::try_from(*n).unwrap(),
-        other => panic!("not a count: {other:?}"),
-    }
-}
+use common::{TestServer, count, demo_db, prop, sql};
+use minqing_tiles::{TileId, Value, decode};
 
 /// Events PostGIS finds in the part of the world a tile owns: [west, east) × (south, north].
 async fn owned(db: &tokio_postgres::Client, t: TileId) -> i64 {
@@ -93,7 +63,9 @@ async fn areas_tile_holds_the_grids_there() {
     let url = demo_db().await;
     let s = TestServer::start(&url).await;
     let t = TileId::containing(115.37, 22.79, 14);
-    let (status, layers) = tile(&s, &format!("/tiles/areas/{}/{}/{}", t.z, t.x, t.y)).await;
+    let (status, layers) = s
+        .tile(&format!("/tiles/areas/{}/{}/{}", t.z, t.x, t.y))
+        .await;
     assert_eq!(status, 200);
     let areas = &layers[0];
     assert_eq!(areas.name, "areas");
@@ -132,11 +104,9 @@ async fn cluster_counts_equal_postgis_and_single_events_appear_live() {
     let db = sql(&url).await;
     for z in [8u8, 10, 12] {
         let t = TileId::containing(115.37, 22.79, z);
-        let (status, layers) = tile(
-            &s,
-            &format!("/tiles/events/{}/{}/{}?status=all", t.z, t.x, t.y),
-        )
-        .await;
+        let (status, layers) = s
+            .tile(&format!("/tiles/events/{}/{}/{}?status=all", t.z, t.x, t.y))
+            .await;
         assert_eq!(status, 200);
         let mut total = 0;
         for f in &layers[0].features {
@@ -174,11 +144,9 @@ async fn cluster_counts_equal_postgis_and_single_events_appear_live() {
         .unwrap();
     let id = created["id"].as_u64().unwrap();
     let t = TileId::containing(lon, lat, 16);
-    let (status, layers) = tile(
-        &s,
-        &format!("/tiles/events/{}/{}/{}?status=all", t.z, t.x, t.y),
-    )
-    .await;
+    let (status, layers) = s
+        .tile(&format!("/tiles/events/{}/{}/{}?status=all", t.z, t.x, t.y))
+        .await;
     assert_eq!(status, 200);
     let ids: Vec<u64> = layers[0].features.iter().filter_map(|f| f.id).collect();
     assert!(
@@ -216,11 +184,9 @@ async fn cluster_counts_equal_postgis_and_single_events_appear_live() {
 
     // Heat: weights add up to the events the tile owns.
     let t = TileId::containing(lon, lat, 11);
-    let (_, layers) = tile(
-        &s,
-        &format!("/tiles/heat/{}/{}/{}?status=all", t.z, t.x, t.y),
-    )
-    .await;
+    let (_, layers) = s
+        .tile(&format!("/tiles/heat/{}/{}/{}?status=all", t.z, t.x, t.y))
+        .await;
     let total: u64 = layers[0]
         .features
         .iter()

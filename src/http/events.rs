@@ -225,8 +225,7 @@ async fn create(
         .await?;
     // Committed: now visible to every following query on this instance.
     let e = inserted.event;
-    state.index.insert_event(e.clone());
-    state.tiles.invalidate_point(e.lon, e.lat);
+    state.live.apply(e.clone());
     let location = format!("/api/v1/events/{}", e.id);
     Ok((
         StatusCode::CREATED,

@@ -9,6 +9,7 @@ mod events;
 mod extract;
 mod features;
 mod health;
+mod stream;
 mod tiles;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use axum::http::StatusCode;
 
 use crate::config::Config;
 use crate::index::Index;
+use crate::live::Live;
 use crate::model::Taxonomy;
 use crate::store::Store;
 use crate::tilecache::TileCache;
@@ -37,6 +39,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Encoded tiles.
     pub tiles: Arc<TileCache>,
+    /// The apply path for committed changes, and the change stream.
+    pub live: Arc<Live>,
 }
 
 /// The whole application router (shared by `main` and the tests).
@@ -47,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(areas::router())
         .merge(events::router())
         .merge(tiles::router())
+        .merge(stream::router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

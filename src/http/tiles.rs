@@ -150,7 +150,11 @@ async fn tile(
             let bytes = tokio::task::spawn_blocking(move || match (l, f) {
                 (Layer::Events, Some(f)) => index.events(|ix| render::events_tile(ix, id, &f, now)),
                 (Layer::Heat, Some(f)) => index.events(|ix| render::heat_tile(ix, id, &f)),
-                _ => render::areas_tile(&index.areas(), id),
+                _ => render::areas_tile(
+                    &index.areas(),
+                    |ids| index.with_counts(|c| ids.iter().map(|i| c.get(*i)).collect()),
+                    id,
+                ),
             })
             .await
             .map_err(|_| {

@@ -10,12 +10,13 @@
 //! Inserts are taken while serving (the caller holds a write lock for microseconds). Slots
 //! are in arrival order; a separate id-sorted list serves lookups and id-ordered paging.
 
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{DateTime, Utc};
 
 use super::areas::BBox;
 use super::cells::{CHUNK, Cells, Pt};
+use super::counts::CaseState;
 use super::geodesic::{self, From};
 use crate::model::{Event, Status, StatusFilter};
 
@@ -165,6 +166,19 @@ pub struct EventIndex {
     trees: [Cells; TREES],
     /// Dense category numbering: position = number.
     categories: Vec<String>,
+    /// Titles changed after the slot was written (titles are stored back to back).
+    retitled: HashMap<u32, String>,
+}
+
+/// What [`EventIndex::upsert`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upsert {
+    /// The event was new.
+    Inserted,
+    /// The event replaced this earlier state.
+    Replaced(Event),
+    /// Nothing changed: the same state, or an older one than the index holds.
+    Unchanged,
 }
 
 fn micros(t: DateTime<Utc>) -> i64 {
@@ -188,6 +202,7 @@ impl EventIndex {
             order: Vec::new(),
             trees: [empty_cells(), empty_cells()],
             categories: categories.to_vec(),
+            retitled: HashMap::new(),
         }
     }
 
@@ -204,13 +219,7 @@ impl EventIndex {
 
     /// Appends columns for an event; returns its slot and tree number.
     fn push(&mut self, e: Event) -> (u32, usize) {
-        let cat = match self.category_number(&e.category) {
-            Some(i) => i,
-            None => {
-                self.categories.push(e.category.clone());
-                u16::try_from(self.categories.len() - 1).unwrap_or(u16::MAX)
-            }
-        };
+        let cat = self.number_or_add(&e.category);
         let c = &mut self.cols;
         let slot = u32::try_from(c.id.len()).unwrap_or(u32::MAX);
         c.id.push(e.id);
@@ -228,6 +237,72 @@ impl EventIndex {
         c.text_start.push(c.text.len() as u64);
         self.order.push(slot);
         (slot, tree_of(e.status))
+    }
+
+    /// Adds a committed event, or replaces the state held for it by a newer one (as the
+    /// change feed delivers them, possibly more than once and possibly late: an older state
+    /// than the one held, by `updated_at`, which only grows, is ignored).
+    pub fn upsert(&mut self, mut e: Event) -> Upsert {
+        let Some(slot) = self.slot(e.id) else {
+            self.insert(e);
+            return Upsert::Inserted;
+        };
+        let old = self.event(slot);
+        e.description = None;
+        if e.updated_at < old.updated_at || e == old {
+            return Upsert::Unchanged;
+        }
+        let s = slot as usize;
+        self.trees[tree_of(old.status)].remove(slot, old.lon, old.lat);
+        let cat = self.number_or_add(&e.category);
+        let c = &mut self.cols;
+        c.lon[s] = e.lon;
+        c.lat[s] = e.lat;
+        c.category[s] = cat;
+        c.status[s] = e.status as u8;
+        c.priority[s] = u8::try_from(e.priority).unwrap_or(2);
+        c.generated[s] = e.generated;
+        c.grid[s] = e.grid_id.unwrap_or(NO_GRID);
+        c.reported_at[s] = micros(e.reported_at);
+        c.due_at[s] = e.due_at.map_or(NO_TIME, micros);
+        c.updated_at[s] = micros(e.updated_at);
+        if e.title != old.title {
+            self.retitled.insert(slot, e.title);
+        }
+        let tree = tree_of(e.status);
+        self.trees[tree].insert(self.pt(slot), e.lon, e.lat);
+        if self.trees[tree].len() > 4 * self.trees[tree].sized_for() + 4096 {
+            self.rebuild(tree);
+        }
+        Upsert::Replaced(old)
+    }
+
+    /// What counts of the event in a slot for the per-area counts.
+    #[must_use]
+    pub fn case(&self, slot: u32) -> CaseState {
+        let c = &self.cols;
+        let s = slot as usize;
+        CaseState {
+            id: c.id[s],
+            grid: (c.grid[s] != NO_GRID).then_some(c.grid[s]),
+            open: Status::ALL[c.status[s] as usize].is_open(),
+            due: (c.due_at[s] != NO_TIME).then_some(c.due_at[s]),
+        }
+    }
+
+    /// Every slot.
+    pub fn slots(&self) -> impl Iterator<Item = u32> + use<> {
+        0..u32::try_from(self.cols.id.len()).unwrap_or(u32::MAX)
+    }
+
+    fn number_or_add(&mut self, code: &str) -> u16 {
+        match self.category_number(code) {
+            Some(i) => i,
+            None => {
+                self.categories.push(code.to_owned());
+                u16::try_from(self.categories.len() - 1).unwrap_or(u16::MAX)
+            }
+        }
     }
 
     /// Adds one event (after its commit). An id already present is ignored.
@@ -346,7 +421,10 @@ impl EventIndex {
         Event {
             id: c.id[s],
             category: self.categories[c.category[s] as usize].clone(),
-            title: c.text[start..end].to_owned(),
+            title: match self.retitled.get(&slot) {
+                Some(t) => t.clone(),
+                None => c.text[start..end].to_owned(),
+            },
             description: None,
             status: Status::ALL[c.status[s] as usize],
             priority: i16::from(c.priority[s]),

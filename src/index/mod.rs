@@ -12,25 +12,39 @@
 
 mod areas;
 mod cells;
+mod counts;
 mod events;
 pub mod geodesic;
 pub mod pip;
 
 pub use areas::{AreaFilter, AreaIndex, BBox};
-pub use events::{EventFilter, EventIndex, EventIndexBuilder};
+pub use counts::{AreaCount, AreaCounts, CaseState};
+pub use events::{EventFilter, EventIndex, EventIndexBuilder, Upsert};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use parking_lot::RwLock;
+use chrono::Utc;
+use parking_lot::{Mutex, RwLock};
 
 use crate::model::Event;
 
-/// Shared handle to both indexes.
+/// Shared handle to both indexes and the per-area counts.
 pub struct Index {
     areas: RwLock<Arc<AreaIndex>>,
     events: RwLock<EventIndex>,
+    /// Taken only while holding `events` for writing, or alone (lock order: events, counts).
+    counts: Mutex<AreaCounts>,
     ready: AtomicBool,
+}
+
+/// A change the index took.
+#[derive(Debug)]
+pub struct Applied {
+    /// The state replaced, if the event was known.
+    pub old: Option<Event>,
+    /// Areas whose open or overdue counts changed.
+    pub areas: Vec<i64>,
 }
 
 impl Index {
@@ -40,6 +54,7 @@ impl Index {
         Index {
             areas: RwLock::new(Arc::new(AreaIndex::new(Vec::new()))),
             events: RwLock::new(EventIndex::new(categories)),
+            counts: Mutex::new(AreaCounts::new(Utc::now().timestamp_micros())),
             ready: AtomicBool::new(false),
         }
     }
@@ -55,19 +70,71 @@ impl Index {
         *self.areas.write() = Arc::new(areas);
     }
 
-    /// Replaces the event index.
+    /// Replaces the event index, and counts its open and overdue cases per area anew.
     pub fn set_events(&self, events: EventIndex) {
-        *self.events.write() = events;
+        let areas = self.areas();
+        let mut counts = AreaCounts::new(Utc::now().timestamp_micros());
+        let mut changed = Vec::new();
+        for slot in events.slots() {
+            counts.add(&areas, events.case(slot), &mut changed);
+            changed.clear();
+        }
+        let mut guard = self.events.write();
+        *guard = events;
+        *self.counts.lock() = counts;
+    }
+
+    /// Takes a committed state of an event (new or changed); `None` when the index already
+    /// held it or a newer one.
+    pub fn apply(&self, e: Event) -> Option<Applied> {
+        let areas = self.areas();
+        let mut events = self.events.write();
+        let id = e.id;
+        let before = events.slot(id).map(|s| events.case(s));
+        let old = match events.upsert(e) {
+            Upsert::Unchanged => return None,
+            Upsert::Inserted => None,
+            Upsert::Replaced(old) => Some(old),
+        };
+        let after = events.slot(id).map(|s| events.case(s));
+        let mut changed = Vec::new();
+        if before != after {
+            let mut counts = self.counts.lock();
+            if let Some(b) = before {
+                counts.remove(&areas, b, &mut changed);
+            }
+            if let Some(a) = after {
+                counts.add(&areas, a, &mut changed);
+            }
+        }
+        Some(Applied {
+            old,
+            areas: changed,
+        })
+    }
+
+    /// Moves the overdue clock to now; returns the areas whose counts changed.
+    pub fn sweep_overdue(&self) -> Vec<i64> {
+        let areas = self.areas();
+        self.counts
+            .lock()
+            .sweep(&areas, Utc::now().timestamp_micros())
+    }
+
+    /// Open and overdue cases of an area.
+    #[must_use]
+    pub fn area_count(&self, area: i64) -> AreaCount {
+        self.counts.lock().get(area)
+    }
+
+    /// Runs `f` with the counts locked (for many reads at once).
+    pub fn with_counts<R>(&self, f: impl FnOnce(&AreaCounts) -> R) -> R {
+        f(&self.counts.lock())
     }
 
     /// Runs a read-only query on the event index.
     pub fn events<R>(&self, f: impl FnOnce(&EventIndex) -> R) -> R {
         f(&self.events.read())
-    }
-
-    /// Adds a committed event.
-    pub fn insert_event(&self, e: Event) {
-        self.events.write().insert(e);
     }
 
     /// Marks the index loaded (readiness).

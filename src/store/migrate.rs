@@ -6,11 +6,18 @@ use deadpool_postgres::Object;
 use super::{MINIMUM_POSTGIS_VERSION, Result, StoreError, parse_postgis_version};
 
 /// Every migration, in order: (version, name, SQL).
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "0001_init",
-    include_str!("../../migrations/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "0001_init",
+        include_str!("../../migrations/0001_init.sql"),
+    ),
+    (
+        2,
+        "0002_change_feed",
+        include_str!("../../migrations/0002_change_feed.sql"),
+    ),
+];
 
 /// Arbitrary key of the advisory lock that serialises migrations.
 const LOCK_KEY: i64 = 0x006d_696e_7169_6e67;
@@ -36,7 +43,11 @@ async fn apply(conn: &mut Object) -> Result<Vec<String>> {
         conn.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
             .await
             .map_err(|e| StoreError::PostgisVersion {
-                found: format!("none (CREATE EXTENSION postgis failed: {e})"),
+                found: format!(
+                    "none (CREATE EXTENSION postgis failed: {})",
+                    e.as_db_error()
+                        .map_or_else(|| e.to_string(), |d| d.message().to_owned())
+                ),
             })?;
     }
     let found: String = conn

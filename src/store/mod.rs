@@ -4,11 +4,13 @@
 //! with `include_str!`; every request value is a bound parameter.
 
 mod embedded;
+mod feed;
 mod load;
 mod migrate;
 mod write;
 
 pub use embedded::{EmbeddedError, EmbeddedPostgres};
+pub use feed::{CHANNEL, Listener, Watermark};
 pub use write::InsertedEvent;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -67,6 +69,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// For connections outside the pool (the change-feed listener).
+    config: tokio_postgres::Config,
 }
 
 impl Store {
@@ -75,7 +79,7 @@ impl Store {
     pub fn connect(url: &str, size: usize) -> Result<Store> {
         let config: tokio_postgres::Config = url.parse().map_err(StoreError::Config)?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -85,7 +89,7 @@ impl Store {
             .max_size(size)
             .build()
             .map_err(|e| StoreError::Input(format!("cannot build the pool: {e}")))?;
-        Ok(Store { pool })
+        Ok(Store { pool, config })
     }
 
     /// Takes a connection from the pool.

@@ -330,7 +330,7 @@ async fn recreate_indexes(
     Ok(())
 }
 
-fn event_from_row(row: &tokio_postgres::Row) -> Result<Event> {
+pub(super) fn event_from_row(row: &tokio_postgres::Row) -> Result<Event> {
     let id: i64 = row.get(0);
     let status: &str = row.get(4);
     let status = crate::model::Status::parse(status).ok_or_else(|| StoreError::Invalid {

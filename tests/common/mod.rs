@@ -12,9 +12,8 @@ use std::sync::Arc;
 
 use minqing::config::Config;
 use minqing::http::{AppState, app};
-use minqing::index::Index;
-use minqing::model::Taxonomy;
 use minqing::store::{EmbeddedPostgres, Store};
+use minqing_tiles::{DecodedFeature, DecodedLayer, Value, decode};
 use tokio_postgres::NoTls;
 
 /// Seed and size of the demo fixture used by oracle tests.
@@ -234,16 +233,8 @@ impl TestServer {
         });
         let store = Store::connect(url, config.pool_size).unwrap();
         store.migrate().await.unwrap();
-        let taxonomy = Arc::new(Taxonomy::builtin());
-        let index = Arc::new(Index::new(taxonomy.codes()));
-        minqing::app::load_index(&store, &index).await.unwrap();
-        let state = AppState {
-            store,
-            index,
-            taxonomy,
-            config,
-            tiles: Arc::default(),
-        };
+        let state = minqing::app::state(store, config);
+        minqing::app::load_and_follow(&state).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = app(state.clone());
@@ -289,5 +280,120 @@ impl TestServer {
                 .map(|l| l["href"].as_str().unwrap().to_owned());
         }
         ids
+    }
+}
+
+impl TestServer {
+    /// Fetches and decodes a tile (no layers unless 200).
+    pub async fn tile(&self, path: &str) -> (u16, Vec<DecodedLayer>) {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        if status == 200 {
+            assert_eq!(
+                r.headers()["content-type"],
+                "application/vnd.mapbox-vector-tile"
+            );
+        }
+        let bytes = r.bytes().await.unwrap();
+        let layers = if status == 200 {
+            decode(&bytes).unwrap()
+        } else {
+            Vec::new()
+        };
+        (status, layers)
+    }
+
+    /// Opens `GET /api/v1/stream{query}`.
+    pub async fn stream(&self, query: &str, last_event_id: Option<&str>) -> SseReader {
+        let mut req = self.http.get(self.url(&format!("/api/v1/stream{query}")));
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200, "stream{query}");
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        SseReader {
+            resp,
+            buf: String::new(),
+        }
+    }
+}
+
+/// A tile feature's property.
+pub fn prop<'a>(f: &'a DecodedFeature, key: &str) -> Option<&'a Value<'static>> {
+    f.properties.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// A count property.
+pub fn count(v: Option<&Value>) -> u64 {
+    match v {
+        Some(Value::U64(n)) => *n,
+        Some(Value::I64(n)) => u64::try_from(*n).unwrap(),
+        other => panic!("not a count: {other:?}"),
+    }
+}
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone)]
+pub struct Sse {
+    pub event: String,
+    pub id: String,
+    pub data: String,
+}
+
+/// Reads Server-Sent Events off a response.
+pub struct SseReader {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl SseReader {
+    /// The next event (comments skipped), or `None` after `within`.
+    pub async fn next(&mut self, within: std::time::Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut e = Sse {
+                    event: "message".into(),
+                    id: String::new(),
+                    data: String::new(),
+                };
+                let mut any = false;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        e.event = v.trim().to_owned();
+                        any = true;
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        e.id = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        e.data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                        any = true;
+                    }
+                }
+                if any {
+                    return Some(e);
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk()).await;
+            match chunk {
+                Ok(Ok(Some(bytes))) => self.buf.push_str(std::str::from_utf8(&bytes).unwrap()),
+                Ok(Ok(None)) | Err(_) => return None,
+                Ok(Err(e)) => panic!("stream failed: {e}"),
+            }
+        }
+    }
+
+    /// The next event whose data mentions `"id":<id>`, skipping others, within `within`.
+    pub async fn until_event(&mut self, id: i64, within: std::time::Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + within;
+        let needle = format!("\"id\":{id},");
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let e = self.next(left).await?;
+            if e.data.contains(&needle) {
+                return Some(e);
+            }
+        }
     }
 }

@@ -1,0 +1,125 @@
+//! `GET /api/v1/stream`: Server-Sent Events, one per created or changed event.
+//!
+//! Each message has the SSE type `created` or `updated`, an `id` (this instance's stream
+//! position) and, as data, the event's public GeoJSON Feature (the same as in lists: no
+//! reporter data, no description). Filters: `bbox`, `category` (code or prefix), `status`
+//! (a state, `open` or `all`; default `all`). A client that reconnects with `Last-Event-ID`
+//! gets the changes it missed while this instance still holds them; otherwise it receives a
+//! `reset` message and should reload what it shows. Comments keep idle connections open.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::events::filter;
+use super::extract::Params;
+use super::features;
+use crate::index::{BBox, EventFilter};
+use crate::live::Change;
+use crate::model::StatusFilter;
+
+/// `/api/v1/stream`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/stream", get(stream_changes))
+}
+
+struct Subscription {
+    bbox: Option<BBox>,
+    filter: EventFilter,
+    state: AppState,
+}
+
+impl Subscription {
+    fn wants(&self, c: &Change) -> bool {
+        let e = &c.event;
+        self.bbox.as_ref().is_none_or(|b| b.contains(e.lon, e.lat))
+            && self.filter.status.matches(e.status)
+            && self.filter.categories.as_ref().is_none_or(|cs| {
+                self.state
+                    .taxonomy
+                    .number(&e.category)
+                    .is_some_and(|n| cs.contains(&n))
+            })
+    }
+
+    fn message(&self, c: &Change) -> SseEvent {
+        let feature = features::event(&c.event, &self.state.taxonomy, Utc::now(), None);
+        let data = serde_json::to_string(&feature).unwrap_or_default();
+        SseEvent::default()
+            .event(c.kind.as_str())
+            .id(c.seq.to_string())
+            .data(data)
+    }
+}
+
+fn reset() -> SseEvent {
+    SseEvent::default()
+        .event("reset")
+        .data("{\"reason\":\"changes were missed; reload\"}")
+}
+
+async fn stream_changes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    p: Params,
+) -> ApiResult<Response> {
+    p.only(&["bbox", "category", "status"])?;
+    let mut f = filter(&state, &p)?;
+    if p.str("status").is_none() {
+        f.status = StatusFilter::All;
+    }
+    let bbox = p.bbox(360.0)?;
+    let last_seen = match headers.get("last-event-id") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be a stream position"))?,
+        ),
+    };
+    let (rx, replay) = state.live.subscribe(last_seen);
+    let sub = Arc::new(Subscription {
+        bbox,
+        filter: f,
+        state,
+    });
+    let first: Vec<SseEvent> = match replay {
+        Some(changes) => changes
+            .iter()
+            .filter(|c| sub.wants(c))
+            .map(|c| sub.message(c))
+            .collect(),
+        None => vec![reset()],
+    };
+    let live = stream::unfold((rx, sub), |(mut rx, sub)| async move {
+        loop {
+            match rx.recv().await {
+                Ok(c) if sub.wants(&c) => {
+                    let m = sub.message(&c);
+                    return Some((m, (rx, sub)));
+                }
+                Ok(_) => {}
+                // Too slow a reader: tell it to reload, then go on from here.
+                Err(RecvError::Lagged(_)) => return Some((reset(), (rx, sub))),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    let all = stream::iter(first).chain(live).map(Ok::<_, Infallible>);
+    Ok(Sse::new(all)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}

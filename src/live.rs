@@ -1,0 +1,229 @@
+//! Keeping every instance current: one path for every committed change, whether this
+//! instance wrote it or another did.
+//!
+//! [`Live::apply`] takes a committed state of an event into the index (and the per-area
+//! counts), invalidates exactly the tiles it touches, and publishes it to the stream. A
+//! handler that wrote the change calls it before answering, so the writer's next request sees
+//! it; [`follow`] calls it for every change read from the database's change feed (LISTEN/
+//! NOTIFY, then a read from the last watermark), which brings other instances' writes in
+//! within a second and, after a lost connection, catches up on everything missed. A state
+//! the index already holds is not applied or published twice.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use geo::BoundingRect;
+use parking_lot::Mutex;
+use tokio::sync::broadcast;
+
+use crate::index::{BBox, Index};
+use crate::model::{Area, Event};
+use crate::store::{Store, Watermark};
+use crate::tilecache::TileCache;
+
+/// Changes kept for clients that reconnect with `Last-Event-ID`.
+const REPLAY: usize = 4096;
+
+/// What happened to an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Reported.
+    Created,
+    /// Any later change.
+    Updated,
+}
+
+impl ChangeKind {
+    /// Name used as the SSE event type.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Created => "created",
+            ChangeKind::Updated => "updated",
+        }
+    }
+}
+
+/// One published change: the event's public fields after it (never reporter data: the
+/// index does not hold any).
+#[derive(Debug)]
+pub struct Change {
+    /// Position in this instance's stream (the SSE id).
+    pub seq: u64,
+    /// Created or updated.
+    pub kind: ChangeKind,
+    /// The new state.
+    pub event: Event,
+}
+
+/// The shared apply path and the stream.
+pub struct Live {
+    index: Arc<Index>,
+    tiles: Arc<TileCache>,
+    sender: broadcast::Sender<Arc<Change>>,
+    /// The last [`REPLAY`] changes, oldest first, and the next sequence number.
+    recent: Mutex<(VecDeque<Arc<Change>>, u64)>,
+    feed_connected: AtomicBool,
+}
+
+/// Bounding box of an area.
+fn bbox_of(a: &Area) -> Option<BBox> {
+    let r = a.geom.bounding_rect()?;
+    Some(BBox {
+        min_lon: r.min().x,
+        min_lat: r.min().y,
+        max_lon: r.max().x,
+        max_lat: r.max().y,
+    })
+}
+
+impl Live {
+    /// A live hub over an index and a tile cache.
+    #[must_use]
+    pub fn new(index: Arc<Index>, tiles: Arc<TileCache>) -> Live {
+        let (sender, _) = broadcast::channel(REPLAY);
+        Live {
+            index,
+            tiles,
+            sender,
+            recent: Mutex::new((VecDeque::with_capacity(REPLAY), 1)),
+            feed_connected: AtomicBool::new(false),
+        }
+    }
+
+    /// Takes a committed state of an event; returns the published change, or `None` when
+    /// the index already held this state (or a newer one).
+    pub fn apply(&self, mut event: Event) -> Option<Arc<Change>> {
+        event.description = None;
+        let applied = self.index.apply(event.clone())?;
+        self.tiles.invalidate_point(event.lon, event.lat);
+        if let Some(old) = &applied.old
+            && (old.lon, old.lat) != (event.lon, event.lat)
+        {
+            self.tiles.invalidate_point(old.lon, old.lat);
+        }
+        self.invalidate_areas(&applied.areas);
+        let kind = match applied.old {
+            None => ChangeKind::Created,
+            Some(_) => ChangeKind::Updated,
+        };
+        let mut recent = self.recent.lock();
+        let change = Arc::new(Change {
+            seq: recent.1,
+            kind,
+            event,
+        });
+        recent.1 += 1;
+        if recent.0.len() == REPLAY {
+            recent.0.pop_front();
+        }
+        recent.0.push_back(change.clone());
+        // No subscriber is not an error.
+        let _ = self.sender.send(change.clone());
+        Some(change)
+    }
+
+    fn invalidate_areas(&self, ids: &[i64]) {
+        if ids.is_empty() {
+            return;
+        }
+        let areas = self.index.areas();
+        for id in ids {
+            if let Some(a) = areas.get(*id)
+                && let Some(b) = bbox_of(a)
+            {
+                self.tiles.invalidate_area(a.level, &b);
+            }
+        }
+    }
+
+    /// Moves the overdue clock to now and invalidates the area tiles whose counts changed.
+    pub fn sweep_overdue(&self) {
+        let changed = self.index.sweep_overdue();
+        self.invalidate_areas(&changed);
+    }
+
+    /// A subscription to changes published from now on, with the changes after
+    /// `last_seen` that are still held (`None` when `last_seen` is older than what is held,
+    /// so that the client must reload).
+    pub fn subscribe(
+        &self,
+        last_seen: Option<u64>,
+    ) -> (broadcast::Receiver<Arc<Change>>, Option<Vec<Arc<Change>>>) {
+        let recent = self.recent.lock();
+        let rx = self.sender.subscribe();
+        let replay = match last_seen {
+            None => Some(Vec::new()),
+            Some(seen) => {
+                let oldest = recent.0.front().map_or(recent.1, |c| c.seq);
+                if seen + 1 < oldest || seen >= recent.1 {
+                    None
+                } else {
+                    Some(recent.0.iter().filter(|c| c.seq > seen).cloned().collect())
+                }
+            }
+        };
+        (rx, replay)
+    }
+
+    /// Whether the change-feed connection is up.
+    #[must_use]
+    pub fn feed_connected(&self) -> bool {
+        self.feed_connected.load(Ordering::Relaxed)
+    }
+}
+
+/// Follows the database's change feed from `mark` for as long as the process runs:
+/// reconnects with back-off after a lost connection, and catches up from the last
+/// watermark each time, so that no committed change is missed.
+pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match store.listen().await {
+            Ok(mut listener) => {
+                backoff = Duration::from_millis(100);
+                loop {
+                    match listener.changes_since(mark).await {
+                        Ok((events, next)) => {
+                            live.feed_connected.store(true, Ordering::Relaxed);
+                            if !events.is_empty() {
+                                let live = live.clone();
+                                let applied = tokio::task::spawn_blocking(move || {
+                                    events.into_iter().filter_map(|e| live.apply(e)).count()
+                                })
+                                .await
+                                .unwrap_or(0);
+                                tracing::debug!(applied, "change feed");
+                            }
+                            mark = next;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "change feed read failed; reconnecting");
+                            break;
+                        }
+                    }
+                    // A notification, or every few seconds anyway.
+                    if !listener.wait(Duration::from_secs(5)).await {
+                        tracing::warn!("change feed connection closed; reconnecting");
+                        break;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot connect the change feed; retrying"),
+        }
+        live.feed_connected.store(false, Ordering::Relaxed);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Moves the overdue clock every second, for as long as the process runs.
+pub async fn sweep_overdue(live: Arc<Live>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        live.sweep_overdue();
+    }
+}

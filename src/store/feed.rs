@@ -1,0 +1,108 @@
+//! The change feed (migrations/0002): which events changed since a watermark, and a
+//! dedicated connection that LISTENs for writes of any instance.
+//!
+//! A watermark is the oldest transaction still running when it was taken
+//! (`pg_snapshot_xmin`). Every transaction below it has finished, so reading the rows
+//! written by transactions at or above the previous watermark misses nothing, in whatever
+//! order transactions commit.
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_postgres::{AsyncMessage, Client, NoTls};
+
+use super::write::event_from_row;
+use super::{Result, Store};
+use crate::model::Event;
+
+/// The channel the database notifies on every write to `events`.
+pub const CHANNEL: &str = "minqing_events";
+
+/// A position in the change feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Watermark(pub u64);
+
+/// A connection subscribed to the change feed.
+pub struct Listener {
+    client: Client,
+    notified: mpsc::UnboundedReceiver<()>,
+}
+
+const WATERMARK_SQL: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
+
+async fn watermark(client: &Client) -> Result<Watermark> {
+    let text: String = client.query_one(WATERMARK_SQL, &[]).await?.get(0);
+    text.parse()
+        .map(Watermark)
+        .map_err(|e| super::StoreError::Input(format!("unreadable snapshot xmin {text:?}: {e}")))
+}
+
+impl Store {
+    /// The current watermark. Take it before a full read: changes at or after it are then
+    /// read again from the feed, so none falls between the read and the feed.
+    pub async fn watermark(&self) -> Result<Watermark> {
+        let conn = self.conn().await?;
+        watermark(&conn).await
+    }
+
+    /// Opens a dedicated connection (not from the pool) that LISTENs on [`CHANNEL`].
+    pub async fn listen(&self) -> Result<Listener> {
+        let (client, mut connection) = self.config.connect(NoTls).await?;
+        let (tx, notified) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(message) = messages.next().await {
+                match message {
+                    Ok(AsyncMessage::Notification(_)) => {
+                        if tx.send(()).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change feed connection lost");
+                        return;
+                    }
+                }
+            }
+        });
+        client
+            .batch_execute(&format!(
+                "SET application_name = 'minqing-listen'; LISTEN {CHANNEL}"
+            ))
+            .await?;
+        Ok(Listener { client, notified })
+    }
+}
+
+impl Listener {
+    /// Waits for a notification, or for `timeout`; false when the connection is gone.
+    pub async fn wait(&mut self, timeout: std::time::Duration) -> bool {
+        let alive = match tokio::time::timeout(timeout, self.notified.recv()).await {
+            Ok(Some(())) => true,
+            Ok(None) => false,
+            Err(_) => !self.client.is_closed(),
+        };
+        // Many writes, one read.
+        while self.notified.try_recv().is_ok() {}
+        alive && !self.client.is_closed()
+    }
+
+    /// Events written at or after `since`, and the watermark to use next time.
+    pub async fn changes_since(&self, since: Watermark) -> Result<(Vec<Event>, Watermark)> {
+        // Taken first: a transaction that finishes between the two statements is read now
+        // and again next time, never skipped.
+        let next = watermark(&self.client).await?;
+        let stmt = self
+            .client
+            .prepare(include_str!("sql/changed_events.sql"))
+            .await?;
+        let rows = self.client.query(&stmt, &[&since.0.to_string()]).await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut e = event_from_row(row)?;
+            e.description = None;
+            events.push(e);
+        }
+        Ok((events, next))
+    }
+}
