@@ -18,6 +18,10 @@ use crate::model::{Area, Level};
 pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
 /// Highest zoom served.
 pub const MAX_ZOOM: u8 = 20;
+/// Largest tile served, in bytes (before compression).
+pub const MAX_TILE_BYTES: usize = 500 * 1024;
+/// Cluster cell side (tile units) for dense close-in tiles: 64 × 64 cells at most.
+const DENSE_CELL: u32 = 64;
 
 /// A tile layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,6 +107,10 @@ fn buffered(tile: TileId) -> BBox {
 
 /// The `areas` layer of a tile, with each area's open and overdue cases as `counts` gives
 /// them for the ids (read at once, so that a lock on them is held briefly).
+///
+/// A tile stays under [`MAX_TILE_BYTES`]: when the full drawing is larger (very dense grids),
+/// it is drawn again on a coarser snap grid (still crack-free: shared edges snap alike), and
+/// as a last resort without the `code` and `name` strings (the id remains, for lookups).
 #[must_use]
 pub fn areas_tile(
     areas: &AreaIndex,
@@ -111,47 +119,93 @@ pub fn areas_tile(
 ) -> Vec<u8> {
     let proj = TileProjection::with_defaults(tile);
     let clip = proj.clip_box();
-    let mut mvt = TileBuilder::new();
-    let layer = mvt.layer(Layer::Areas.name(), DEFAULT_EXTENT);
     let shown: Vec<&Area> = areas
         .touching(&buffered(tile), level_for_zoom(tile.z))
         .collect();
     let ids: Vec<i64> = shown.iter().map(|a| a.id).collect();
     let counts = counts(&ids);
-    for (a, count) in shown.into_iter().zip(counts) {
-        let polygons: Vec<Vec<Vec<[i32; 2]>>> = a
-            .geom
-            .0
-            .iter()
-            .filter_map(|p| {
-                let rings: Vec<Vec<[f64; 2]>> = std::iter::once(p.exterior())
-                    .chain(p.interiors())
-                    .map(|r| r.0.iter().map(|c| proj.project(c.x, c.y)).collect())
-                    .collect();
-                simplify_polygon(&clip_polygon(&rings, &clip), SimplifyOptions::default())
-            })
-            .collect();
-        if polygons.is_empty() {
-            continue;
+    // Projected and clipped once; simplified per attempt.
+    let clipped: Vec<Vec<Vec<Vec<[f64; 2]>>>> = shown
+        .iter()
+        .map(|a| {
+            a.geom
+                .0
+                .iter()
+                .map(|p| {
+                    let rings: Vec<Vec<[f64; 2]>> = std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .map(|r| r.0.iter().map(|c| proj.project(c.x, c.y)).collect())
+                        .collect();
+                    clip_polygon(&rings, &clip)
+                })
+                .collect()
+        })
+        .collect();
+    let attempts = [(1, true), (4, true), (16, true), (16, false)];
+    let mut out = Vec::new();
+    for (grid, names) in attempts {
+        let mut mvt = TileBuilder::new();
+        let layer = mvt.layer(Layer::Areas.name(), DEFAULT_EXTENT);
+        let options = SimplifyOptions {
+            grid,
+            ..SimplifyOptions::default()
+        };
+        for ((a, count), parts) in shown.iter().zip(&counts).zip(&clipped) {
+            let polygons: Vec<Vec<Vec<[i32; 2]>>> = parts
+                .iter()
+                .filter_map(|rings| simplify_polygon(rings, options))
+                .collect();
+            if polygons.is_empty() {
+                continue;
+            }
+            let mut props = vec![
+                ("level", Value::from(a.level.as_str())),
+                ("households", Value::from(i64::from(a.households))),
+                ("open", Value::from(u64::from(count.open))),
+                ("overdue", Value::from(u64::from(count.overdue))),
+                ("generated", Value::from(a.generated)),
+            ];
+            if names {
+                props.push(("code", Value::from(a.code.as_str())));
+                props.push(("name", Value::from(a.name.as_str())));
+            }
+            let id = u64::try_from(a.id).ok();
+            layer.add_feature(id, &Geometry::MultiPolygon(polygons), &props);
         }
-        let props = [
-            ("code", Value::from(a.code.as_str())),
-            ("name", Value::from(a.name.as_str())),
-            ("level", Value::from(a.level.as_str())),
-            ("households", Value::from(i64::from(a.households))),
-            ("open", Value::from(u64::from(count.open))),
-            ("overdue", Value::from(u64::from(count.overdue))),
-            ("generated", Value::from(a.generated)),
-        ];
-        let id = u64::try_from(a.id).ok();
-        layer.add_feature(id, &Geometry::MultiPolygon(polygons), &props);
+        out = mvt.encode();
+        if out.len() <= MAX_TILE_BYTES {
+            break;
+        }
     }
-    mvt.encode()
+    out
 }
 
 /// The `events` layer of a tile: single events close in, exact clusters further out.
+///
+/// A close-in tile whose single events would exceed [`MAX_TILE_BYTES`] (an extremely dense
+/// spot) is drawn as fine clusters instead (cells of 8 px), with the same exact counts.
 #[must_use]
 pub fn events_tile(
+    events: &EventIndex,
+    tile: TileId,
+    filter: &EventFilter,
+    now: DateTime<Utc>,
+) -> Vec<u8> {
+    if tile.z >= EVENTS_SINGLE_FROM_ZOOM {
+        let out = single_events(events, tile, filter, now);
+        if out.len() <= MAX_TILE_BYTES {
+            return out;
+        }
+        return clustered_events(events, tile, filter, DENSE_CELL);
+    }
+    clustered_events(events, tile, filter, ClusterOptions::default().cell_size)
+}
+
+fn top_category(code: &str) -> &str {
+    code.split('.').next().unwrap_or(code)
+}
+
+fn single_events(
     events: &EventIndex,
     tile: TileId,
     filter: &EventFilter,
@@ -160,53 +214,64 @@ pub fn events_tile(
     let proj = TileProjection::with_defaults(tile);
     let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
+    events.for_each_in(&buffered(tile), filter, |slot, lon, lat, _| {
+        let e = events.event(slot);
+        let age_days = (now - e.reported_at).num_days().max(0);
+        let overdue = e.status.is_open() && e.due_at.is_some_and(|d| d < now);
+        let props = [
+            ("category", Value::from(top_category(&e.category))),
+            ("subcategory", Value::from(e.category.as_str())),
+            ("status", Value::from(e.status.as_str())),
+            ("priority", Value::from(i64::from(e.priority))),
+            ("age_days", Value::from(age_days)),
+            ("overdue", Value::from(overdue)),
+        ];
+        let id = u64::try_from(e.id).ok();
+        layer.add_feature(id, &Geometry::Point(proj.project_int(lon, lat)), &props);
+    });
+    mvt.encode()
+}
+
+fn clustered_events(
+    events: &EventIndex,
+    tile: TileId,
+    filter: &EventFilter,
+    cell_size: u32,
+) -> Vec<u8> {
+    let proj = TileProjection::with_defaults(tile);
+    let mut mvt = TileBuilder::new();
+    let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
     let codes = events.categories();
-    let top = |code: &str| code.split('.').next().unwrap_or(code).to_owned();
-    if tile.z >= EVENTS_SINGLE_FROM_ZOOM {
-        events.for_each_in(&buffered(tile), filter, |slot, lon, lat, _| {
-            let e = events.event(slot);
-            let age_days = (now - e.reported_at).num_days().max(0);
-            let overdue = e.status.is_open() && e.due_at.is_some_and(|d| d < now);
-            let props = [
-                ("category", Value::from(top(&e.category))),
-                ("subcategory", Value::from(e.category.as_str())),
-                ("status", Value::from(e.status.as_str())),
-                ("priority", Value::from(i64::from(e.priority))),
-                ("age_days", Value::from(age_days)),
-                ("overdue", Value::from(overdue)),
-            ];
-            let id = u64::try_from(e.id).ok();
-            layer.add_feature(id, &Geometry::Point(proj.project_int(lon, lat)), &props);
+    let mut points = Vec::new();
+    events.for_each_in(&buffered(tile), filter, |slot, lon, lat, category| {
+        points.push(ClusterPoint {
+            lon,
+            lat,
+            id: u64::try_from(events.event_id(slot)).unwrap_or(0),
+            category,
+            weight: 1.0,
         });
-    } else {
-        let mut points = Vec::new();
-        events.for_each_in(&buffered(tile), filter, |slot, lon, lat, category| {
-            points.push(ClusterPoint {
-                lon,
-                lat,
-                id: u64::try_from(events.event_id(slot)).unwrap_or(0),
-                category,
-                weight: 1.0,
-            });
-        });
-        let clusters = cluster_points(&proj, ClusterOptions::default(), points);
-        for c in clusters.clusters {
-            let mut per_top: Vec<(String, u64)> = Vec::new();
-            for (cat, n) in &c.categories {
-                let name = format!(
-                    "count_{}",
-                    top(codes.get(*cat as usize).map_or("other", String::as_str))
-                );
-                match per_top.iter_mut().find(|(k, _)| *k == name) {
-                    Some(entry) => entry.1 += u64::from(*n),
-                    None => per_top.push((name, u64::from(*n))),
-                }
+    });
+    let options = ClusterOptions {
+        cell_size,
+        ..ClusterOptions::default()
+    };
+    let clusters = cluster_points(&proj, options, points);
+    for c in clusters.clusters {
+        let mut per_top: Vec<(String, u64)> = Vec::new();
+        for (cat, n) in &c.categories {
+            let name = format!(
+                "count_{}",
+                top_category(codes.get(*cat as usize).map_or("other", String::as_str))
+            );
+            match per_top.iter_mut().find(|(k, _)| *k == name) {
+                Some(entry) => entry.1 += u64::from(*n),
+                None => per_top.push((name, u64::from(*n))),
             }
-            let mut props: Vec<(&str, Value)> =
-                vec![("point_count", Value::from(u64::from(c.count)))];
-            props.extend(per_top.iter().map(|(k, n)| (k.as_str(), Value::from(*n))));
-            layer.add_feature(c.id, &Geometry::Point(c.tile_coord()), &props);
         }
+        let mut props: Vec<(&str, Value)> = vec![("point_count", Value::from(u64::from(c.count)))];
+        props.extend(per_top.iter().map(|(k, n)| (k.as_str(), Value::from(*n))));
+        layer.add_feature(c.id, &Geometry::Point(c.tile_coord()), &props);
     }
     mvt.encode()
 }
@@ -234,4 +299,70 @@ pub fn heat_tile(events: &EventIndex, tile: TileId, filter: &EventFilter) -> Vec
         );
     }
     mvt.encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::EventIndexBuilder;
+    use crate::model::{Event, Status};
+    use minqing_tiles::decode;
+
+    fn count(v: &Value) -> u64 {
+        match v {
+            Value::U64(n) => *n,
+            Value::I64(n) => u64::try_from(*n).unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn a_very_dense_close_in_tile_stays_under_the_limit_with_exact_counts() {
+        // 60,000 events inside one z14 tile: too many single points for 500 KB.
+        let tile = TileId::containing(115.37, 22.79, 14);
+        let b = tile.bounds();
+        let cats: Vec<String> = vec!["hazard.fire".into(), "urban.road".into()];
+        let mut builder = EventIndexBuilder::new(&cats, 60_000);
+        let now = Utc::now();
+        for i in 0..60_000i64 {
+            let f = (i as f64 * 0.618_034).fract();
+            let g = (i as f64 * 0.754_877).fract();
+            builder.add(Event {
+                id: i + 1,
+                category: cats[(i % 2) as usize].clone(),
+                title: "路灯不亮，夜间行人看不清路面".into(),
+                description: None,
+                status: Status::Reported,
+                priority: 2,
+                grid_id: None,
+                reported_at: now,
+                due_at: None,
+                updated_at: now,
+                lon: b.west + (b.east - b.west) * (0.001 + 0.998 * f),
+                lat: b.south + (b.north - b.south) * (0.001 + 0.998 * g),
+                generated: true,
+            });
+        }
+        let ix = builder.build();
+        let bytes = events_tile(&ix, tile, &EventFilter::default(), now);
+        assert!(bytes.len() <= MAX_TILE_BYTES, "{} bytes", bytes.len());
+        let layers = decode(&bytes).unwrap_or_default();
+        let total: u64 = layers[0]
+            .features
+            .iter()
+            .flat_map(|f| f.properties.iter())
+            .filter(|(k, _)| k == "point_count")
+            .map(|(_, v)| count(v))
+            .sum();
+        assert_eq!(total, 60_000);
+        // A sparse tile keeps single events.
+        let sparse = TileId::containing(116.0, 23.2, 14);
+        let bytes = events_tile(&ix, sparse, &EventFilter::default(), now);
+        assert!(
+            decode(&bytes)
+                .unwrap_or_default()
+                .iter()
+                .all(|l| l.features.is_empty())
+        );
+    }
 }
