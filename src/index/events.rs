@@ -786,6 +786,51 @@ mod tests {
     }
 
     #[test]
+    fn upserts_move_events_between_states_and_places_and_stay_exact() {
+        let mut events = random(4_000, 11);
+        let mut ix = EventIndex::bulk(&[], events.clone());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        for round in 0..3_000 {
+            let i = rng.random_range(0..events.len());
+            let mut e = events[i].clone();
+            e.status = Status::ALL[rng.random_range(0..Status::ALL.len())];
+            if round % 3 == 0 {
+                e.lon = rng.random_range(115.0..116.0);
+                e.lat = rng.random_range(22.5..23.5);
+                e.title = format!("moved {round}");
+            }
+            e.updated_at += chrono::Duration::microseconds(round + 1);
+            let changed = e != events[i];
+            let out = ix.upsert(e.clone());
+            assert_eq!(matches!(out, Upsert::Replaced(_)), changed);
+            // The same state again, or an older one, changes nothing.
+            assert_eq!(ix.upsert(e.clone()), Upsert::Unchanged);
+            assert_eq!(ix.upsert(events[i].clone()), Upsert::Unchanged);
+            events[i] = e;
+        }
+        let open = EventFilter {
+            status: StatusFilter::Open,
+            ..EventFilter::default()
+        };
+        for (lon, lat) in [(115.5, 23.0), (115.1, 22.6), (115.9, 23.4)] {
+            let got: Vec<i64> = ix
+                .nearest(lon, lat, 30, f64::INFINITY, &open)
+                .iter()
+                .map(|(s, _)| ix.event(*s).id)
+                .collect();
+            assert_eq!(got, brute(&events, lon, lat, 30, |e| e.status.is_open()));
+        }
+        for e in &events {
+            let slot = ix.slot(e.id).unwrap();
+            assert_eq!(&ix.event(slot), e);
+        }
+        assert_eq!(
+            ix.upsert(ev(99_999, 115.2, 22.7, Status::Reported, "x.y")),
+            Upsert::Inserted
+        );
+    }
+
+    #[test]
     fn inserts_out_of_order_are_found() {
         let mut ix = EventIndex::new(&[]);
         ix.insert(ev(5, 115.0, 23.0, Status::Reported, "hazard.fire"));
