@@ -35,6 +35,9 @@ pub struct Cli {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// Render every tile afresh instead of caching it (for benchmarks of rendering).
+    #[arg(long, env = "MINQING_NO_TILE_CACHE", global = true)]
+    pub no_tile_cache: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -104,6 +107,7 @@ impl Cli {
         Config {
             database_url: self.database_url.clone(),
             data_dir: self.data_dir.clone(),
+            tile_cache: !self.no_tile_cache,
             ..Config::default()
         }
     }

@@ -15,6 +15,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest bbox side accepted by listings, degrees.
     pub max_bbox_deg: f64,
+    /// Keep rendered tiles (off only to measure rendering).
+    pub tile_cache: bool,
 }
 
 impl Default for Config {
@@ -25,6 +27,7 @@ impl Default for Config {
             pool_size: 32,
             max_body_bytes: 64 * 1024,
             max_bbox_deg: 2.0,
+            tile_cache: true,
         }
     }
 }

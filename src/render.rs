@@ -2,6 +2,8 @@
 //!
 //! Three layers: `areas` (boundaries; the level follows the zoom), `events` (single events
 //! from [`EVENTS_SINGLE_FROM_ZOOM`], exact clusters below it) and `heat` (density cells).
+//! Clusters and heat at low zooms come from per-tile counts kept by the index (its pyramid),
+//! not from visiting every event; with a time window they are binned from the events.
 //! Reporter contact data is not in the index, so it cannot reach a tile.
 
 use chrono::{DateTime, Utc};
@@ -11,7 +13,7 @@ use minqing_tiles::{
     heat_bins, simplify_polygon,
 };
 
-use crate::index::{AreaCount, AreaIndex, BBox, EventFilter, EventIndex};
+use crate::index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, EventFilter, EventIndex};
 use crate::model::{Area, Level};
 
 /// From this zoom on, events are single points; below it, clusters.
@@ -242,22 +244,30 @@ fn clustered_events(
     let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
     let codes = events.categories();
-    let mut points = Vec::new();
-    events.for_each_in(&buffered(tile), filter, |slot, lon, lat, category| {
-        points.push(ClusterPoint {
-            lon,
-            lat,
-            id: u64::try_from(events.event_id(slot)).unwrap_or(0),
-            category,
-            weight: 1.0,
+    let from_pyramid = cell_size == ClusterOptions::default().cell_size
+        && tile.z + 3 <= BASE_ZOOM
+        && filter.from.is_none()
+        && filter.to.is_none();
+    let clusters = if from_pyramid {
+        events.pyramid().clusters(tile, DEFAULT_EXTENT, filter)
+    } else {
+        let mut points = Vec::new();
+        events.for_each_in(&buffered(tile), filter, |slot, lon, lat, category| {
+            points.push(ClusterPoint {
+                lon,
+                lat,
+                id: u64::try_from(events.event_id(slot)).unwrap_or(0),
+                category,
+                weight: 1.0,
+            });
         });
-    });
-    let options = ClusterOptions {
-        cell_size,
-        ..ClusterOptions::default()
+        let options = ClusterOptions {
+            cell_size,
+            ..ClusterOptions::default()
+        };
+        cluster_points(&proj, options, points).clusters
     };
-    let clusters = cluster_points(&proj, options, points);
-    for c in clusters.clusters {
+    for c in clusters {
         let mut per_top: Vec<(String, u64)> = Vec::new();
         for (cat, n) in &c.categories {
             let name = format!(
@@ -276,22 +286,26 @@ fn clustered_events(
     mvt.encode()
 }
 
-/// The `heat` layer of a tile: counts of matching events per cell.
+/// The `heat` layer of a tile: counts of matching events per cell (64 × 64 per tile).
 #[must_use]
 pub fn heat_tile(events: &EventIndex, tile: TileId, filter: &EventFilter) -> Vec<u8> {
-    let proj = TileProjection::with_defaults(tile);
-    let mut points = Vec::new();
-    events.for_each_in(&buffered(tile), filter, |_, lon, lat, _| {
-        points.push(HeatPoint {
-            lon,
-            lat,
-            weight: 1.0,
+    let cells = if tile.z + 6 <= BASE_ZOOM && filter.from.is_none() && filter.to.is_none() {
+        events.pyramid().heat(tile, DEFAULT_EXTENT, filter)
+    } else {
+        let proj = TileProjection::with_defaults(tile);
+        let mut points = Vec::new();
+        events.for_each_in(&buffered(tile), filter, |_, lon, lat, _| {
+            points.push(HeatPoint {
+                lon,
+                lat,
+                weight: 1.0,
+            });
         });
-    });
-    let heat = heat_bins(&proj, HeatOptions::default(), points);
+        heat_bins(&proj, HeatOptions::default(), points).cells
+    };
     let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Heat.name(), DEFAULT_EXTENT);
-    for cell in heat.cells {
+    for cell in cells {
         layer.add_feature(
             None,
             &Geometry::Point(cell.tile_coord()),

@@ -165,7 +165,9 @@ async fn tile(
                 )
             })?;
             let t = Arc::new(CachedTile::new(bytes));
-            state.tiles.put(key, variant, version, t.clone());
+            if state.config.tile_cache {
+                state.tiles.put(key, variant, version, t.clone());
+            }
             t
         }
     };

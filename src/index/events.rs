@@ -18,6 +18,7 @@ use super::areas::BBox;
 use super::cells::{CHUNK, Cells, Pt};
 use super::counts::CaseState;
 use super::geodesic::{self, From};
+use super::pyramid::Pyramid;
 use crate::model::{Event, Status, StatusFilter};
 
 /// Filters shared by listing, nearby and bbox queries.
@@ -139,6 +140,11 @@ impl EventIndexBuilder {
         for tree in [OPEN, CLOSED] {
             ix.rebuild(tree);
         }
+        let c = &ix.cols;
+        for s in 0..c.id.len() {
+            ix.pyramid
+                .add(c.lon[s], c.lat[s], c.category[s], c.status[s], c.id[s]);
+        }
         self.ix
     }
 }
@@ -168,6 +174,8 @@ pub struct EventIndex {
     categories: Vec<String>,
     /// Titles changed after the slot was written (titles are stored back to back).
     retitled: HashMap<u32, String>,
+    /// Counts per zoom-16 tile, for low-zoom clusters and heat.
+    pyramid: Pyramid,
 }
 
 /// What [`EventIndex::upsert`] did.
@@ -203,6 +211,7 @@ impl EventIndex {
             trees: [empty_cells(), empty_cells()],
             categories: categories.to_vec(),
             retitled: HashMap::new(),
+            pyramid: Pyramid::default(),
         }
     }
 
@@ -254,6 +263,9 @@ impl EventIndex {
         }
         let s = slot as usize;
         self.trees[tree_of(old.status)].remove(slot, old.lon, old.lat);
+        let c = &self.cols;
+        self.pyramid
+            .remove(c.lon[s], c.lat[s], c.category[s], c.status[s], c.id[s]);
         let cat = self.number_or_add(&e.category);
         let c = &mut self.cols;
         c.lon[s] = e.lon;
@@ -266,6 +278,7 @@ impl EventIndex {
         c.reported_at[s] = micros(e.reported_at);
         c.due_at[s] = e.due_at.map_or(NO_TIME, micros);
         c.updated_at[s] = micros(e.updated_at);
+        self.pyramid.add(e.lon, e.lat, cat, e.status as u8, e.id);
         if e.title != old.title {
             self.retitled.insert(slot, e.title);
         }
@@ -323,6 +336,8 @@ impl EventIndex {
         let s = slot as usize;
         let c = &self.cols;
         self.trees[tree].insert(self.pt(slot), c.lon[s], c.lat[s]);
+        self.pyramid
+            .add(c.lon[s], c.lat[s], c.category[s], c.status[s], c.id[s]);
         // Re-size a grid that has outgrown what it was sized for (amortised O(1)).
         if self.trees[tree].len() > 4 * self.trees[tree].sized_for() + 4096 {
             self.rebuild(tree);
@@ -436,6 +451,12 @@ impl EventIndex {
             lat: c.lat[s],
             generated: c.generated[s],
         }
+    }
+
+    /// Counts per zoom-16 tile (low-zoom clusters and heat).
+    #[must_use]
+    pub fn pyramid(&self) -> &Pyramid {
+        &self.pyramid
     }
 
     /// Category codes by dense number.

@@ -16,10 +16,12 @@ mod counts;
 mod events;
 pub mod geodesic;
 pub mod pip;
+mod pyramid;
 
 pub use areas::{AreaFilter, AreaIndex, BBox};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use events::{EventFilter, EventIndex, EventIndexBuilder, Upsert};
+pub use pyramid::{BASE_ZOOM, Pyramid};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
