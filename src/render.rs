@@ -216,13 +216,15 @@ fn single_events(
     let proj = TileProjection::with_defaults(tile);
     let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
+    let now_us = now.timestamp_micros();
+    const DAY_US: i64 = 86_400_000_000;
     events.for_each_in(&buffered(tile), filter, |slot, lon, lat, _| {
-        let e = events.event(slot);
-        let age_days = (now - e.reported_at).num_days().max(0);
-        let overdue = e.status.is_open() && e.due_at.is_some_and(|d| d < now);
+        let e = events.tile_fields(slot);
+        let age_days = ((now_us - e.reported_at) / DAY_US).max(0);
+        let overdue = e.status.is_open() && e.due_at.is_some_and(|d| d < now_us);
         let props = [
-            ("category", Value::from(top_category(&e.category))),
-            ("subcategory", Value::from(e.category.as_str())),
+            ("category", Value::from(top_category(e.category))),
+            ("subcategory", Value::from(e.category)),
             ("status", Value::from(e.status.as_str())),
             ("priority", Value::from(i64::from(e.priority))),
             ("age_days", Value::from(age_days)),

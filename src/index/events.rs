@@ -178,6 +178,23 @@ pub struct EventIndex {
     pyramid: Pyramid,
 }
 
+/// The fields a tile shows of an event, borrowed from the index (no copies).
+#[derive(Debug, Clone, Copy)]
+pub struct TileFields<'a> {
+    /// Event id.
+    pub id: i64,
+    /// Category code.
+    pub category: &'a str,
+    /// Workflow state.
+    pub status: Status,
+    /// Priority (1 highest).
+    pub priority: u8,
+    /// Reported at, µs since the epoch.
+    pub reported_at: i64,
+    /// Deadline, µs since the epoch.
+    pub due_at: Option<i64>,
+}
+
 /// What [`EventIndex::upsert`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Upsert {
@@ -450,6 +467,21 @@ impl EventIndex {
             lon: c.lon[s],
             lat: c.lat[s],
             generated: c.generated[s],
+        }
+    }
+
+    /// What a tile shows of the event in a slot.
+    #[must_use]
+    pub fn tile_fields(&self, slot: u32) -> TileFields<'_> {
+        let c = &self.cols;
+        let s = slot as usize;
+        TileFields {
+            id: c.id[s],
+            category: self.categories[c.category[s] as usize].as_str(),
+            status: Status::ALL[c.status[s] as usize],
+            priority: c.priority[s],
+            reported_at: c.reported_at[s],
+            due_at: (c.due_at[s] != NO_TIME).then_some(c.due_at[s]),
         }
     }
 

@@ -20,7 +20,7 @@ mod pyramid;
 
 pub use areas::{AreaFilter, AreaIndex, BBox};
 pub use counts::{AreaCount, AreaCounts, CaseState};
-pub use events::{EventFilter, EventIndex, EventIndexBuilder, Upsert};
+pub use events::{EventFilter, EventIndex, EventIndexBuilder, TileFields, Upsert};
 pub use pyramid::{BASE_ZOOM, Pyramid};
 
 use std::sync::Arc;
