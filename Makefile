@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 LISTEN ?= 0.0.0.0:8080
 
-.PHONY: demo test deps build lint unit bench clean-test-db
+.PHONY: demo test deps build lint unit bench bench-tiles clean-test-db
 
 deps:
 	@./scripts/install-deps.sh
@@ -35,6 +35,10 @@ test: lint
 
 bench: build
 	./benches/run.sh
+
+# Tile benchmarks only (needs the data set that `make bench` generates).
+bench-tiles: build
+	./benches/tiles.sh
 
 clean-test-db:
 	./scripts/stop-test-pg.sh

@@ -4,6 +4,7 @@
 #   start-up    time from `minqing serve` to /readyz = 200, and resident memory
 #   in process  criterion: index vs PostGIS prepared statements, same data, same run
 #   HTTP        wrk on loopback, keep-alive: locate, nearby, report intake (+ durability count)
+#   tiles       benches/tiles.sh: minqing vs Martin on the same tables
 # Results go to $DIR/results/ (raw tool output); BENCHMARKS.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,3 +72,8 @@ grep -E "VmHWM|VmRSS" /proc/$pid/status | tee -a "$R/startup.txt"
 
 echo "== criterion (in process, same data)"
 DATABASE_URL="$URL" cargo bench --bench index -- --noplot 2>&1 | tee "$R/criterion.txt"
+
+echo "== tiles (minqing vs Martin): benches/tiles.sh"
+kill $pid 2>/dev/null; wait $pid 2>/dev/null || true
+trap - EXIT
+benches/tiles.sh

@@ -22,6 +22,10 @@ pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
 pub const MAX_ZOOM: u8 = 20;
 /// Largest tile served, in bytes (before compression).
 pub const MAX_TILE_BYTES: usize = 500 * 1024;
+/// Most areas drawn in one tile; a denser tile draws the parent level instead.
+pub const MAX_AREA_FEATURES: usize = 8_000;
+/// Highest zoom at which a tile may draw the parent level for density.
+pub const DENSITY_FALLBACK_MAX_ZOOM: u8 = 15;
 /// Cluster cell side (tile units) for dense close-in tiles: 64 × 64 cells at most.
 const DENSE_CELL: u32 = 64;
 
@@ -86,7 +90,30 @@ impl Layer {
     }
 }
 
-/// The area level drawn at a zoom.
+/// The levels an areas tile at zoom `z` may draw: its own, and at zooms up to
+/// [`DENSITY_FALLBACK_MAX_ZOOM`] the parent level, drawn where the own level is too dense.
+#[must_use]
+pub fn levels_at_zoom(z: u8) -> Vec<Level> {
+    let own = level_for_zoom(z);
+    let mut out = vec![own];
+    if z <= DENSITY_FALLBACK_MAX_ZOOM
+        && let Some(p) = parent_level(own)
+    {
+        out.push(p);
+    }
+    out
+}
+
+fn parent_level(l: Level) -> Option<Level> {
+    match l {
+        Level::Grid => Some(Level::Community),
+        Level::Community => Some(Level::Street),
+        Level::Street => Some(Level::District),
+        Level::District | Level::City => None,
+    }
+}
+
+/// The area level drawn at a zoom (unless the tile is too dense: see [`levels_at_zoom`]).
 #[must_use]
 pub fn level_for_zoom(z: u8) -> Level {
     match z {
@@ -110,9 +137,11 @@ fn buffered(tile: TileId) -> BBox {
 /// The `areas` layer of a tile, with each area's open and overdue cases as `counts` gives
 /// them for the ids (read at once, so that a lock on them is held briefly).
 ///
-/// A tile stays under [`MAX_TILE_BYTES`]: when the full drawing is larger (very dense grids),
-/// it is drawn again on a coarser snap grid (still crack-free: shared edges snap alike), and
-/// as a last resort without the `code` and `name` strings (the id remains, for lookups).
+/// A tile stays under [`MAX_TILE_BYTES`]. A tile with more than [`MAX_AREA_FEATURES`] areas of
+/// its zoom's level (at zooms up to [`DENSITY_FALLBACK_MAX_ZOOM`]) draws the parent level
+/// instead; a drawing still too large is redrawn on coarser snap grids (crack-free: shared
+/// edges snap alike), and as a last resort without the `code` and `name` strings (the id
+/// remains, for lookups).
 #[must_use]
 pub fn areas_tile(
     areas: &AreaIndex,
@@ -121,9 +150,15 @@ pub fn areas_tile(
 ) -> Vec<u8> {
     let proj = TileProjection::with_defaults(tile);
     let clip = proj.clip_box();
-    let shown: Vec<&Area> = areas
-        .touching(&buffered(tile), level_for_zoom(tile.z))
-        .collect();
+    let bounds = buffered(tile);
+    let levels = levels_at_zoom(tile.z);
+    let mut shown: Vec<&Area> = Vec::new();
+    for (i, level) in levels.iter().enumerate() {
+        shown = areas.touching(&bounds, *level).collect();
+        if shown.len() <= MAX_AREA_FEATURES || i + 1 == levels.len() {
+            break;
+        }
+    }
     let ids: Vec<i64> = shown.iter().map(|a| a.id).collect();
     let counts = counts(&ids);
     // Projected and clipped once; simplified per attempt.
@@ -143,7 +178,7 @@ pub fn areas_tile(
                 .collect()
         })
         .collect();
-    let attempts = [(1, true), (4, true), (16, true), (16, false)];
+    let attempts = [(1, true), (4, true), (16, true), (64, true), (64, false)];
     let mut out = Vec::new();
     for (grid, names) in attempts {
         let mut mvt = TileBuilder::new();

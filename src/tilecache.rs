@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 
 use crate::index::BBox;
 use crate::model::Level;
-use crate::render::{Layer, MAX_ZOOM, level_for_zoom};
+use crate::render::{Layer, MAX_ZOOM, levels_at_zoom};
 
 /// Most tiles kept; past it the cache starts over (simple, and writes keep it fresh).
 const MAX_TILES: usize = 200_000;
@@ -163,12 +163,12 @@ impl TileCache {
         g.prune();
     }
 
-    /// Dirties the `areas` tiles that draw an area whose counts changed: those at the zooms
-    /// showing its level whose buffered bounds meet its bounding box.
+    /// Dirties the `areas` tiles that may draw an area whose counts changed: those at the
+    /// zooms that may show its level whose buffered bounds meet its bounding box.
     pub fn invalidate_area(&self, level: Level, bbox: &BBox) {
         let mut g = self.inner.lock();
         g.clock += 1;
-        for z in (0..=MAX_ZOOM).filter(|z| level_for_zoom(*z) == level) {
+        for z in (0..=MAX_ZOOM).filter(|z| levels_at_zoom(*z).contains(&level)) {
             for tile in covering(bbox, z) {
                 g.invalidate(TileKey {
                     layer: Layer::Areas,

@@ -8,8 +8,10 @@
 //! invalidated.
 
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::collections::hash_map::Entry;
-use std::collections::{BinaryHeap, HashMap};
+
+use minqing_tiles::FastHashMap;
 
 use super::areas::AreaIndex;
 
@@ -38,9 +40,9 @@ pub struct CaseState {
 /// Counts per area id.
 #[derive(Debug, Default)]
 pub struct AreaCounts {
-    per_area: HashMap<i64, AreaCount>,
+    per_area: FastHashMap<i64, AreaCount>,
     /// Open cases whose deadline was still ahead at the last sweep: id → (due, grid).
-    pending: HashMap<i64, (i64, i64)>,
+    pending: FastHashMap<i64, (i64, i64)>,
     /// The same, by deadline (entries of changed cases are dropped lazily).
     heap: BinaryHeap<Reverse<(i64, i64)>>,
     /// Clock of the last sweep (µs).

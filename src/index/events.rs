@@ -143,8 +143,9 @@ impl EventIndexBuilder {
         let c = &ix.cols;
         for s in 0..c.id.len() {
             ix.pyramid
-                .add(c.lon[s], c.lat[s], c.category[s], c.status[s], c.id[s]);
+                .add_base(c.lon[s], c.lat[s], c.category[s], c.status[s], c.id[s]);
         }
+        ix.pyramid.derive();
         self.ix
     }
 }

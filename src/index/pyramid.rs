@@ -1,12 +1,13 @@
-//! Event counts per zoom-16 tile, for clusters and heat at low zooms without visiting every
-//! event.
+//! Event counts per tile at zooms 3–16, for clusters and heat at low zooms without visiting
+//! every event.
 //!
 //! A low-zoom tile over a whole city holds millions of events; binning each of them per
 //! request costs a second. Instead every event is counted once, in the zoom-16 tile that owns
-//! it (the own-tile rule of `minqing_tiles`), per category and state; a tile at zoom z is a
-//! contiguous range of zoom-16 tiles in Morton order, and its cluster cells (z + 3) and heat
-//! cells (z + 6) are unions of them. So clusters up to zoom 13 and heat up to zoom 10 come
-//! from a few thousand bins, with exactly the counts that binning every event would give.
+//! it (the own-tile rule of `minqing_tiles`), per category and state, and again in each of
+//! that tile's ancestors down to zoom 3. A tile at zoom z has its cluster cells (z + 3) and
+//! heat cells (z + 6) as one contiguous Morton range of one level: clusters up to zoom 13 take
+//! at most 64 bins, heat up to zoom 10 at most 4,096, with exactly the counts that binning
+//! every event would give.
 //!
 //! Per bin: the sum of the members' positions (for cluster centres: the mean of the bins'
 //! centroids, weighted by matching members) and, per (category, state), the number of members
@@ -39,10 +40,86 @@ struct Bin {
     entries: Vec<Entry>,
 }
 
-/// Counts per zoom-16 tile, keyed by Morton code.
-#[derive(Debug, Default)]
+/// Coarsest level kept: the cluster cells of a zoom-0 tile.
+const MIN_LEVEL: u8 = 3;
+
+/// Counts per tile at every zoom from [`MIN_LEVEL`] to [`BASE_ZOOM`], keyed by Morton code.
+#[derive(Debug)]
 pub struct Pyramid {
-    bins: BTreeMap<u64, Bin>,
+    /// Indexed by zoom; levels below [`MIN_LEVEL`] stay empty.
+    levels: Vec<BTreeMap<u64, Bin>>,
+}
+
+impl Default for Pyramid {
+    fn default() -> Self {
+        Pyramid {
+            levels: (0..=BASE_ZOOM).map(|_| BTreeMap::new()).collect(),
+        }
+    }
+}
+
+impl Bin {
+    fn add(&mut self, p: [f64; 2], category: u16, status: u8, id: i64) {
+        self.sum[0] += p[0];
+        self.sum[1] += p[1];
+        self.members += 1;
+        match self
+            .entries
+            .iter_mut()
+            .find(|e| e.category == category && e.status == status)
+        {
+            Some(e) => {
+                e.count += 1;
+                e.id_xor ^= id;
+            }
+            None => self.entries.push(Entry {
+                category,
+                status,
+                count: 1,
+                id_xor: id,
+            }),
+        }
+    }
+
+    /// False when nothing was counted with these values.
+    fn remove(&mut self, p: [f64; 2], category: u16, status: u8, id: i64) -> bool {
+        let Some(i) = self
+            .entries
+            .iter()
+            .position(|e| e.category == category && e.status == status)
+        else {
+            return false;
+        };
+        let e = &mut self.entries[i];
+        e.count -= 1;
+        e.id_xor ^= id;
+        if e.count == 0 {
+            self.entries.swap_remove(i);
+        }
+        self.members -= 1;
+        self.sum[0] -= p[0];
+        self.sum[1] -= p[1];
+        true
+    }
+
+    fn merge(&mut self, other: &Bin) {
+        self.sum[0] += other.sum[0];
+        self.sum[1] += other.sum[1];
+        self.members += other.members;
+        for o in &other.entries {
+            match self
+                .entries
+                .iter_mut()
+                .find(|e| e.category == o.category && e.status == o.status)
+            {
+                Some(e) => {
+                    e.count += o.count;
+                    e.id_xor ^= o.id_xor;
+                }
+                None => self.entries.push(*o),
+            }
+        }
+    }
 }
 
 fn spread(v: u32) -> u64 {
@@ -68,10 +145,10 @@ fn compact(mut x: u64) -> u32 {
     u32::try_from(x).unwrap_or(u32::MAX)
 }
 
-fn locate(lon: f64, lat: f64) -> (u64, [f64; 2]) {
+fn locate(lon: f64, lat: f64) -> (TileId, [f64; 2]) {
     let t = TileId::containing(lon, lat, BASE_ZOOM);
     let (fx, fy) = world_xy(lon, lat, BASE_ZOOM);
-    (morton(t.x, t.y), [fx, fy])
+    (t, [fx, fy])
 }
 
 /// One member's part of a cell.
@@ -83,73 +160,70 @@ struct Acc {
 }
 
 impl Pyramid {
-    /// Counts an event.
+    /// Counts an event at every level.
     pub fn add(&mut self, lon: f64, lat: f64, category: u16, status: u8, id: i64) {
-        let (key, p) = locate(lon, lat);
-        let bin = self.bins.entry(key).or_default();
-        bin.sum[0] += p[0];
-        bin.sum[1] += p[1];
-        bin.members += 1;
-        match bin
-            .entries
-            .iter_mut()
-            .find(|e| e.category == category && e.status == status)
-        {
-            Some(e) => {
-                e.count += 1;
-                e.id_xor ^= id;
+        let (t, p) = locate(lon, lat);
+        for level in MIN_LEVEL..=BASE_ZOOM {
+            let down = BASE_ZOOM - level;
+            self.levels[level as usize]
+                .entry(morton(t.x >> down, t.y >> down))
+                .or_default()
+                .add(p, category, status, id);
+        }
+    }
+
+    /// Counts events at the finest level only; call [`Pyramid::derive`] once afterwards.
+    pub fn add_base(&mut self, lon: f64, lat: f64, category: u16, status: u8, id: i64) {
+        let (t, p) = locate(lon, lat);
+        self.levels[BASE_ZOOM as usize]
+            .entry(morton(t.x, t.y))
+            .or_default()
+            .add(p, category, status, id);
+    }
+
+    /// Rebuilds the coarser levels from the finest (after [`Pyramid::add_base`]).
+    pub fn derive(&mut self) {
+        for level in (MIN_LEVEL..BASE_ZOOM).rev() {
+            let mut coarse: BTreeMap<u64, Bin> = BTreeMap::new();
+            for (key, bin) in &self.levels[level as usize + 1] {
+                coarse.entry(key >> 2).or_default().merge(bin);
             }
-            None => bin.entries.push(Entry {
-                category,
-                status,
-                count: 1,
-                id_xor: id,
-            }),
+            self.levels[level as usize] = coarse;
         }
     }
 
     /// Uncounts an event counted with the same values.
     pub fn remove(&mut self, lon: f64, lat: f64, category: u16, status: u8, id: i64) {
-        let (key, p) = locate(lon, lat);
-        let Some(bin) = self.bins.get_mut(&key) else {
-            return;
-        };
-        let Some(i) = bin
-            .entries
-            .iter()
-            .position(|e| e.category == category && e.status == status)
-        else {
-            return;
-        };
-        let e = &mut bin.entries[i];
-        e.count -= 1;
-        e.id_xor ^= id;
-        if e.count == 0 {
-            bin.entries.swap_remove(i);
-        }
-        bin.members -= 1;
-        bin.sum[0] -= p[0];
-        bin.sum[1] -= p[1];
-        if bin.members == 0 {
-            self.bins.remove(&key);
+        let (t, p) = locate(lon, lat);
+        for level in MIN_LEVEL..=BASE_ZOOM {
+            let down = BASE_ZOOM - level;
+            let key = morton(t.x >> down, t.y >> down);
+            let map = &mut self.levels[level as usize];
+            if let Some(bin) = map.get_mut(&key)
+                && bin.remove(p, category, status, id)
+                && bin.members == 0
+            {
+                map.remove(&key);
+            }
         }
     }
 
-    /// Bins of a tile (zoom ≤ [`BASE_ZOOM`]) with their matching members, grouped into cells
-    /// `cell_zoom - tile.z` zooms deeper (cell_zoom ≤ [`BASE_ZOOM`]); cells by linear index.
+    /// The cells of a tile `cell_zoom - tile.z` zooms deeper (each a tile of `cell_zoom`,
+    /// at most [`BASE_ZOOM`]) with their members matching `f`, by row, then column.
     fn cells(&self, tile: TileId, cell_zoom: u8, f: &EventFilter) -> Vec<(u32, u32, Acc)> {
-        let shift = 2 * u32::from(BASE_ZOOM - tile.z);
+        let depth = cell_zoom - tile.z;
+        let shift = 2 * u32::from(depth);
         let first = morton(tile.x, tile.y) << shift;
         let last = first + ((1u64 << shift) - 1);
-        let down = BASE_ZOOM - cell_zoom;
-        let side_shift = cell_zoom - tile.z;
-        let (x0, y0) = (tile.x << side_shift, tile.y << side_shift);
+        let (x0, y0) = (tile.x << depth, tile.y << depth);
         let mut cells: Vec<(u32, u32, Acc)> = Vec::new();
-        let mut slot: std::collections::HashMap<(u32, u32), usize> = Default::default();
-        for (key, bin) in self.bins.range(first..=last) {
-            let mut count = 0u32;
-            let mut id_xor = 0i64;
-            let mut cats: Vec<(u16, u32)> = Vec::new();
+        for (key, bin) in self.levels[cell_zoom as usize].range(first..=last) {
+            let mut acc = Acc {
+                sum: [0.0; 2],
+                count: 0,
+                id_xor: 0,
+                categories: Vec::new(),
+            };
             for e in &bin.entries {
                 let state = Status::ALL[e.status as usize];
                 if f.status.matches(state)
@@ -157,44 +231,21 @@ impl Pyramid {
                         .as_ref()
                         .is_none_or(|cs| cs.contains(&e.category))
                 {
-                    count += e.count;
-                    id_xor ^= e.id_xor;
-                    match cats.iter_mut().find(|c| c.0 == e.category) {
+                    acc.count += e.count;
+                    acc.id_xor ^= e.id_xor;
+                    match acc.categories.iter_mut().find(|c| c.0 == e.category) {
                         Some(c) => c.1 += e.count,
-                        None => cats.push((e.category, e.count)),
+                        None => acc.categories.push((e.category, e.count)),
                     }
                 }
             }
-            if count == 0 {
+            if acc.count == 0 {
                 continue;
             }
-            let (bx, by) = (compact(*key), compact(*key >> 1));
-            let cell = ((bx >> down) - x0, (by >> down) - y0);
-            let i = *slot.entry(cell).or_insert_with(|| {
-                cells.push((
-                    cell.0,
-                    cell.1,
-                    Acc {
-                        sum: [0.0; 2],
-                        count: 0,
-                        id_xor: 0,
-                        categories: Vec::new(),
-                    },
-                ));
-                cells.len() - 1
-            });
-            let acc = &mut cells[i].2;
-            let w = f64::from(count) / f64::from(bin.members);
-            acc.sum[0] += bin.sum[0] * w;
-            acc.sum[1] += bin.sum[1] * w;
-            acc.count += count;
-            acc.id_xor ^= id_xor;
-            for (c, n) in cats {
-                match acc.categories.iter_mut().find(|x| x.0 == c) {
-                    Some(x) => x.1 += n,
-                    None => acc.categories.push((c, n)),
-                }
-            }
+            // Centre: the bin's centroid, weighted by its matching members.
+            let w = f64::from(acc.count) / f64::from(bin.members);
+            acc.sum = [bin.sum[0] * w, bin.sum[1] * w];
+            cells.push((compact(*key) - x0, compact(*key >> 1) - y0, acc));
         }
         cells.sort_unstable_by_key(|(c, r, _)| (*r, *c));
         cells
@@ -288,6 +339,27 @@ mod tests {
             e.0 += 0.01;
             e.3 = (e.3 + 1) % 8;
             pyramid.add(e.0, e.1, e.2, e.3, e.4);
+        }
+        // The start-up path (finest level, then derived) counts the same.
+        let mut bulk = Pyramid::default();
+        for e in &events {
+            bulk.add_base(e.0, e.1, e.2, e.3, e.4);
+        }
+        bulk.derive();
+        for z in [0u8, 4, 9, 13] {
+            let t = TileId::containing(115.4, 22.9, z);
+            let f = EventFilter::default();
+            let a: Vec<_> = pyramid
+                .clusters(t, 4096, &f)
+                .iter()
+                .map(|c| (c.col, c.row, c.count, c.id))
+                .collect();
+            let b: Vec<_> = bulk
+                .clusters(t, 4096, &f)
+                .iter()
+                .map(|c| (c.col, c.row, c.count, c.id))
+                .collect();
+            assert_eq!(a, b);
         }
         let filters = [
             EventFilter::default(),

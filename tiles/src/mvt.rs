@@ -15,8 +15,8 @@
 //! `sint_value` (zigzag, compact for small negatives). `int_value` and `float_value` are never
 //! written (the decoder reads them).
 
+use crate::hash::FastHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::geometry::{Geometry, encode_geometry};
 use crate::pbf::{
@@ -99,11 +99,11 @@ pub struct LayerBuilder {
     features: Vec<u8>,
     feature_count: usize,
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
+    key_index: FastHashMap<String, u32>,
     values: Vec<u8>,
     value_count: u32,
-    string_index: HashMap<String, u32>,
-    scalar_index: HashMap<ScalarKey, u32>,
+    string_index: FastHashMap<String, u32>,
+    scalar_index: FastHashMap<ScalarKey, u32>,
     scratch_tags: Vec<u32>,
     scratch_geom: Vec<u32>,
     scratch_feature: Vec<u8>,
@@ -128,11 +128,11 @@ impl LayerBuilder {
             features: Vec::new(),
             feature_count: 0,
             keys: Vec::new(),
-            key_index: HashMap::new(),
+            key_index: FastHashMap::default(),
             values: Vec::new(),
             value_count: 0,
-            string_index: HashMap::new(),
-            scalar_index: HashMap::new(),
+            string_index: FastHashMap::default(),
+            scalar_index: FastHashMap::default(),
             scratch_tags: Vec::new(),
             scratch_geom: Vec::new(),
             scratch_feature: Vec::new(),
