@@ -180,7 +180,11 @@ pub fn areas_tile(
         .collect();
     let attempts = [(1, true), (4, true), (16, true), (64, true), (64, false)];
     let mut out = Vec::new();
-    for (grid, names) in attempts {
+    let mut skip_to = 0;
+    for (i, (grid, names)) in attempts.into_iter().enumerate() {
+        if i < skip_to {
+            continue;
+        }
         let mut mvt = TileBuilder::new();
         let layer = mvt.layer(Layer::Areas.name(), DEFAULT_EXTENT);
         let options = SimplifyOptions {
@@ -212,6 +216,11 @@ pub fn areas_tile(
         out = mvt.encode();
         if out.len() <= MAX_TILE_BYTES {
             break;
+        }
+        // Far over the limit: a 4× coarser grid roughly halves the size; skip the
+        // attempts that cannot be enough.
+        if i == 0 && out.len() > 3 * MAX_TILE_BYTES {
+            skip_to = 3;
         }
     }
     out

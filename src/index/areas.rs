@@ -69,6 +69,8 @@ pub struct AreaFilter {
 pub struct AreaIndex {
     areas: Vec<Area>,
     grids: RTree<BoxEntry>,
+    /// Areas above grid level (a few thousand: tiles far out need not wade through grids).
+    upper: RTree<BoxEntry>,
     all: RTree<BoxEntry>,
 }
 
@@ -90,13 +92,13 @@ impl AreaIndex {
             .enumerate()
             .filter_map(|(i, a)| entry(a, i))
             .collect();
-        let grids = all
+        let (grids, upper): (Vec<BoxEntry>, Vec<BoxEntry>) = all
             .iter()
-            .filter(|e| areas[e.data as usize].level == Level::Grid)
             .cloned()
-            .collect();
+            .partition(|e| areas[e.data as usize].level == Level::Grid);
         AreaIndex {
             grids: RTree::bulk_load(grids),
+            upper: RTree::bulk_load(upper),
             all: RTree::bulk_load(all),
             areas,
         }
@@ -170,8 +172,12 @@ impl AreaIndex {
 
     /// Every area of `level` whose bounding box meets the box (for tiles: the caller clips).
     pub fn touching(&self, b: &BBox, level: Level) -> impl Iterator<Item = &Area> {
-        self.all
-            .locate_in_envelope_intersecting(&b.aabb())
+        let tree = if level == Level::Grid {
+            &self.grids
+        } else {
+            &self.upper
+        };
+        tree.locate_in_envelope_intersecting(&b.aabb())
             .map(|e| &self.areas[e.data as usize])
             .filter(move |a| a.level == level)
     }
