@@ -199,19 +199,17 @@ pub fn areas_tile(
             if polygons.is_empty() {
                 continue;
             }
-            let mut props = vec![
+            let props = [
                 ("level", Value::from(a.level.as_str())),
                 ("households", Value::from(i64::from(a.households))),
                 ("open", Value::from(u64::from(count.open))),
                 ("overdue", Value::from(u64::from(count.overdue))),
                 ("generated", Value::from(a.generated)),
             ];
-            if names {
-                props.push(("code", Value::from(a.code.as_str())));
-                props.push(("name", Value::from(a.name.as_str())));
-            }
+            let labels = [("code", a.code.as_str()), ("name", a.name.as_str())];
+            let labels: &[(&str, &str)] = if names { &labels } else { &[] };
             let id = u64::try_from(a.id).ok();
-            layer.add_feature(id, &Geometry::MultiPolygon(polygons), &props);
+            layer.add_feature_with_unique(id, &Geometry::MultiPolygon(polygons), &props, labels);
         }
         out = mvt.encode();
         if out.len() <= MAX_TILE_BYTES {

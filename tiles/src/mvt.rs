@@ -15,12 +15,12 @@
 //! `sint_value` (zigzag, compact for small negatives). `int_value` and `float_value` are never
 //! written (the decoder reads them).
 
-use crate::hash::FastHashMap;
 use std::borrow::Cow;
 
 use crate::geometry::{Geometry, encode_geometry};
+use crate::hash::FastHashMap;
 use crate::pbf::{
-    self, FIXED64, LEN, write_bytes_field, write_key, write_varint, write_varint_field,
+    self, FIXED64, LEN, varint_len, write_bytes_field, write_key, write_varint, write_varint_field,
 };
 
 /// MVT format version written in every layer.
@@ -175,13 +175,15 @@ impl LayerBuilder {
     }
 
     fn push_value(&mut self, field: u32, body: &[u8]) -> u32 {
-        let mut msg = Vec::with_capacity(body.len() + 2);
+        // Field 4 of the layer: a Value message; strings are its field 1, scalars come encoded.
         if field == 1 {
-            write_bytes_field(&mut msg, 1, body);
+            let inner = 1 + varint_len(body.len() as u64) + body.len();
+            write_key(&mut self.values, 4, LEN);
+            write_varint(&mut self.values, inner as u64);
+            write_bytes_field(&mut self.values, 1, body);
         } else {
-            msg.extend_from_slice(body);
+            write_bytes_field(&mut self.values, 4, body);
         }
-        write_bytes_field(&mut self.values, 4, &msg);
         let i = self.value_count;
         self.value_count += 1;
         i
@@ -233,6 +235,20 @@ impl LayerBuilder {
         geometry: &Geometry,
         properties: &[(&str, Value<'_>)],
     ) -> bool {
+        self.add_feature_with_unique(id, geometry, properties, &[])
+    }
+
+    /// As [`LayerBuilder::add_feature`], plus string properties whose values are (nearly)
+    /// unique to the feature — names, codes — written to the value table without looking
+    /// for an equal one first (valid MVT: values may repeat), which saves a hash-map entry
+    /// per feature.
+    pub fn add_feature_with_unique(
+        &mut self,
+        id: Option<u64>,
+        geometry: &Geometry,
+        properties: &[(&str, Value<'_>)],
+        unique: &[(&str, &str)],
+    ) -> bool {
         let mut geom = std::mem::take(&mut self.scratch_geom);
         let kind = encode_geometry(geometry, &mut geom);
         let Some(kind) = kind else {
@@ -244,6 +260,12 @@ impl LayerBuilder {
         for (k, v) in properties {
             let ki = self.key(k);
             let vi = self.value(v);
+            tags.push(ki);
+            tags.push(vi);
+        }
+        for (k, v) in unique {
+            let ki = self.key(k);
+            let vi = self.push_value(1, v.as_bytes());
             tags.push(ki);
             tags.push(vi);
         }
