@@ -624,12 +624,21 @@ impl EventIndex {
         mut visit: impl FnMut(u32, f64, f64, u16),
     ) {
         let c = &self.cols;
+        let timed = f.from.is_some() || f.to.is_some();
         for cells in self.state_trees(f.status) {
             let buckets = cells.in_bbox(b).chain(std::iter::once(cells.overflow()));
             for pt in buckets.flatten() {
+                // State and category are inline: columns are read only for candidates.
+                if !passes_inline(pt, f) {
+                    continue;
+                }
                 let s = pt.slot as usize;
-                if b.contains(c.lon[s], c.lat[s]) && self.passes(s, f) {
-                    visit(pt.slot, c.lon[s], c.lat[s], pt.category);
+                if timed && !self.passes(s, f) {
+                    continue;
+                }
+                let (lon, lat) = (c.lon[s], c.lat[s]);
+                if b.contains(lon, lat) {
+                    visit(pt.slot, lon, lat, pt.category);
                 }
             }
         }
