@@ -292,7 +292,7 @@ async fn tile_counts(s: &TestServer, t: TileId, area: i64) -> (u64, u64, String)
 #[tokio::test]
 async fn area_tiles_count_open_and_overdue_cases_live() {
     let url = demo_db().await;
-    let s = TestServer::start(&url).await;
+    let s = &TestServer::start(&url).await;
     let db = sql(&url).await;
     let (lon, lat) = (115.3712, 22.7903);
     let (_, here) = s.get(&format!("/api/v1/locate?lon={lon}&lat={lat}")).await;
@@ -307,18 +307,20 @@ async fn area_tiles_count_open_and_overdue_cases_live() {
     // Levels by zoom: grids from 13, communities at 11–12, districts to 8.
     let cases = [(16, grid), (12, community), (7, district)];
     let far = TileId::containing(116.05, 23.05, 16);
-    let far_etag = s
-        .http
-        .get(s.url(&format!("/tiles/areas/{}/{}/{}", far.z, far.x, far.y)))
-        .send()
-        .await
-        .unwrap()
-        .headers()["etag"]
-        .clone();
+    let etag_of = |t: TileId| async move {
+        s.http
+            .get(s.url(&format!("/tiles/areas/{}/{}/{}", t.z, t.x, t.y)))
+            .send()
+            .await
+            .unwrap()
+            .headers()["etag"]
+            .clone()
+    };
+    let far_etag = etag_of(far).await;
     let mut before = Vec::new();
     for (z, area) in cases {
         let t = TileId::containing(lon, lat, z);
-        let (open, overdue, etag) = tile_counts(&s, t, area).await;
+        let (open, overdue, etag) = tile_counts(s, t, area).await;
         let (want_open, want_overdue) = postgis_counts(&db, area).await;
         assert_eq!(
             (open as i64, overdue as i64),
@@ -327,10 +329,10 @@ async fn area_tiles_count_open_and_overdue_cases_live() {
         );
         before.push((open, etag));
     }
-    report(&s, lon, lat, "urban.road", "郑先生 13100000000").await;
+    report(s, lon, lat, "urban.road", "郑先生 13100000000").await;
     for (i, (z, area)) in cases.into_iter().enumerate() {
         let t = TileId::containing(lon, lat, z);
-        let (open, _, etag) = tile_counts(&s, t, area).await;
+        let (open, _, etag) = tile_counts(s, t, area).await;
         assert_eq!(
             open,
             before[i].0 + 1,
@@ -338,13 +340,6 @@ async fn area_tiles_count_open_and_overdue_cases_live() {
         );
         assert_ne!(etag, before[i].1);
     }
-    let still = s
-        .http
-        .get(s.url(&format!("/tiles/areas/{}/{}/{}", far.z, far.x, far.y)))
-        .send()
-        .await
-        .unwrap()
-        .headers()["etag"]
-        .clone();
+    let still = etag_of(far).await;
     assert_eq!(still, far_etag, "an untouched areas tile keeps its ETag");
 }
