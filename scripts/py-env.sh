@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The Python tools of the tests (tests/py/requirements.txt) in a venv at target/py.
+# Idempotent: does nothing when the requirements have not changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=target/py
+REQ=tests/py/requirements.txt
+STAMP=$VENV/.requirements.sha256
+want=$(sha256sum "$REQ" | cut -d' ' -f1)
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
+  exit 0
+fi
+if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+  # Debian ships venv separately.
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQ"
+echo "$want" > "$STAMP"
