@@ -20,8 +20,8 @@ use crate::model::{Area, Level};
 pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
 /// Highest zoom served.
 pub const MAX_ZOOM: u8 = 20;
-/// Largest tile served, in bytes (before compression).
-pub const MAX_TILE_BYTES: usize = 500 * 1024;
+/// Largest tile served, in bytes (before compression): 500 KB, counted in thousands.
+pub const MAX_TILE_BYTES: usize = 500_000;
 /// Most areas drawn in one tile; a denser tile draws the parent level instead.
 pub const MAX_AREA_FEATURES: usize = 8_000;
 /// Highest zoom at which a tile may draw the parent level for density.

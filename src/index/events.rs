@@ -94,8 +94,72 @@ struct Columns {
     updated_at: Vec<i64>,
     /// Titles of every slot, back to back.
     text: String,
-    /// Start of slot i's title in `text`; one extra entry at the end.
+    /// Start of slot i's title in `text`.
     text_start: Vec<u64>,
+    /// Length of slot i's title, bytes.
+    text_len: Vec<u32>,
+}
+
+impl Columns {
+    /// Puts the slots in Morton order of their position (16 bits an axis over the data's
+    /// box), so that the events of one area sit together in every column: a tile or a box
+    /// query then reads memory nearly in sequence. Temporary memory: 12 bytes an event,
+    /// then one column at a time.
+    fn sort_spatially(&mut self) {
+        let n = self.id.len();
+        if n < 2 {
+            return;
+        }
+        let fold = |(a, b): (f64, f64), v: f64| (a.min(v), b.max(v));
+        let (x0, x1) = self
+            .lon
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |acc, v| fold(acc, *v));
+        let (y0, y1) = self
+            .lat
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |acc, v| fold(acc, *v));
+        let q = |v: f64, lo: f64, hi: f64| -> u64 {
+            let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let i = (t * 65535.0).clamp(0.0, 65535.0) as u64;
+            i
+        };
+        let spread = |v: u64| {
+            let mut x = v & 0xffff;
+            x = (x | (x << 8)) & 0x00ff_00ff;
+            x = (x | (x << 4)) & 0x0f0f_0f0f;
+            x = (x | (x << 2)) & 0x3333_3333;
+            (x | (x << 1)) & 0x5555_5555
+        };
+        let mut keyed: Vec<u64> = (0..n)
+            .map(|s| {
+                let k = spread(q(self.lon[s], x0, x1)) | (spread(q(self.lat[s], y0, y1)) << 1);
+                (k << 32) | s as u64
+            })
+            .collect();
+        keyed.sort_unstable();
+        #[allow(clippy::cast_possible_truncation)]
+        let perm: Vec<u32> = keyed.iter().map(|k| *k as u32).collect();
+        drop(keyed);
+        fn permute<T: Copy>(v: &mut Vec<T>, perm: &[u32]) {
+            let out: Vec<T> = perm.iter().map(|s| v[*s as usize]).collect();
+            *v = out;
+        }
+        permute(&mut self.id, &perm);
+        permute(&mut self.lon, &perm);
+        permute(&mut self.lat, &perm);
+        permute(&mut self.category, &perm);
+        permute(&mut self.status, &perm);
+        permute(&mut self.priority, &perm);
+        permute(&mut self.generated, &perm);
+        permute(&mut self.grid, &perm);
+        permute(&mut self.reported_at, &perm);
+        permute(&mut self.due_at, &perm);
+        permute(&mut self.updated_at, &perm);
+        permute(&mut self.text_start, &perm);
+        permute(&mut self.text_len, &perm);
+    }
 }
 
 /// Streams events into columns, then bulk-loads the trees once (start-up path).
@@ -120,7 +184,8 @@ impl EventIndexBuilder {
         c.reported_at.reserve_exact(capacity);
         c.due_at.reserve_exact(capacity);
         c.updated_at.reserve_exact(capacity);
-        c.text_start.reserve_exact(capacity + 1);
+        c.text_start.reserve_exact(capacity);
+        c.text_len.reserve_exact(capacity);
         c.text.reserve(capacity * 40);
         ix.order.reserve_exact(capacity);
         EventIndexBuilder { ix }
@@ -135,6 +200,7 @@ impl EventIndexBuilder {
     #[must_use]
     pub fn build(mut self) -> EventIndex {
         let ix = &mut self.ix;
+        ix.cols.sort_spatially();
         let ids = &ix.cols.id;
         ix.order.sort_unstable_by_key(|s| ids[*s as usize]);
         for tree in [OPEN, CLOSED] {
@@ -221,8 +287,7 @@ impl EventIndex {
     /// An empty index whose category numbering starts with `categories` (taxonomy order).
     #[must_use]
     pub fn new(categories: &[String]) -> EventIndex {
-        let mut cols = Columns::default();
-        cols.text_start.push(0);
+        let cols = Columns::default();
         EventIndex {
             cols,
             order: Vec::new(),
@@ -260,8 +325,10 @@ impl EventIndex {
         c.reported_at.push(micros(e.reported_at));
         c.due_at.push(e.due_at.map_or(NO_TIME, micros));
         c.updated_at.push(micros(e.updated_at));
-        c.text.push_str(&e.title);
         c.text_start.push(c.text.len() as u64);
+        c.text_len
+            .push(u32::try_from(e.title.len()).unwrap_or(u32::MAX));
+        c.text.push_str(&e.title);
         self.order.push(slot);
         (slot, tree_of(e.status))
     }
@@ -450,7 +517,8 @@ impl EventIndex {
     pub fn event(&self, slot: u32) -> Event {
         let c = &self.cols;
         let s = slot as usize;
-        let (start, end) = (c.text_start[s] as usize, c.text_start[s + 1] as usize);
+        let start = c.text_start[s] as usize;
+        let end = start + c.text_len[s] as usize;
         Event {
             id: c.id[s],
             category: self.categories[c.category[s] as usize].clone(),
