@@ -16,7 +16,9 @@
 //!   acknowledged only after commit. SQL lives in `src/store/sql/*.sql`.
 //! - [`index`]: the in-memory index — areas in an R-tree with PostGIS-exact
 //!   point-in-polygon; events in lon/lat bucket grids (open and finished) with earth-centred
-//!   positions inline, for exact ellipsoidal nearest search, bbox and paging.
+//!   positions inline, for exact ellipsoidal nearest search, bbox and paging (columns in
+//!   Morton order of position); per-area open/overdue counts; a pyramid of event counts per
+//!   tile (zooms 3–16) for low-zoom clusters and heat.
 //! - [`http`]: axum routers, strict extractors and the JSON error type; `http::app` builds
 //!   the router shared by `main` and the tests.
 //! - [`render`]: vector tiles (areas, events and clusters, heat) from the index, encoded by

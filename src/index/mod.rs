@@ -7,8 +7,9 @@
 //! only to clone the `Arc`). The event index takes inserts while serving, behind a
 //! `parking_lot::RwLock`: queries hold the read lock for the few microseconds of a search
 //! and copy out what they need; writers hold the write lock for one bucket insert (and,
-//! rarely, a re-size of a bucket grid that has grown fourfold). No lock is ever held across
-//! an `.await`.
+//! rarely, a re-size of a bucket grid that has grown fourfold). The per-area counts sit
+//! behind their own mutex, taken inside the event write lock (order: events, then counts) or
+//! alone. No lock is ever held across an `.await`.
 
 mod areas;
 mod cells;
