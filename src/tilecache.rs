@@ -109,7 +109,7 @@ impl Inner {
 }
 
 /// The cache. Cheap to share behind an `Arc`; the lock is held only for map operations,
-/// never while rendering or compressing. Memory is bounded: at most [`MAX_TILES`] tiles and
+/// never while rendering or compressing. Memory is bounded: at most 200,000 tiles and
 /// a bounded number of invalidation records.
 #[derive(Default)]
 pub struct TileCache {

@@ -43,7 +43,7 @@ struct Bin {
 /// Coarsest level kept: the cluster cells of a zoom-0 tile.
 const MIN_LEVEL: u8 = 3;
 
-/// Counts per tile at every zoom from [`MIN_LEVEL`] to [`BASE_ZOOM`], keyed by Morton code.
+/// Counts per tile at every zoom from 3 to [`BASE_ZOOM`], keyed by Morton code.
 #[derive(Debug)]
 pub struct Pyramid {
     /// Indexed by zoom; levels below [`MIN_LEVEL`] stay empty.
