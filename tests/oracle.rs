@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{TestServer, demo_db, sql};
+use common::{TestServer, demo_db, sample_events, sql};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -207,16 +207,7 @@ async fn bbox_equals_st_intersects() {
         .await
         .unwrap();
     // Boxes whose edges pass exactly through stored points test the inclusive boundary.
-    let anchors: Vec<(f64, f64)> = db
-        .query(
-            "SELECT ST_X(geom), ST_Y(geom) FROM events ORDER BY md5(id::text) LIMIT 100",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let anchors = sample_events(&db, 100).await;
     for i in 0..1000 {
         let size = [0.002, 0.02, 0.1, 0.4][i % 4];
         let (x0, y0) = if i % 3 == 0 {

@@ -12,7 +12,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{TestServer, demo_db, sql};
+use common::{TestServer, demo_db, sample_events, sql};
 use serde_json::{Value, json};
 
 const EXTENT: f64 = 4096.0;
@@ -181,16 +181,7 @@ async fn tiles_match_postgis_through_an_independent_decoder() {
     assert_eq!(tilejson.len(), 3);
 
     // Tiles where the events are (5 pseudo-random events), and on the city's western edge.
-    let mut places: Vec<(f64, f64)> = db
-        .query(
-            "SELECT ST_X(geom), ST_Y(geom) FROM events ORDER BY md5(id::text) LIMIT 5",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let mut places = sample_events(&db, 5).await;
     let edge = db
         .query_one(
             "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointN(ST_ExteriorRing((ST_Dump(geom)).geom), 1) p FROM areas WHERE level = 'grid' ORDER BY ST_XMin(geom) LIMIT 1) x",

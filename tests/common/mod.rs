@@ -211,6 +211,19 @@ async fn clone_db(template: &str, url_for: &dyn Fn(&str) -> String) -> String {
     url_for(&name)
 }
 
+/// Positions of `n` pseudo-random events (deterministic: md5 order of ids).
+pub async fn sample_events(db: &tokio_postgres::Client, n: i64) -> Vec<(f64, f64)> {
+    db.query(
+        "SELECT ST_X(geom), ST_Y(geom) FROM events ORDER BY md5(id::text) LIMIT $1",
+        &[&n],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
 /// Direct SQL access for assertions.
 pub async fn sql(url: &str) -> tokio_postgres::Client {
     admin(url).await
