@@ -41,6 +41,17 @@ pub struct Index {
     ready: AtomicBool,
 }
 
+/// Open and overdue cases per area, counted afresh.
+fn count_cases(events: &EventIndex, areas: &AreaIndex) -> AreaCounts {
+    let mut counts = AreaCounts::new(Utc::now().timestamp_micros());
+    let mut changed = Vec::new();
+    for slot in events.slots() {
+        counts.add(areas, events.case(slot), &mut changed);
+        changed.clear();
+    }
+    counts
+}
+
 /// A change the index took.
 #[derive(Debug)]
 pub struct Applied {
@@ -68,20 +79,19 @@ impl Index {
         self.areas.read().clone()
     }
 
-    /// Replaces the area index.
+    /// Replaces the area index, and recounts open and overdue cases per area against it
+    /// (a new hierarchy changes which areas a case counts in).
     pub fn set_areas(&self, areas: AreaIndex) {
-        *self.areas.write() = Arc::new(areas);
+        let areas = Arc::new(areas);
+        let events = self.events.write();
+        let counts = count_cases(&events, &areas);
+        *self.areas.write() = areas;
+        *self.counts.lock() = counts;
     }
 
     /// Replaces the event index, and counts its open and overdue cases per area anew.
     pub fn set_events(&self, events: EventIndex) {
-        let areas = self.areas();
-        let mut counts = AreaCounts::new(Utc::now().timestamp_micros());
-        let mut changed = Vec::new();
-        for slot in events.slots() {
-            counts.add(&areas, events.case(slot), &mut changed);
-            changed.clear();
-        }
+        let counts = count_cases(&events, &self.areas());
         let mut guard = self.events.write();
         *guard = events;
         *self.counts.lock() = counts;
