@@ -66,6 +66,10 @@ start_martin() { # cache MB
 }
 
 psql "$URL" -q -f benches/sql/martin.sql
+# Events tiles need a token; heat and areas are public (benches/wrk/auth.lua).
+export MINQING_ESCALATION_CHECK=0
+TOKEN=$(DATABASE_URL="$URL" "$BIN" token create --role admin --name bench-tiles)
+export TOKEN
 
 # Tile lists: minqing and Martin paths for the same addresses.
 events14="$DIR/tiles/events-z14"

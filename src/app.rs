@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::RateLimit;
 use crate::config::Config;
 use crate::http::{AppState, app};
 use crate::index::{AreaIndex, EventIndexBuilder, Index};
@@ -58,7 +59,13 @@ pub fn state(store: Store, config: Arc<Config>) -> AppState {
     let index = Arc::new(Index::new(taxonomy.codes()));
     let tiles: Arc<TileCache> = Arc::default();
     let live = Arc::new(Live::new(index.clone(), tiles.clone()));
+    let reports = Arc::new(RateLimit::new(
+        config.reports_per_minute,
+        config.reports_burst,
+    ));
     AppState {
+        auth: Arc::default(),
+        reports,
         store,
         index,
         taxonomy,
@@ -80,6 +87,13 @@ pub async fn load_and_follow(state: &AppState) -> anyhow::Result<()> {
     load_index(&state.store, &state.index).await?;
     tokio::spawn(live::follow(state.store.clone(), state.live.clone(), mark));
     tokio::spawn(live::sweep_overdue(state.live.clone()));
+    if state.config.escalation_check_secs > 0 {
+        tokio::spawn(live::escalate(
+            state.store.clone(),
+            state.live.clone(),
+            state.config.clone(),
+        ));
+    }
     Ok(())
 }
 
@@ -139,7 +153,8 @@ pub async fn serve(
     });
     tracing::info!(addr = %listener.local_addr()?, "serving");
     let mut failed = failed_rx.clone();
-    axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             // Ok once loading failed; Err when the loader finished fine and dropped its sender.
             let load_failed = async move { failed.wait_for(Option::is_some).await.is_ok() };

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 use crate::app::{Database, open_database, serve};
+use crate::auth::Role;
 use crate::config::Config;
 use crate::index::AreaIndex;
 use crate::model::geojson::{
@@ -38,6 +39,30 @@ pub struct Cli {
     /// Render every tile afresh instead of caching it (for benchmarks of rendering).
     #[arg(long, env = "MINQING_NO_TILE_CACHE", global = true)]
     pub no_tile_cache: bool,
+    /// Seconds between two escalation steps of an overdue case (the first is at its deadline).
+    #[arg(
+        long,
+        env = "MINQING_ESCALATE_EVERY",
+        default_value_t = 86_400.0,
+        global = true
+    )]
+    pub escalate_every: f64,
+    /// How often to look for overdue cases to raise, seconds; 0 turns escalation off.
+    #[arg(
+        long,
+        env = "MINQING_ESCALATION_CHECK",
+        default_value_t = 60,
+        global = true
+    )]
+    pub escalation_check: u64,
+    /// Reports an anonymous client may submit per minute.
+    #[arg(
+        long,
+        env = "MINQING_REPORTS_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub reports_per_minute: u32,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -66,6 +91,12 @@ pub enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Make or revoke access tokens.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Import areas or events from GeoJSON (a FeatureCollection, or one Feature per line).
     Import {
         /// What the file holds.
@@ -93,6 +124,29 @@ pub enum Command {
     },
 }
 
+/// `minqing token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Make a token and print it (it is shown only this once; the database keeps its hash).
+    Create {
+        /// admin, command, planner, field or reporter.
+        #[arg(long)]
+        role: String,
+        /// Scope: the area (code, or id) whose subtree the token covers; none = everywhere.
+        #[arg(long)]
+        area: Option<String>,
+        /// Who it is for (shown in case histories).
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke every token whose name starts with a prefix.
+    Revoke {
+        /// Name prefix.
+        #[arg(long)]
+        name: String,
+    },
+}
+
 /// Kinds of import file.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Kind {
@@ -108,6 +162,9 @@ impl Cli {
             database_url: self.database_url.clone(),
             data_dir: self.data_dir.clone(),
             tile_cache: !self.no_tile_cache,
+            escalate_every_secs: self.escalate_every,
+            escalation_check_secs: self.escalation_check,
+            reports_per_minute: self.reports_per_minute,
             ..Config::default()
         }
     }
@@ -137,11 +194,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 tracing::info!("database already holds areas: serving them as they are");
             }
+            print_demo_tokens(&db.store).await?;
             serve_on(&listen, &db, config).await
         }
         Command::Migrate => {
             let _db = open_database(&config).await?;
             Ok(())
+        }
+        Command::Token { action } => {
+            let db = open_database(&config).await?;
+            token(&db.store, action).await
         }
         Command::Import { kind, file } => {
             let db = open_database(&config).await?;
@@ -166,6 +228,86 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
+    match action {
+        TokenAction::Create { role, area, name } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("unknown role {role:?}; roles: admin, command, planner, field, reporter")
+            })?;
+            let code = match area {
+                None => None,
+                Some(a) => Some(area_code(store, &a).await?),
+            };
+            let (_, secret) = store.create_token(&name, role, code.as_deref()).await?;
+            // The secret goes to stdout only (never to the log), for scripts to capture.
+            writeln!(std::io::stdout().lock(), "{secret}")?;
+            Ok(())
+        }
+        TokenAction::Revoke { name } => {
+            let n = store.revoke_tokens(&name).await?;
+            eprintln!("{n} token(s) revoked");
+            Ok(())
+        }
+    }
+}
+
+/// An area code given as a code or as an id.
+async fn area_code(store: &Store, given: &str) -> anyhow::Result<String> {
+    let areas = AreaIndex::new(store.load_areas().await?);
+    if let Some(a) = areas.by_code(given) {
+        return Ok(a.code.clone());
+    }
+    given
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| areas.get(id))
+        .map(|a| a.code.clone())
+        .with_context(|| format!("no current area with code or id {given:?}"))
+}
+
+/// Makes one token per role for trying the demo (revoking the previous demo tokens) and
+/// prints them.
+async fn print_demo_tokens(store: &Store) -> anyhow::Result<()> {
+    store.revoke_tokens("demo-").await?;
+    let areas = AreaIndex::new(store.load_areas().await?);
+    // The command centre watches the first district; the field worker one community of it.
+    let district = areas
+        .all()
+        .iter()
+        .find(|a| a.level == crate::model::Level::District);
+    let community = district.and_then(|d| {
+        areas
+            .all()
+            .iter()
+            .find(|a| a.level == crate::model::Level::Community && areas.is_within(a.id, d.id))
+    });
+    let mut lines = Vec::new();
+    for (role, area) in [
+        (Role::Admin, None),
+        (Role::Command, district),
+        (Role::Planner, None),
+        (Role::Field, community),
+        (Role::Reporter, None),
+    ] {
+        let code = area.map(|a| a.code.as_str());
+        let (_, secret) = store
+            .create_token(&format!("demo-{}", role.as_str()), role, code)
+            .await?;
+        let scope = area.map_or_else(
+            || "everywhere".to_owned(),
+            |a| format!("{} {}", a.code, a.name),
+        );
+        lines.push(format!("  {:<9} {secret}  ({scope})", role.as_str()));
+    }
+    // On stdout, for the person trying the demo; never in the log.
+    writeln!(
+        std::io::stdout().lock(),
+        "Demo tokens (send as `Authorization: Bearer <token>`; new ones on every start):\n{}",
+        lines.join("\n")
+    )?;
+    Ok(())
 }
 
 async fn serve_on(listen: &str, db: &Database, config: Config) -> anyhow::Result<()> {

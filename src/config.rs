@@ -17,6 +17,17 @@ pub struct Config {
     pub max_bbox_deg: f64,
     /// Keep rendered tiles (off only to measure rendering).
     pub tile_cache: bool,
+    /// Reports an anonymous client may submit per minute (sustained) …
+    pub reports_per_minute: u32,
+    /// … and at once.
+    pub reports_burst: u32,
+    /// Open reports of the same category within this many metres are possible duplicates.
+    pub duplicate_radius_m: f64,
+    /// An overdue case is raised a level when its deadline passes, then again after each
+    /// further this many seconds.
+    pub escalate_every_secs: f64,
+    /// How often to look for cases to raise, seconds; 0 turns escalation off.
+    pub escalation_check_secs: u64,
 }
 
 impl Default for Config {
@@ -28,6 +39,11 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             max_bbox_deg: 2.0,
             tile_cache: true,
+            reports_per_minute: 10,
+            reports_burst: 20,
+            duplicate_radius_m: 250.0,
+            escalate_every_secs: 86_400.0,
+            escalation_check_secs: 60,
         }
     }
 }

@@ -19,6 +19,8 @@
 //!   positions inline, for exact ellipsoidal nearest search, bbox and paging (columns in
 //!   Morton order of position); per-area open/overdue counts; a pyramid of event counts per
 //!   tile (zooms 3–16) for low-zoom clusters and heat.
+//! - [`auth`]: bearer tokens (stored hashed), roles, area scopes, the anonymous report
+//!   rate limit.
 //! - [`http`]: axum routers, strict extractors and the JSON error type; `http::app` builds
 //!   the router shared by `main` and the tests.
 //! - [`render`]: vector tiles (areas, events and clusters, heat) from the index, encoded by
@@ -29,7 +31,8 @@
 //!   stream), fed by this instance's writes and by the database's change feed
 //!   (LISTEN/NOTIFY), so that several instances stay current.
 //! - [`app`]: start-up (database, migrations, index loading) and graceful shutdown.
-//! - [`cli`]: the `minqing` command line (`serve`, `demo`, `migrate`, `import`, `generate`).
+//! - [`cli`]: the `minqing` command line (`serve`, `demo`, `migrate`, `import`, `generate`,
+//!   `token`).
 //! - [`generate`]: the deterministic Shanwei demo-data generator.
 //! - [`config`]: settings and limits.
 //!
@@ -37,6 +40,7 @@
 //! clustering and MVT encoding — pure, no IO.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod generate;

@@ -18,6 +18,7 @@ use geo::BoundingRect;
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
+use crate::config::Config;
 use crate::index::{BBox, Index};
 use crate::model::{Area, Event};
 use crate::store::{Store, Watermark};
@@ -225,5 +226,40 @@ pub async fn sweep_overdue(live: Arc<Live>) {
     loop {
         tick.tick().await;
         live.sweep_overdue();
+    }
+}
+
+/// Raises overdue cases a level on the configured schedule, for as long as the process
+/// runs. Each raised case takes the apply path at once (other instances see it through the
+/// change feed). A full batch is followed by the next at once, so a backlog drains quickly.
+pub async fn escalate(store: Store, live: Arc<Live>, config: Arc<Config>) {
+    const BATCH: i64 = 5000;
+    let mut tick = tokio::time::interval(Duration::from_secs(config.escalation_check_secs));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match store
+                .escalate_overdue(config.escalate_every_secs, BATCH)
+                .await
+            {
+                Ok(raised) => {
+                    let full = raised.len() >= usize::try_from(BATCH).unwrap_or(usize::MAX);
+                    if !raised.is_empty() {
+                        tracing::info!(cases = raised.len(), "overdue cases raised a level");
+                    }
+                    for e in raised {
+                        live.apply(e);
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "escalation sweep failed; retrying later");
+                    break;
+                }
+            }
+        }
     }
 }

@@ -82,6 +82,10 @@ impl Layer {
                 ("priority", "Number"),
                 ("age_days", "Number"),
                 ("overdue", "Boolean"),
+                (
+                    "escalation",
+                    "Number (0 grid, 1 community, 2 street, 3 district)",
+                ),
                 ("point_count", "Number (clusters)"),
                 ("count_<category>", "Number (clusters, one per category)"),
             ],
@@ -271,6 +275,7 @@ fn single_events(
             ("priority", Value::from(i64::from(e.priority))),
             ("age_days", Value::from(age_days)),
             ("overdue", Value::from(overdue)),
+            ("escalation", Value::from(u64::from(e.escalation))),
         ];
         let id = u64::try_from(e.id).ok();
         layer.add_feature(id, &Geometry::Point(proj.project_int(lon, lat)), &props);
@@ -290,8 +295,7 @@ fn clustered_events(
     let codes = events.categories();
     let from_pyramid = cell_size == ClusterOptions::default().cell_size
         && tile.z + 3 <= BASE_ZOOM
-        && filter.from.is_none()
-        && filter.to.is_none();
+        && filter.inline_only();
     let clusters = if from_pyramid {
         events.pyramid().clusters(tile, DEFAULT_EXTENT, filter)
     } else {
@@ -330,10 +334,21 @@ fn clustered_events(
     mvt.encode()
 }
 
+/// Fewest events a cell of the public (anonymous) heat layer shows.
+pub const PUBLIC_HEAT_MIN_WEIGHT: u32 = 3;
+
 /// The `heat` layer of a tile: counts of matching events per cell (64 × 64 per tile).
 #[must_use]
-pub fn heat_tile(events: &EventIndex, tile: TileId, filter: &EventFilter) -> Vec<u8> {
-    let cells = if tile.z + 6 <= BASE_ZOOM && filter.from.is_none() && filter.to.is_none() {
+///
+/// Cells counting fewer than `min_weight` events are left out: the public heat layer uses
+/// [`PUBLIC_HEAT_MIN_WEIGHT`], so that no cell points at a single report.
+pub fn heat_tile(
+    events: &EventIndex,
+    tile: TileId,
+    filter: &EventFilter,
+    min_weight: u32,
+) -> Vec<u8> {
+    let cells = if tile.z + 6 <= BASE_ZOOM && filter.inline_only() {
         events.pyramid().heat(tile, DEFAULT_EXTENT, filter)
     } else {
         let proj = TileProjection::with_defaults(tile);
@@ -349,7 +364,7 @@ pub fn heat_tile(events: &EventIndex, tile: TileId, filter: &EventFilter) -> Vec
     };
     let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Heat.name(), DEFAULT_EXTENT);
-    for cell in cells {
+    for cell in cells.into_iter().filter(|c| c.count >= min_weight) {
         layer.add_feature(
             None,
             &Geometry::Point(cell.tile_coord()),
@@ -399,6 +414,9 @@ mod tests {
                 lon: b.west + (b.east - b.west) * (0.001 + 0.998 * f),
                 lat: b.south + (b.north - b.south) * (0.001 + 0.998 * g),
                 generated: true,
+                escalation: 0,
+                resolved_at: None,
+                satisfied: None,
             });
         }
         let ix = builder.build();

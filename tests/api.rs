@@ -101,9 +101,13 @@ async fn report_is_committed_visible_and_private() {
     assert_eq!(row.get::<_, String>(1), "王女士 13900001111");
 
     // Visible to the very next queries.
-    let (status, one) = s.get(&format!("/api/v1/events/{id}")).await;
+    // … without the contact, except for the roles that may see it (admin, command).
+    let planner = s.client("planner", None).await;
+    let (status, one) = common::get_with(&planner, &s.url(&format!("/api/v1/events/{id}"))).await;
     assert_eq!(status, 200);
     assert!(!one.to_string().contains("13900001111"));
+    let (_, admin_view) = s.get(&format!("/api/v1/events/{id}")).await;
+    assert_eq!(admin_view["properties"]["reporter"], "王女士 13900001111");
     let (_, near) = s
         .get("/api/v1/events/nearby?lon=115.371&lat=22.791&limit=1")
         .await;

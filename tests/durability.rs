@@ -1,5 +1,6 @@
 //! Durability with a real process: a report acknowledged with 201 survives `kill -9` of the
-//! server, and is served again after a restart.
+//! server, and is served again after a restart. Tokens made with `minqing token create` work
+//! at once, and never appear in the server's log.
 
 #![allow(clippy::unwrap_used)]
 
@@ -7,6 +8,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{demo_db, sql};
@@ -15,6 +17,24 @@ use serde_json::{Value, json};
 struct Server {
     child: Child,
     base: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+/// `minqing token create …`: the printed secret.
+fn token(url: &str, role: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_minqing"))
+        .args(["token", "create", "--role", role, "--name", "durability"])
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(secret.starts_with("mq_"), "{secret}");
+    secret
 }
 
 fn spawn(url: &str) -> Server {
@@ -28,9 +48,12 @@ fn spawn(url: &str) -> Server {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let lines = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             eprintln!("server: {line}");
+            lines.lock().unwrap().push(line.clone());
             if let Some(addr) = line.split("addr=").nth(1) {
                 let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_owned());
             }
@@ -42,6 +65,7 @@ fn spawn(url: &str) -> Server {
     Server {
         child,
         base: format!("http://{addr}"),
+        log,
     }
 }
 
@@ -61,7 +85,9 @@ async fn wait_ready(http: &reqwest::Client, base: &str) {
 #[tokio::test]
 async fn acknowledged_reports_survive_kill_9() {
     let url = demo_db().await;
-    let http = reqwest::Client::new();
+    let reporter = token(&url, "reporter");
+    let admin = token(&url, "admin");
+    let http = common::client_with_token(&reporter);
     let mut server = spawn(&url);
     wait_ready(&http, &server.base).await;
 
@@ -94,6 +120,12 @@ async fn acknowledged_reports_survive_kill_9() {
     server.child.kill().unwrap(); // SIGKILL: no graceful shutdown
     server.child.wait().unwrap();
 
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(
+        !log.contains(&reporter[3..20]) && !log.contains(&admin[3..20]),
+        "a token appears in the log"
+    );
+    let http = common::client_with_token(&admin);
     let restarted = spawn(&url);
     wait_ready(&http, &restarted.base).await;
     for a in &acknowledged {

@@ -719,7 +719,7 @@ async fn tilejson_of_every_layer_validates_against_the_official_schema() {
                 .ends_with(&format!("/tiles/{id}")),
             "{entry}"
         );
-        // Areas take no filter (see the ignored test below).
+        // Areas take no filter (see `areas_tilejson_with_a_filter_advertises_tiles_that_are_served`).
         let queries: &[&str] = if id == "areas" {
             &[""]
         } else {
@@ -807,11 +807,9 @@ async fn assert_template_serves(s: &TestServer, doc: &Value) {
     );
 }
 
-/// `GET /tiles/areas?status=all` answers 200 with a template ending in `?status=all`, but
-/// areas tiles take no parameter, so every tile URL of that TileJSON is a 400. Either the
-/// TileJSON should refuse the filter (as the tiles do) or leave it out of the template.
+/// Areas tiles take no parameter, so a TileJSON asked for with one must either refuse it
+/// (400, as the tiles do) or advertise tiles that are served.
 #[tokio::test]
-#[ignore = "minqing bug, reported: the areas TileJSON accepts filters its tiles refuse"]
 async fn areas_tilejson_with_a_filter_advertises_tiles_that_are_served() {
     let url = demo_db().await;
     let s = TestServer::start(&url).await;

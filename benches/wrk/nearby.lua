@@ -1,4 +1,5 @@
 -- The 20 nearest open events around random points inside random grids.
+dofile("benches/wrk/auth.lua")
 dofile("benches/wrk/points.lua")
 math.randomseed(43)
 request = function()

@@ -419,6 +419,21 @@ impl Iterator for Events<'_> {
             .random_bool(0.6)
             .then(|| names::reporter(&mut self.rng));
         let description = names::description(&mut self.rng, place, &title_zh);
+        // Resolution and the return visit, derived without drawing from the generator (so
+        // that the rest of the data stays as it was for a given seed): a closed case was
+        // resolved a quarter of its handling time (at most a day) before it was closed; about
+        // one return visit in ten was unsatisfied, and every reopened case was one.
+        let visit = (updated_at - reported_at) / 4;
+        let resolved_at = match status {
+            Status::Resolved => Some(updated_at),
+            Status::Closed | Status::Reopened => Some(updated_at - visit.min(Duration::days(1))),
+            _ => None,
+        };
+        let satisfied = match status {
+            Status::Closed => Some(reported_at.timestamp() % 10 != 0),
+            Status::Reopened => Some(false),
+            _ => None,
+        };
         Some(EventRecord {
             category,
             title: format!("{title_zh} · {place}"),
@@ -432,6 +447,8 @@ impl Iterator for Events<'_> {
             lat: p[1],
             reporter,
             generated: true,
+            resolved_at,
+            satisfied,
         })
     }
 

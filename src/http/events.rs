@@ -1,20 +1,27 @@
-//! Events: report, list, nearby, one.
+//! Events: report, list, nearby, one case (with its history), and its transitions.
+//!
+//! Reading single events needs a token of a role that reads by place, and answers only
+//! what the caller's scope covers (an event outside it is a 404). A reporter lists only
+//! their own reports. Anyone may submit a report (anonymous clients are rate-limited).
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::Utc;
-use serde_json::Value;
+use serde_json::{Value, json};
+use std::sync::Arc;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{JsonBody, Params};
 use super::features::{self, GeoJson};
-use crate::index::EventFilter;
+use crate::auth::{Caller, Role, Scope};
+use crate::index::{EventFilter, GridSet};
 use crate::model::geojson::point_from_json;
-use crate::model::{NewEvent, StatusFilter};
+use crate::model::{Action, Event, NewEvent, StatusFilter};
+use crate::store::{Case, Refusal, TransitionInput};
 
 /// Largest page of events.
 const MAX_LIMIT: i64 = 1000;
@@ -28,12 +35,63 @@ const MAX_DESCRIPTION: usize = 5000;
 const MAX_REPORTER: usize = 200;
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 
-/// `/api/v1/events`, `/api/v1/events/nearby`, `/api/v1/events/{id}`.
+/// `/api/v1/events`, `/api/v1/events/nearby`, `/api/v1/events/{id}`,
+/// `/api/v1/events/{id}/transitions`.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/events", get(list).post(create))
         .route("/api/v1/events/nearby", get(nearby))
         .route("/api/v1/events/{id}", get(one))
+        .route("/api/v1/events/{id}/transitions", post(transition))
+}
+
+/// The event filter of a request narrowed to the caller's scope; 401 without a token, 403
+/// for a role that does not read events by place.
+pub(super) fn reader_filter(
+    state: &AppState,
+    caller: &Caller,
+    p: &Params,
+) -> ApiResult<EventFilter> {
+    caller.require_event_reader()?;
+    let mut f = filter(state, p)?;
+    f.scope = scope_grids(state, caller);
+    Ok(f)
+}
+
+/// The grids a caller's scope covers (`None` = all).
+pub(super) fn scope_grids(state: &AppState, caller: &Caller) -> Option<Arc<GridSet>> {
+    match state.auth.scope(caller, &state.index.areas()) {
+        Scope::All => None,
+        Scope::Area(s) => Some(s),
+        Scope::Own(_) | Scope::Nothing => Some(Arc::new(GridSet::empty())),
+    }
+}
+
+/// Whether a caller may see a case (the same rule as the scoped filters).
+pub(super) fn visible(state: &AppState, caller: &Caller, case: &Case) -> bool {
+    match state.auth.scope(caller, &state.index.areas()) {
+        Scope::All => true,
+        Scope::Area(s) => s.has_grid(case.event.grid_id),
+        Scope::Own(token) => case.reporter_token == Some(token),
+        Scope::Nothing => false,
+    }
+}
+
+/// An event id from the path.
+fn event_id(id: &str) -> ApiResult<i64> {
+    id.parse()
+        .map_err(|_| ApiError::bad_request(format!("event id must be an integer, not {id:?}")))
+}
+
+/// The case, if it exists and the caller may see it (401 without a token).
+async fn visible_case(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Case> {
+    caller.require()?;
+    state
+        .store
+        .case(id)
+        .await?
+        .filter(|c| visible(state, caller, c))
+        .ok_or_else(|| ApiError::not_found(format!("no event {id}")))
 }
 
 /// Status, category and time filters shared by the queries (and the tile layers).
@@ -67,14 +125,20 @@ pub(super) fn filter(state: &AppState, p: &Params) -> ApiResult<EventFilter> {
         categories,
         from: from.map(|t| t.timestamp_micros()),
         to: to.map(|t| t.timestamp_micros()),
+        scope: None,
     })
 }
 
-async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
+async fn list(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {
     p.only(&[
         "bbox", "category", "status", "from", "to", "limit", "cursor",
     ])?;
-    let mut f = filter(&state, &p)?;
+    if let Some(principal) = &caller.principal
+        && principal.role == Role::Reporter
+    {
+        return own_reports(&state, principal.token_id, &p).await;
+    }
+    let mut f = reader_filter(&state, &caller, &p)?;
     if p.str("status").is_none() {
         f.status = StatusFilter::All;
     }
@@ -99,12 +163,38 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     Ok(GeoJson(features::page("/api/v1/events", &p, feats, next.flatten())).into_response())
 }
 
-async fn nearby(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
+/// A reporter's own reports (from the database: the index does not know who reported).
+async fn own_reports(state: &AppState, token: i64, p: &Params) -> ApiResult<Response> {
+    if ["bbox", "category", "status", "from", "to"]
+        .iter()
+        .any(|k| p.str(k).is_some())
+    {
+        return Err(ApiError::bad_request(
+            "a reporter's list takes only limit and cursor: it holds their own reports",
+        ));
+    }
+    let limit = p.int("limit", 100, 1, MAX_LIMIT)?;
+    let after = p.cursor()?.unwrap_or(0);
+    let mut events = state.store.own_events(token, after, limit + 1).await?;
+    let limit = usize::try_from(limit).unwrap_or(100);
+    let next = (events.len() > limit).then(|| {
+        events.truncate(limit);
+        events.last().map(|e| e.id)
+    });
+    let now = Utc::now();
+    let feats = events
+        .iter()
+        .map(|e| features::event(e, &state.taxonomy, now, None))
+        .collect();
+    Ok(GeoJson(features::page("/api/v1/events", p, feats, next.flatten())).into_response())
+}
+
+async fn nearby(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {
     p.only(&[
         "lon", "lat", "limit", "within_m", "status", "category", "from", "to",
     ])?;
     let (lon, lat) = p.lon_lat()?;
-    let f = filter(&state, &p)?;
+    let f = reader_filter(&state, &caller, &p)?;
     let limit = usize::try_from(p.int("limit", 20, 1, MAX_NEARBY)?).unwrap_or(20);
     let within = match p.f64("within_m")? {
         None => f64::INFINITY,
@@ -129,17 +219,183 @@ async fn nearby(State(state): State<AppState>, p: Params) -> ApiResult<Response>
     Ok(GeoJson(features::collection(feats)).into_response())
 }
 
-async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("event id must be an integer, not {id:?}")))?;
+async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = event_id(&id)?;
     // The detail view reads the committed row (it has the description the index omits).
-    let e = state
+    let case = visible_case(&state, &caller, id).await?;
+    Ok(GeoJson(detail(&state, &caller, &case).await?).into_response())
+}
+
+/// A case as its detail view shows it: the public Feature, plus its handling (assignee,
+/// merge, escalation), its history, the actions the caller may take now, and the reporter's
+/// contact for roles that may see it.
+async fn detail(state: &AppState, caller: &Caller, case: &Case) -> ApiResult<Value> {
+    let e = &case.event;
+    let now = Utc::now();
+    let mut v = serde_json::to_value(features::event(e, &state.taxonomy, now, None))
+        .map_err(|_| ApiError::internal())?;
+    let role = caller.role();
+    let history = state.store.history(e.id).await?;
+    let history: Vec<Value> = history
+        .iter()
+        .map(|h| {
+            // Residents see which role acted, not which member of staff.
+            let actor = match role {
+                Some(Role::Reporter) => h.actor.split(':').next().unwrap_or("").to_owned(),
+                _ => h.actor.clone(),
+            };
+            json!({"at": h.at, "actor": actor, "action": h.action, "from": h.from,
+                   "to": h.to, "note": h.note, "assignee": h.assignee})
+        })
+        .collect();
+    let allowed: Vec<&str> = Action::allowed(e.status)
+        .into_iter()
+        .filter(|a| role.is_some_and(|r| r.may(*a)))
+        .map(Action::as_str)
+        .collect();
+    if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
+        props.insert("assignee".into(), json!(case.assignee));
+        props.insert("merged_into".into(), json!(case.merged_into));
+        props.insert("history".into(), Value::Array(history));
+        props.insert("allowed_actions".into(), json!(allowed));
+        if role.is_some_and(Role::sees_contacts) {
+            let contact = state.store.reporter_contact(e.id).await?;
+            props.insert("reporter".into(), json!(contact));
+        }
+    }
+    Ok(v)
+}
+
+/// The body of `POST /api/v1/events/{id}/transitions`.
+fn parse_transition(body: &Value) -> ApiResult<(Action, TransitionInput)> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request("the body must be a JSON object with an action"))?;
+    let names: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+    let action = match obj.get("action") {
+        Some(Value::String(a)) => Action::parse(a).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown action {a:?}; actions: {}",
+                names.join(", ")
+            ))
+        })?,
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "action is required: one of {}",
+                names.join(", ")
+            )));
+        }
+    };
+    for k in obj.keys() {
+        if !["action", "note", "assignee", "satisfied", "into"].contains(&k.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "unknown field {k:?}; fields: action, note, assignee, satisfied, into"
+            )));
+        }
+    }
+    let text = |k: &str, max: usize| -> ApiResult<Option<String>> {
+        match obj.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.trim().to_owned())),
+            Some(Value::String(_)) => Err(ApiError::unprocessable(format!(
+                "{k} is longer than {max} characters"
+            ))),
+            Some(_) => Err(ApiError::bad_request(format!("{k} must be a string"))),
+        }
+    };
+    let input = TransitionInput {
+        note: text("note", MAX_DESCRIPTION)?.unwrap_or_default(),
+        assignee: text("assignee", MAX_REPORTER)?.filter(|a| !a.is_empty()),
+        satisfied: match obj.get("satisfied") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return Err(ApiError::bad_request("satisfied must be true or false")),
+        },
+        into: match obj.get("into") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_i64()
+                    .ok_or_else(|| ApiError::bad_request("into must be an event id"))?,
+            ),
+        },
+    };
+    match action {
+        Action::Assign if input.assignee.is_none() => Err(ApiError::unprocessable(
+            "assign needs an assignee (who will handle the case)",
+        )),
+        Action::Close if input.satisfied.is_none() => Err(ApiError::unprocessable(
+            "close records the return visit: satisfied (true or false) is required",
+        )),
+        Action::Merge if input.into.is_none() => Err(ApiError::unprocessable(
+            "merge needs into: the id of the case this one duplicates",
+        )),
+        _ => Ok((action, input)),
+    }
+}
+
+async fn transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let id = event_id(&id)?;
+    let principal = caller.require()?;
+    let (action, input) = parse_transition(&body)?;
+    let case = visible_case(&state, &caller, id).await?;
+    if !principal.role.may(action) {
+        return Err(ApiError::forbidden(format!(
+            "the {} role may not {}",
+            principal.role.as_str(),
+            action.as_str()
+        )));
+    }
+    if let Some(into) = input.into.filter(|_| action == Action::Merge) {
+        // The case merged into must be one the caller may see, too.
+        visible_case(&state, &caller, into)
+            .await
+            .map_err(|_| ApiError::unprocessable(format!("no case {into} to merge into")))?;
+    }
+    let deadline = state
+        .taxonomy
+        .category_of(&case.event.category)
+        .map_or(7, |c| c.deadline_days);
+    let outcome = state
         .store
-        .event(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
-    Ok(GeoJson(features::event(&e, &state.taxonomy, Utc::now(), None)).into_response())
+        .transition(id, action, &input, &caller.actor(), deadline)
+        .await?;
+    match outcome {
+        Ok(e) => {
+            // Committed: visible to the next query, tile and stream message at once.
+            state.live.apply(e.clone());
+            let case = Case { event: e, ..case };
+            let case = state.store.case(id).await?.unwrap_or(case);
+            Ok(GeoJson(detail(&state, &caller, &case).await?).into_response())
+        }
+        Err(Refusal::NotFound) => Err(ApiError::not_found(format!("no event {id}"))),
+        Err(Refusal::Target(m)) => Err(ApiError::unprocessable(m)),
+        Err(Refusal::State { current, allowed }) => {
+            let allowed: Vec<&str> = allowed
+                .into_iter()
+                .filter(|a| principal.role.may(*a))
+                .map(Action::as_str)
+                .collect();
+            Err(ApiError::conflict(format!(
+                "cannot {} a case that is {}; allowed now: {}",
+                action.as_str(),
+                current.as_str(),
+                if allowed.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    allowed.join(", ")
+                }
+            )))
+        }
+    }
 }
 
 /// Reads and validates a report Feature.
@@ -198,9 +454,13 @@ fn parse_report(state: &AppState, body: &Value) -> ApiResult<NewEvent> {
 
 async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
+    if caller.principal.is_none() {
+        state.reports.take(caller.ip).map_err(ApiError::too_many)?;
+    }
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -219,18 +479,59 @@ async fn create(
     };
     let new = parse_report(&state, &body)?;
     let grid = state.index.areas().locate(new.lon, new.lat).map(|g| g.id);
+    let reporter_token = caller
+        .principal
+        .as_ref()
+        .filter(|p| p.role == Role::Reporter)
+        .map(|p| p.token_id);
     let inserted = state
         .store
-        .insert_event(&new, 2, grid, key.as_deref())
+        .insert_event(
+            &new,
+            2,
+            grid,
+            key.as_deref(),
+            reporter_token,
+            &caller.actor(),
+        )
         .await?;
     // Committed: now visible to every following query on this instance.
     let e = inserted.event;
     state.live.apply(e.clone());
     let location = format!("/api/v1/events/{}", e.id);
-    Ok((
-        StatusCode::CREATED,
-        [("location", location)],
-        GeoJson(features::event(&e, &state.taxonomy, Utc::now(), None)),
-    )
-        .into_response())
+    let mut v = serde_json::to_value(features::event(&e, &state.taxonomy, Utc::now(), None))
+        .map_err(|_| ApiError::internal())?;
+    if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
+        props.insert(
+            "possible_duplicates".into(),
+            Value::Array(duplicates(&state, &e)),
+        );
+    }
+    Ok((StatusCode::CREATED, [("location", location)], GeoJson(v)).into_response())
+}
+
+/// Open cases of the same category near a new report (nearest first, at most ten): id,
+/// title, state and distance only, no position, so that a resident sees what may already
+/// be reported without learning where others' reports are.
+fn duplicates(state: &AppState, e: &Event) -> Vec<Value> {
+    let Some(cat) = state.index.events(|ix| ix.category_number(&e.category)) else {
+        return Vec::new();
+    };
+    let f = EventFilter {
+        status: StatusFilter::Open,
+        categories: Some(vec![cat]),
+        ..EventFilter::default()
+    };
+    state.index.events(|ix| {
+        ix.nearest(e.lon, e.lat, 11, state.config.duplicate_radius_m, &f)
+            .into_iter()
+            .filter(|(s, _)| ix.event_id(*s) != e.id)
+            .take(10)
+            .map(|(s, d)| {
+                let other = ix.event(s);
+                json!({"id": other.id, "title": other.title, "status": other.status.as_str(),
+                       "distance_m": (d * 10.0).round() / 10.0})
+            })
+            .collect()
+    })
 }

@@ -39,6 +39,9 @@ impl Params {
     /// Refuses any parameter not in `allowed`.
     pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(k) if allowed.is_empty() => Err(ApiError::bad_request(format!(
+                "unknown parameter {k:?}; this takes no parameters"
+            ))),
             Some(k) => Err(ApiError::bad_request(format!(
                 "unknown parameter {k:?}; allowed: {}",
                 allowed.join(", ")

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::extract::Params;
 use crate::model::geojson::multipolygon_to_json;
-use crate::model::{Area, Event, Taxonomy};
+use crate::model::{Area, ESCALATION_LEVELS, Event, Taxonomy};
 
 /// A serialisable body answered as `application/geo+json`.
 pub struct GeoJson<T>(pub T);
@@ -57,6 +57,10 @@ pub struct EventProperties<'a> {
     due_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
     overdue: bool,
+    /// The level an overdue case has been raised to (`grid` when never raised).
+    escalation: &'static str,
+    resolved_at: Option<DateTime<Utc>>,
+    satisfied: Option<bool>,
     generated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     distance_m: Option<f64>,
@@ -103,7 +107,13 @@ pub fn event<'a>(
             reported_at: e.reported_at,
             due_at: e.due_at,
             updated_at: e.updated_at,
-            overdue: e.status.is_open() && e.due_at.is_some_and(|d| d < now),
+            overdue: e.is_overdue(now),
+            escalation: ESCALATION_LEVELS
+                .get(usize::from(e.escalation))
+                .copied()
+                .unwrap_or("district"),
+            resolved_at: e.resolved_at,
+            satisfied: e.satisfied,
             generated: e.generated,
             distance_m,
         },

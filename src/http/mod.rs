@@ -6,9 +6,12 @@
 mod areas;
 pub mod error;
 mod events;
+mod export;
 mod extract;
 mod features;
 mod health;
+mod open311;
+mod stats;
 mod stream;
 mod tiles;
 
@@ -18,6 +21,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 
+use crate::auth::{Auth, RateLimit};
 use crate::config::Config;
 use crate::index::Index;
 use crate::live::Live;
@@ -41,6 +45,10 @@ pub struct AppState {
     pub tiles: Arc<TileCache>,
     /// The apply path for committed changes, and the change stream.
     pub live: Arc<Live>,
+    /// Token lookups and scopes.
+    pub auth: Arc<Auth>,
+    /// Anonymous reports per client.
+    pub reports: Arc<RateLimit>,
 }
 
 /// The whole application router (shared by `main` and the tests).
@@ -52,6 +60,9 @@ pub fn app(state: AppState) -> Router {
         .merge(events::router())
         .merge(tiles::router())
         .merge(stream::router())
+        .merge(stats::router())
+        .merge(export::router())
+        .merge(open311::router())
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -61,5 +72,9 @@ pub fn app(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authenticate,
+        ))
         .with_state(state)
 }

@@ -1,5 +1,8 @@
 //! `GET /api/v1/stream`: Server-Sent Events, one per created or changed event.
 //!
+//! Like every single-event read it needs a token of a role that reads by place, and sends
+//! only the events in the caller's scope.
+//!
 //! Each message has the SSE type `created` or `updated`, an `id` (this instance's stream
 //! position) and, as data, the event's public GeoJSON Feature (the same as in lists: no
 //! reporter data, no description). Filters: `bbox`, `category` (code or prefix), `status`
@@ -23,9 +26,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::events::filter;
+use super::events::reader_filter;
 use super::extract::Params;
 use super::features;
+use crate::auth::Caller;
 use crate::index::{BBox, EventFilter};
 use crate::live::Change;
 use crate::model::StatusFilter;
@@ -46,6 +50,11 @@ impl Subscription {
         let e = &c.event;
         self.bbox.as_ref().is_none_or(|b| b.contains(e.lon, e.lat))
             && self.filter.status.matches(e.status)
+            && self
+                .filter
+                .scope
+                .as_ref()
+                .is_none_or(|s| s.has_grid(e.grid_id))
             && self.filter.categories.as_ref().is_none_or(|cs| {
                 self.state
                     .taxonomy
@@ -72,11 +81,14 @@ fn reset() -> SseEvent {
 
 async fn stream_changes(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     p: Params,
 ) -> ApiResult<Response> {
     p.only(&["bbox", "category", "status"])?;
-    let mut f = filter(&state, &p)?;
+    // A scope is taken once, at subscription: a redraw of the hierarchy takes effect for
+    // the streams opened after it.
+    let mut f = reader_filter(&state, &caller, &p)?;
     if p.str("status").is_none() {
         f.status = StatusFilter::All;
     }

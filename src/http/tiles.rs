@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::events::filter;
+use super::events::{filter, reader_filter};
 use super::extract::Params;
+use crate::auth::Caller;
 use crate::render::{self, Layer};
 use crate::tilecache::{CachedTile, TileKey};
 
@@ -37,6 +38,15 @@ fn layer(name: &str) -> ApiResult<Layer> {
             "no tile layer {name:?}; layers: areas, events, heat"
         ))
     })
+}
+
+/// The query parameters a layer's tiles take: event filters for `events` and `heat`,
+/// none for `areas` (its counts are of all open cases).
+fn filter_params(l: Layer) -> &'static [&'static str] {
+    match l {
+        Layer::Areas => &[],
+        Layer::Events | Layer::Heat => &["category", "status", "from", "to"],
+    }
 }
 
 async fn catalog(headers: HeaderMap) -> Json<Value> {
@@ -67,8 +77,12 @@ async fn tilejson(
     p: Params,
 ) -> ApiResult<Json<Value>> {
     let l = layer(&name)?;
-    p.only(&["category", "status", "from", "to"])?;
-    filter(&state, &p)?;
+    // Only the layers whose tiles take filters take them here, so the advertised
+    // tiles URL is always one the tile endpoint serves.
+    p.only(filter_params(l))?;
+    if l != Layer::Areas {
+        filter(&state, &p)?;
+    }
     let query = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
     let query = if query.is_empty() {
         String::new()
@@ -113,6 +127,7 @@ async fn tilejson(
 
 async fn tile(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     Path((name, z, x, y)): Path<(String, String, String, String)>,
     p: Params,
@@ -128,18 +143,29 @@ async fn tile(
             render::MAX_ZOOM
         )));
     }
+    p.only(filter_params(l))?;
+    // Single events need a token and follow its scope; heat is public, but anonymous
+    // callers get only cells of several events; areas (with counts) are public.
+    let public_heat = l == Layer::Heat && caller.principal.is_none();
     let f = match l {
-        Layer::Areas => {
-            p.only(&[])?;
-            None
-        }
-        Layer::Events | Layer::Heat => {
-            p.only(&["category", "status", "from", "to"])?;
-            Some(filter(&state, &p)?)
-        }
+        Layer::Areas => None,
+        Layer::Events => Some(reader_filter(&state, &caller, &p)?),
+        Layer::Heat => Some(filter(&state, &p)?),
     };
-    // Filters are part of the cache key (sorted, so equal filters share an entry).
-    let variant = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
+    // Filters and the audience are part of the cache key (sorted, so equal filters share
+    // an entry).
+    let mut variant = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
+    if let Some(scope) = f.as_ref().and_then(|f| f.scope.as_ref()) {
+        variant.push_str(&format!("&scope={}", scope.area_id));
+    }
+    if public_heat {
+        variant.push_str("&public");
+    }
+    let min_weight = if public_heat {
+        render::PUBLIC_HEAT_MIN_WEIGHT
+    } else {
+        1
+    };
     let key = TileKey { layer: l, tile: id };
     let (cached, version) = state.tiles.get(key, &variant);
     let tile = match cached {
@@ -149,7 +175,9 @@ async fn tile(
             let now = Utc::now();
             let bytes = tokio::task::spawn_blocking(move || match (l, f) {
                 (Layer::Events, Some(f)) => index.events(|ix| render::events_tile(ix, id, &f, now)),
-                (Layer::Heat, Some(f)) => index.events(|ix| render::heat_tile(ix, id, &f)),
+                (Layer::Heat, Some(f)) => {
+                    index.events(|ix| render::heat_tile(ix, id, &f, min_weight))
+                }
                 _ => render::areas_tile(
                     &index.areas(),
                     |ids| index.with_counts(|c| ids.iter().map(|i| c.get(*i)).collect()),

@@ -46,11 +46,84 @@ impl BBox {
             },
         )
     }
+    /// The box around a geometry (an empty box, containing nothing, for an empty one).
+    #[must_use]
+    pub fn of(g: &geo_types::MultiPolygon<f64>) -> BBox {
+        g.bounding_rect().map_or(
+            BBox {
+                min_lon: f64::INFINITY,
+                min_lat: f64::INFINITY,
+                max_lon: f64::NEG_INFINITY,
+                max_lat: f64::NEG_INFINITY,
+            },
+            |r| BBox {
+                min_lon: r.min().x,
+                min_lat: r.min().y,
+                max_lon: r.max().x,
+                max_lat: r.max().y,
+            },
+        )
+    }
+
+    /// The common part of two boxes, if any.
+    #[must_use]
+    pub fn intersection(&self, o: &BBox) -> Option<BBox> {
+        self.intersects(o).then(|| BBox {
+            min_lon: self.min_lon.max(o.min_lon),
+            min_lat: self.min_lat.max(o.min_lat),
+            max_lon: self.max_lon.min(o.max_lon),
+            max_lat: self.max_lat.min(o.max_lat),
+        })
+    }
+
+    /// Whether two boxes share a point.
+    #[must_use]
+    pub fn intersects(&self, o: &BBox) -> bool {
+        self.min_lon <= o.max_lon
+            && o.min_lon <= self.max_lon
+            && self.min_lat <= o.max_lat
+            && o.min_lat <= self.max_lat
+    }
+
     /// Whether a point lies in the box (edges included), as `ST_Intersects` with the
     /// envelope answers.
     #[must_use]
     pub fn contains(&self, lon: f64, lat: f64) -> bool {
         lon >= self.min_lon && lon <= self.max_lon && lat >= self.min_lat && lat <= self.max_lat
+    }
+}
+
+/// The grids of an area's subtree (a caller's scope), and the area's box.
+#[derive(Debug)]
+pub struct GridSet {
+    /// The area.
+    pub area_id: i64,
+    /// Sorted grid ids of its subtree.
+    pub grids: Vec<i64>,
+    /// Box around the area.
+    pub bbox: BBox,
+}
+
+impl GridSet {
+    /// No grid at all (a caller who may see no event).
+    #[must_use]
+    pub fn empty() -> GridSet {
+        GridSet {
+            area_id: 0,
+            grids: Vec::new(),
+            bbox: BBox {
+                min_lon: f64::INFINITY,
+                min_lat: f64::INFINITY,
+                max_lon: f64::NEG_INFINITY,
+                max_lat: f64::NEG_INFINITY,
+            },
+        }
+    }
+
+    /// Whether a grid is in the subtree.
+    #[must_use]
+    pub fn has_grid(&self, grid: Option<i64>) -> bool {
+        grid.is_some_and(|g| self.grids.binary_search(&g).is_ok())
     }
 }
 
@@ -135,6 +208,45 @@ impl AreaIndex {
             .binary_search_by_key(&id, |a| a.id)
             .ok()
             .map(|i| &self.areas[i])
+    }
+
+    /// The current area with this code.
+    #[must_use]
+    pub fn by_code(&self, code: &str) -> Option<&Area> {
+        self.areas.iter().find(|a| a.code == code)
+    }
+
+    /// Whether `area` is `ancestor` or lies below it.
+    #[must_use]
+    pub fn is_within(&self, area: i64, ancestor: i64) -> bool {
+        let mut next = Some(area);
+        // The hierarchy has five levels; the bound guards against a cycle in bad data.
+        for _ in 0..8 {
+            match next {
+                Some(id) if id == ancestor => return true,
+                Some(id) => next = self.get(id).and_then(|a| a.parent_id),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// Sorted ids of the grids in an area's subtree (the area itself, if it is a grid).
+    #[must_use]
+    pub fn grids_under(&self, area: i64) -> Vec<i64> {
+        let Some(a) = self.get(area) else {
+            return Vec::new();
+        };
+        let b = BBox::of(&a.geom);
+        let mut ids: Vec<i64> = self
+            .grids
+            .locate_in_envelope_intersecting(&b.aabb())
+            .map(|e| &self.areas[e.data as usize])
+            .filter(|g| self.is_within(g.id, area))
+            .map(|g| g.id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// The grid covering a point (smallest id among covering grids), if any.

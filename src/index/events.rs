@@ -15,11 +15,14 @@ use std::collections::{BinaryHeap, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::areas::BBox;
+use super::areas::GridSet;
 use super::cells::{CHUNK, Cells, Pt};
 use super::counts::CaseState;
 use super::geodesic::{self, From};
 use super::pyramid::Pyramid;
 use crate::model::{Event, Status, StatusFilter};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Filters shared by listing, nearby and bbox queries.
 #[derive(Debug, Clone)]
@@ -32,6 +35,8 @@ pub struct EventFilter {
     pub from: Option<i64>,
     /// Reported before (microseconds since the epoch).
     pub to: Option<i64>,
+    /// Only events in these grids (a caller's area scope); `None` = everywhere.
+    pub scope: Option<Arc<GridSet>>,
 }
 
 impl Default for EventFilter {
@@ -41,7 +46,17 @@ impl Default for EventFilter {
             categories: None,
             from: None,
             to: None,
+            scope: None,
         }
+    }
+}
+
+impl EventFilter {
+    /// True when the filter is only about state and category (what buckets and the count
+    /// pyramid store): no time window, no scope.
+    #[must_use]
+    pub fn inline_only(&self) -> bool {
+        self.from.is_none() && self.to.is_none() && self.scope.is_none()
     }
 }
 
@@ -78,6 +93,45 @@ fn tree_of(s: Status) -> usize {
 }
 const NO_GRID: i64 = i64::MIN;
 
+/// `flags` bits 0–1: escalation step (0 grid … 3 district).
+const ESCALATION: u8 = 0b0011;
+/// `flags` bit: the return visit was answered.
+const ANSWERED: u8 = 0b0100;
+/// `flags` bit: … and the reporter was satisfied.
+const SATISFIED: u8 = 0b1000;
+/// `flags` bit: generated data.
+const GENERATED: u8 = 0b1_0000;
+/// `resolve_s` of a case never resolved.
+const NOT_RESOLVED: u32 = u32::MAX;
+
+/// The packed small fields of an event.
+fn flags(e: &Event) -> u8 {
+    (e.escalation.min(3) & ESCALATION)
+        | match e.satisfied {
+            None => 0,
+            Some(false) => ANSWERED,
+            Some(true) => ANSWERED | SATISFIED,
+        }
+        | if e.generated { GENERATED } else { 0 }
+}
+
+/// Whole seconds from report to resolution, as the index keeps them.
+fn resolve_seconds(e: &Event) -> u32 {
+    e.resolved_at.map_or(NOT_RESOLVED, |r| {
+        u32::try_from((r - e.reported_at).num_seconds().max(0))
+            .unwrap_or(NOT_RESOLVED - 1)
+            .min(NOT_RESOLVED - 1)
+    })
+}
+
+/// Truncates `resolved_at` to what the index keeps, so that a state read back from the
+/// index compares equal to the same state read from the database.
+fn quantise(e: &mut Event) {
+    let s = resolve_seconds(e);
+    e.resolved_at =
+        (s != NOT_RESOLVED).then(|| e.reported_at + chrono::Duration::seconds(i64::from(s)));
+}
+
 /// Columnar storage of every event's public fields. Position = slot.
 #[derive(Default)]
 struct Columns {
@@ -87,7 +141,10 @@ struct Columns {
     category: Vec<u16>,
     status: Vec<u8>,
     priority: Vec<u8>,
-    generated: Vec<bool>,
+    /// Packed small fields, see [`flags`].
+    flags: Vec<u8>,
+    /// Seconds from report to (last) resolution; [`NOT_RESOLVED`] when never resolved.
+    resolve_s: Vec<u32>,
     grid: Vec<i64>,
     reported_at: Vec<i64>,
     due_at: Vec<i64>,
@@ -152,7 +209,8 @@ impl Columns {
         permute(&mut self.category, &perm);
         permute(&mut self.status, &perm);
         permute(&mut self.priority, &perm);
-        permute(&mut self.generated, &perm);
+        permute(&mut self.flags, &perm);
+        permute(&mut self.resolve_s, &perm);
         permute(&mut self.grid, &perm);
         permute(&mut self.reported_at, &perm);
         permute(&mut self.due_at, &perm);
@@ -179,7 +237,8 @@ impl EventIndexBuilder {
         c.category.reserve_exact(capacity);
         c.status.reserve_exact(capacity);
         c.priority.reserve_exact(capacity);
-        c.generated.reserve_exact(capacity);
+        c.flags.reserve_exact(capacity);
+        c.resolve_s.reserve_exact(capacity);
         c.grid.reserve_exact(capacity);
         c.reported_at.reserve_exact(capacity);
         c.due_at.reserve_exact(capacity);
@@ -260,6 +319,8 @@ pub struct TileFields<'a> {
     pub reported_at: i64,
     /// Deadline, µs since the epoch.
     pub due_at: Option<i64>,
+    /// Escalation step (0 grid … 3 district).
+    pub escalation: u8,
 }
 
 /// What [`EventIndex::upsert`] did.
@@ -320,7 +381,8 @@ impl EventIndex {
         c.category.push(cat);
         c.status.push(e.status as u8);
         c.priority.push(u8::try_from(e.priority).unwrap_or(2));
-        c.generated.push(e.generated);
+        c.flags.push(flags(&e));
+        c.resolve_s.push(resolve_seconds(&e));
         c.grid.push(e.grid_id.unwrap_or(NO_GRID));
         c.reported_at.push(micros(e.reported_at));
         c.due_at.push(e.due_at.map_or(NO_TIME, micros));
@@ -343,6 +405,7 @@ impl EventIndex {
         };
         let old = self.event(slot);
         e.description = None;
+        quantise(&mut e);
         if e.updated_at < old.updated_at || e == old {
             return Upsert::Unchanged;
         }
@@ -358,7 +421,8 @@ impl EventIndex {
         c.category[s] = cat;
         c.status[s] = e.status as u8;
         c.priority[s] = u8::try_from(e.priority).unwrap_or(2);
-        c.generated[s] = e.generated;
+        c.flags[s] = flags(&e);
+        c.resolve_s[s] = resolve_seconds(&e);
         c.grid[s] = e.grid_id.unwrap_or(NO_GRID);
         c.reported_at[s] = micros(e.reported_at);
         c.due_at[s] = e.due_at.map_or(NO_TIME, micros);
@@ -535,7 +599,12 @@ impl EventIndex {
             updated_at: from_micros(c.updated_at[s]).unwrap_or_default(),
             lon: c.lon[s],
             lat: c.lat[s],
-            generated: c.generated[s],
+            generated: c.flags[s] & GENERATED != 0,
+            escalation: c.flags[s] & ESCALATION,
+            resolved_at: (c.resolve_s[s] != NOT_RESOLVED)
+                .then(|| from_micros(c.reported_at[s] + i64::from(c.resolve_s[s]) * 1_000_000))
+                .flatten(),
+            satisfied: (c.flags[s] & ANSWERED != 0).then_some(c.flags[s] & SATISFIED != 0),
         }
     }
 
@@ -551,6 +620,7 @@ impl EventIndex {
             priority: c.priority[s],
             reported_at: c.reported_at[s],
             due_at: (c.due_at[s] != NO_TIME).then_some(c.due_at[s]),
+            escalation: c.flags[s] & ESCALATION,
         }
     }
 
@@ -584,6 +654,9 @@ impl EventIndex {
                 .is_none_or(|cs| cs.contains(&c.category[slot]))
             && f.from.is_none_or(|t| c.reported_at[slot] >= t)
             && f.to.is_none_or(|t| c.reported_at[slot] < t)
+            && f.scope
+                .as_ref()
+                .is_none_or(|sc| sc.has_grid((c.grid[slot] != NO_GRID).then_some(c.grid[slot])))
     }
 
     /// The bucket grids that can hold events passing a state filter.
@@ -637,7 +710,7 @@ impl EventIndex {
                 return;
             }
             let s = pt.slot as usize;
-            if (f.from.is_some() || f.to.is_some()) && !self.passes(s, f) {
+            if !f.inline_only() && !self.passes(s, f) {
                 return;
             }
             let d = q.distance(p, d2, || (c.lon[s], c.lat[s]));
@@ -692,7 +765,15 @@ impl EventIndex {
         mut visit: impl FnMut(u32, f64, f64, u16),
     ) {
         let c = &self.cols;
-        let timed = f.from.is_some() || f.to.is_some();
+        let timed = !f.inline_only();
+        // A scope narrows the box first (a community's cases in a z0 tile read one area).
+        let b = &match &f.scope {
+            Some(sc) => match b.intersection(&sc.bbox) {
+                Some(x) => x,
+                None => return,
+            },
+            None => *b,
+        };
         for cells in self.state_trees(f.status) {
             let buckets = cells.in_bbox(b).chain(std::iter::once(cells.overflow()));
             for pt in buckets.flatten() {
@@ -756,6 +837,122 @@ impl EventIndex {
     }
 }
 
+/// Case statistics of an area (or everywhere), from memory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseStats {
+    /// Cases counted.
+    pub total: u64,
+    /// By full category code, then by state (index = `Status as usize`).
+    pub by_category: BTreeMap<String, [u64; 8]>,
+    /// Open cases past their deadline, by full category code.
+    pub overdue_by_category: BTreeMap<String, u64>,
+    /// Open cases past their deadline.
+    pub overdue: u64,
+    /// Open cases raised above grid level.
+    pub escalated: u64,
+    /// Median whole seconds from report to (last) resolution, of resolved and closed cases
+    /// (the lower middle value when their number is even).
+    pub median_resolve_s: Option<u32>,
+    /// Return visits answered, and how many of them satisfied.
+    pub answered: u64,
+    /// … satisfied.
+    pub satisfied: u64,
+    /// Cases reported per day (UTC dates as days since the epoch).
+    pub reported_per_day: BTreeMap<i64, u64>,
+    /// Cases resolved per day (by their resolution time).
+    pub resolved_per_day: BTreeMap<i64, u64>,
+}
+
+impl EventIndex {
+    /// Statistics of the cases in `scope` (every case when `None`) reported in
+    /// [`from`, `to`) (µs since the epoch), with "overdue" as of `now`.
+    #[must_use]
+    pub fn stats(
+        &self,
+        scope: Option<&GridSet>,
+        from: Option<i64>,
+        to: Option<i64>,
+        now: i64,
+    ) -> CaseStats {
+        const DAY_US: i64 = 86_400_000_000;
+        let c = &self.cols;
+        let mut per_cat: Vec<[u64; 8]> = vec![[0; 8]; self.categories.len()];
+        let mut overdue_cat: Vec<u64> = vec![0; self.categories.len()];
+        let mut st = CaseStats::default();
+        let mut resolve: Vec<u32> = Vec::new();
+        let mut count = |s: usize| {
+            let t = c.reported_at[s];
+            if from.is_some_and(|f| t < f) || to.is_some_and(|x| t >= x) {
+                return;
+            }
+            let status = Status::ALL[c.status[s] as usize];
+            st.total += 1;
+            per_cat[c.category[s] as usize][status as usize] += 1;
+            *st.reported_per_day.entry(t.div_euclid(DAY_US)).or_default() += 1;
+            if status.is_open() {
+                if c.due_at[s] != NO_TIME && c.due_at[s] < now {
+                    st.overdue += 1;
+                    overdue_cat[c.category[s] as usize] += 1;
+                }
+                if c.flags[s] & ESCALATION != 0 {
+                    st.escalated += 1;
+                }
+            }
+            if c.resolve_s[s] != NOT_RESOLVED {
+                let at = t + i64::from(c.resolve_s[s]) * 1_000_000;
+                *st.resolved_per_day
+                    .entry(at.div_euclid(DAY_US))
+                    .or_default() += 1;
+                if matches!(status, Status::Resolved | Status::Closed) {
+                    resolve.push(c.resolve_s[s]);
+                }
+            }
+            if c.flags[s] & ANSWERED != 0 {
+                st.answered += 1;
+                if c.flags[s] & SATISFIED != 0 {
+                    st.satisfied += 1;
+                }
+            }
+        };
+        match scope {
+            None => (0..c.id.len()).for_each(&mut count),
+            Some(sc) => {
+                // The area's box through the buckets, then its grids exactly.
+                for cells in &self.trees {
+                    let buckets = cells
+                        .in_bbox(&sc.bbox)
+                        .chain(std::iter::once(cells.overflow()));
+                    for pt in buckets.flatten() {
+                        let s = pt.slot as usize;
+                        if sc.bbox.contains(c.lon[s], c.lat[s])
+                            && sc.has_grid((c.grid[s] != NO_GRID).then_some(c.grid[s]))
+                        {
+                            count(s);
+                        }
+                    }
+                }
+            }
+        }
+        if !resolve.is_empty() {
+            // The lower middle value, as PostgreSQL's percentile_disc(0.5) chooses.
+            let mid = (resolve.len() - 1) / 2;
+            let (_, m, _) = resolve.select_nth_unstable(mid);
+            st.median_resolve_s = Some(*m);
+        }
+        for (i, counts) in per_cat.into_iter().enumerate() {
+            if counts.iter().any(|n| *n > 0) {
+                st.by_category.insert(self.categories[i].clone(), counts);
+            }
+        }
+        for (i, n) in overdue_cat.into_iter().enumerate() {
+            if n > 0 {
+                st.overdue_by_category.insert(self.categories[i].clone(), n);
+            }
+        }
+        st
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -776,6 +973,9 @@ mod tests {
             lon,
             lat,
             generated: true,
+            escalation: 0,
+            resolved_at: None,
+            satisfied: None,
         }
     }
 

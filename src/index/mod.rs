@@ -19,9 +19,9 @@ pub mod geodesic;
 pub mod pip;
 mod pyramid;
 
-pub use areas::{AreaFilter, AreaIndex, BBox};
+pub use areas::{AreaFilter, AreaIndex, BBox, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
-pub use events::{EventFilter, EventIndex, EventIndexBuilder, TileFields, Upsert};
+pub use events::{CaseStats, EventFilter, EventIndex, EventIndexBuilder, TileFields, Upsert};
 pub use pyramid::{BASE_ZOOM, Pyramid};
 
 use std::sync::Arc;

@@ -149,6 +149,10 @@ pub struct EventRecord {
     pub reporter: Option<String>,
     /// True when generated.
     pub generated: bool,
+    /// When it was resolved (resolved and closed cases).
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The return visit's answer (closed cases).
+    pub satisfied: Option<bool>,
 }
 
 /// A stored event, as the index and the API see it (without personal data).
@@ -180,7 +184,24 @@ pub struct Event {
     pub lat: f64,
     /// True when generated.
     pub generated: bool,
+    /// How far an overdue case has been raised: 0 grid, 1 community, 2 street, 3 district.
+    pub escalation: u8,
+    /// When it was last resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The reporter's answer at the return visit.
+    pub satisfied: Option<bool>,
 }
+
+impl Event {
+    /// Whether the case is open and past its deadline at `now`.
+    #[must_use]
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open() && self.due_at.is_some_and(|d| d < now)
+    }
+}
+
+/// The level an escalated case is handled at, by escalation step.
+pub const ESCALATION_LEVELS: [&str; 4] = ["grid", "community", "street", "district"];
 
 #[cfg(test)]
 mod tests {

@@ -208,6 +208,8 @@ pub fn event_record_to_feature(e: &EventRecord) -> Value {
             "due_at": e.due_at.map(|t| t.to_rfc3339()),
             "updated_at": e.updated_at.to_rfc3339(),
             "reporter": e.reporter, "generated": e.generated,
+            "resolved_at": e.resolved_at.map(|t| t.to_rfc3339()),
+            "satisfied": e.satisfied,
         },
         "geometry": {"type": "Point", "coordinates": [e.lon, e.lat]},
     })
@@ -239,6 +241,12 @@ pub fn event_record_from_feature(f: &Value) -> Result<EventRecord, String> {
         lat,
         reporter: opt_str(p, "reporter")?,
         generated: p.get("generated").and_then(Value::as_bool).unwrap_or(false),
+        resolved_at: time(p, "resolved_at")?,
+        satisfied: match p.get("satisfied") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return Err("property \"satisfied\" must be true, false or null".into()),
+        },
     })
 }
 

@@ -7,10 +7,12 @@ mod event;
 pub mod geojson;
 mod taxonomy;
 pub mod wkb;
+mod workflow;
 
 pub use area::{Area, AreaRecord, Level};
-pub use event::{Event, EventRecord, NewEvent, Status, StatusFilter};
+pub use event::{ESCALATION_LEVELS, Event, EventRecord, NewEvent, Status, StatusFilter};
 pub use taxonomy::{Category, Subcategory, Taxonomy, TaxonomyError};
+pub use workflow::Action;
 
 /// Longitude/latitude validation shared by every entry point.
 ///

@@ -109,6 +109,9 @@ impl Store {
             Type::FLOAT8,
             Type::FLOAT8,
             Type::BOOL,
+            Type::INT2,
+            Type::TIMESTAMPTZ,
+            Type::BOOL,
         ];
         let rows = BinaryCopyOutStream::new(stream, &types);
         pin_mut!(rows);
@@ -136,6 +139,9 @@ impl Store {
                 lon: row.try_get(9)?,
                 lat: row.try_get(10)?,
                 generated: row.try_get(11)?,
+                escalation: escalation(id, row.try_get(12)?)?,
+                resolved_at: row.try_get(13)?,
+                satisfied: row.try_get(14)?,
             });
             n += 1;
             if n.is_multiple_of(100_000) {
@@ -145,4 +151,16 @@ impl Store {
         progress(n);
         Ok(n)
     }
+}
+
+/// The stored escalation step, checked.
+pub(super) fn escalation(id: i64, step: i16) -> Result<u8> {
+    u8::try_from(step)
+        .ok()
+        .filter(|s| *s <= 3)
+        .ok_or_else(|| StoreError::Invalid {
+            what: "event",
+            id,
+            detail: format!("escalation {step}"),
+        })
 }

@@ -17,6 +17,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0002_change_feed",
         include_str!("../../migrations/0002_change_feed.sql"),
     ),
+    (
+        3,
+        "0003_workflow",
+        include_str!("../../migrations/0003_workflow.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

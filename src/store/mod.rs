@@ -3,12 +3,17 @@
 //! A write is acknowledged only after it is committed here. SQL lives in `sql/*.sql`, loaded
 //! with `include_str!`; every request value is a bound parameter.
 
+mod cases;
 mod embedded;
 mod feed;
 mod load;
 mod migrate;
+mod open311;
 mod write;
 
+pub use cases::{
+    Case, ExportFilter, HistoryEntry, Refusal, RowStream, TransitionInput, TransitionResult,
+};
 pub use embedded::{EmbeddedError, EmbeddedPostgres};
 pub use feed::{CHANNEL, Listener, Watermark};
 pub use write::InsertedEvent;

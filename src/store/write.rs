@@ -32,6 +32,8 @@ impl Store {
         priority: i16,
         grid_id: Option<i64>,
         idempotency_key: Option<&str>,
+        reporter_token: Option<i64>,
+        actor: &str,
     ) -> Result<InsertedEvent> {
         let conn = self.conn().await?;
         let insert = conn
@@ -50,6 +52,8 @@ impl Store {
                     &new.lon,
                     &new.lat,
                     &new.reporter,
+                    &reporter_token,
+                    &actor,
                 ],
             )
             .await?;
@@ -223,7 +227,7 @@ impl Store {
         let mut reporters: Vec<(i64, String)> = Vec::new();
         let sink = tx
             .copy_in(
-                "COPY events (id, category, title, description, status, priority, grid_id, reported_at, due_at, updated_at, generated, geom) FROM STDIN",
+                "COPY events (id, category, title, description, status, priority, grid_id, reported_at, due_at, updated_at, generated, resolved_at, satisfied, geom) FROM STDIN",
             )
             .await?;
         pin_mut!(sink);
@@ -249,6 +253,8 @@ impl Store {
                     e.due_at.map(|t| t.to_rfc3339()).as_deref(),
                     Some(&e.updated_at.to_rfc3339()),
                     Some(if e.generated { "t" } else { "f" }),
+                    e.resolved_at.map(|t| t.to_rfc3339()).as_deref(),
+                    e.satisfied.map(|b| if b { "t" } else { "f" }),
                     Some(&geom),
                 ],
             );
@@ -352,6 +358,9 @@ pub(super) fn event_from_row(row: &tokio_postgres::Row) -> Result<Event> {
         lon: row.get(10),
         lat: row.get(11),
         generated: row.get(12),
+        escalation: super::load::escalation(id, row.get(13))?,
+        resolved_at: row.get(14),
+        satisfied: row.get(15),
     })
 }
 

@@ -230,34 +230,84 @@ pub async fn sql(url: &str) -> tokio_postgres::Client {
 }
 
 /// A real server on 127.0.0.1:0, in this process, with the index loaded.
+///
+/// `http` sends an admin token with every request (most tests are about answers, not
+/// access); `anon` sends none; [`TestServer::client`] makes a client of any role.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub base: String,
     pub state: AppState,
     pub http: reqwest::Client,
+    pub anon: reqwest::Client,
+}
+
+/// A client that sends `Authorization: Bearer <token>` with every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .unwrap()
 }
 
 impl TestServer {
+    /// A server without escalation (its sweeps would change shared test data on their own
+    /// schedule); see [`TestServer::start_with`].
     pub async fn start(url: &str) -> TestServer {
-        let config = Arc::new(Config {
+        TestServer::start_with(url, |_| {}).await
+    }
+
+    /// A server whose configuration `tweak` may change first.
+    pub async fn start_with(url: &str, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config {
             database_url: Some(url.to_owned()),
             pool_size: 8,
+            escalation_check_secs: 0,
             ..Config::default()
-        });
+        };
+        tweak(&mut config);
+        let config = Arc::new(config);
         let store = Store::connect(url, config.pool_size).unwrap();
         store.migrate().await.unwrap();
         let state = minqing::app::state(store, config);
         minqing::app::load_and_follow(&state).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = app(state.clone());
+        let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let (_, admin) = state
+            .store
+            .create_token("test-admin", minqing::auth::Role::Admin, None)
+            .await
+            .unwrap();
         TestServer {
             addr,
             base: format!("http://{addr}"),
             state,
-            http: reqwest::Client::new(),
+            http: client_with_token(&admin),
+            anon: reqwest::Client::new(),
         }
+    }
+
+    /// A new token of `role` scoped to the area with `area_code` (or everywhere).
+    pub async fn token(&self, role: &str, area_code: Option<&str>) -> String {
+        let role = minqing::auth::Role::parse(role).unwrap();
+        let name = format!("test-{}", role.as_str());
+        self.state
+            .store
+            .create_token(&name, role, area_code)
+            .await
+            .unwrap()
+            .1
+    }
+
+    /// A client of a new token of `role` in `area_code`.
+    pub async fn client(&self, role: &str, area_code: Option<&str>) -> reqwest::Client {
+        client_with_token(&self.token(role, area_code).await)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -408,5 +458,79 @@ impl SseReader {
                 return Some(e);
             }
         }
+    }
+}
+
+/// Sends JSON and returns (status, body).
+pub async fn send_json(
+    c: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = c
+        .request(method, url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// GET with a given client; returns (status, body).
+pub async fn get_with(c: &reqwest::Client, url: &str) -> (u16, serde_json::Value) {
+    let r = c.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+impl TestServer {
+    /// Reports an event with `c`; returns (status, body).
+    pub async fn report_with(
+        &self,
+        c: &reqwest::Client,
+        lon: f64,
+        lat: f64,
+        category: &str,
+        reporter: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"category": category, "title": format!("测试 {category}"),
+                           "description": "test", "reporter": reporter},
+        });
+        send_json(c, reqwest::Method::POST, &self.url("/api/v1/events"), &body).await
+    }
+
+    /// Applies a transition with `c`; returns (status, body).
+    pub async fn act(
+        &self,
+        c: &reqwest::Client,
+        id: i64,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        send_json(
+            c,
+            reqwest::Method::POST,
+            &self.url(&format!("/api/v1/events/{id}/transitions")),
+            &body,
+        )
+        .await
+    }
+
+    /// The grid, community, street and district codes of a point (via `locate`).
+    pub async fn codes_at(&self, lon: f64, lat: f64) -> Vec<String> {
+        let (status, v) = self
+            .get(&format!("/api/v1/locate?lon={lon}&lat={lat}"))
+            .await;
+        assert_eq!(status, 200, "{v}");
+        let mut out = vec![v["grid"]["code"].as_str().unwrap().to_owned()];
+        for a in v["ancestors"].as_array().unwrap() {
+            out.push(a["code"].as_str().unwrap().to_owned());
+        }
+        out
     }
 }

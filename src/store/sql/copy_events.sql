@@ -3,7 +3,8 @@
 -- Descriptions stay in PostGIS too: lists show titles; the detail view reads the row.
 COPY (
     SELECT id, category, title, status, priority, grid_id,
-           reported_at, due_at, updated_at, ST_X(geom), ST_Y(geom), generated
+           reported_at, due_at, updated_at, ST_X(geom), ST_Y(geom), generated,
+       escalation, resolved_at, satisfied
     FROM events
     ORDER BY id
 ) TO STDOUT (FORMAT binary)

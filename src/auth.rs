@@ -1,0 +1,424 @@
+//! Who is asking, and what they may see and do.
+//!
+//! Callers present `Authorization: Bearer <token>`. Tokens are random secrets (`mq_` and 64
+//! hex digits) made by `minqing token create`; the database keeps only their SHA-256, and
+//! neither the secret nor its hash is ever logged. A request without a token is anonymous: it
+//! may submit a report and read public aggregates (the `heat` and `areas` layers, area counts,
+//! statistics), nothing that shows a single event.
+//!
+//! | role     | events it sees                      | actions                                |
+//! |----------|-------------------------------------|----------------------------------------|
+//! | admin    | all, with reporter contacts         | all                                    |
+//! | command  | its area subtree, with contacts     | all, in scope                          |
+//! | planner  | its area subtree (or all)           | none on cases                          |
+//! | field    | its grids or community              | accept, reject, assign, start, resolve |
+//! | reporter | the reports it submitted            | close (its own return visit)           |
+//!
+//! Scope is an area code; an event is in scope when its grid lies in that area's subtree.
+//! An event outside the caller's scope is answered as if it did not exist (404, not 403).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::index::{AreaIndex, BBox, GridSet};
+use crate::model::Action;
+
+/// A role of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Everything, everywhere.
+    Admin,
+    /// A command centre: every case of its area subtree, reporter contacts included.
+    Command,
+    /// Redraws grids; reads cases in scope, acts on none.
+    Planner,
+    /// A grid worker: the cases of its grids or community.
+    Field,
+    /// A resident: submits reports and follows their own.
+    Reporter,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Command,
+        Role::Planner,
+        Role::Field,
+        Role::Reporter,
+    ];
+
+    /// The name used on the command line and in the database.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Command => "command",
+            Role::Planner => "planner",
+            Role::Field => "field",
+            Role::Reporter => "reporter",
+        }
+    }
+
+    /// Parses a role name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether the role may take `action` on a case it can see.
+    #[must_use]
+    pub fn may(self, action: Action) -> bool {
+        match self {
+            Role::Admin | Role::Command => true,
+            Role::Field => matches!(
+                action,
+                Action::Accept | Action::Reject | Action::Assign | Action::Start | Action::Resolve
+            ),
+            Role::Reporter => action == Action::Close,
+            Role::Planner => false,
+        }
+    }
+
+    /// Whether the role reads single events by place (lists, nearby, tiles, stream, exports).
+    #[must_use]
+    pub fn reads_events(self) -> bool {
+        !matches!(self, Role::Reporter)
+    }
+
+    /// Whether the role sees reporters' contacts (of the cases in its scope).
+    #[must_use]
+    pub fn sees_contacts(self) -> bool {
+        matches!(self, Role::Admin | Role::Command)
+    }
+}
+
+/// The holder of a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Token row id (a reporter's reports carry it).
+    pub token_id: i64,
+    /// Who it was given to.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+    /// Area code of their scope; `None` = everywhere (admin, or a role given no area).
+    pub area_code: Option<String>,
+}
+
+/// A new token's secret: `mq_` and 64 hex digits from the operating system's generator.
+#[must_use]
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    format!("mq_{}", hex(&bytes))
+}
+
+/// What the database keeps of a secret.
+#[must_use]
+pub fn hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Which events a caller may see.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// All of them.
+    All,
+    /// Those whose grid is in this area's subtree.
+    Area(Arc<GridSet>),
+    /// Only the reports submitted with this token.
+    Own(i64),
+    /// None (anonymous callers, or a scope area that no longer exists).
+    Nothing,
+}
+
+/// A caller: anonymous or a token holder, with the client's address.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// `None` when anonymous.
+    pub principal: Option<Arc<Principal>>,
+    /// The client's address (rate limits), when the server knows it.
+    pub ip: Option<IpAddr>,
+}
+
+impl Caller {
+    /// The role, if signed in.
+    #[must_use]
+    pub fn role(&self) -> Option<Role> {
+        self.principal.as_ref().map(|p| p.role)
+    }
+
+    /// A name for the history (`anonymous` without a token).
+    #[must_use]
+    pub fn actor(&self) -> String {
+        self.principal.as_ref().map_or_else(
+            || "anonymous".to_owned(),
+            |p| format!("{}:{}", p.role.as_str(), p.name),
+        )
+    }
+
+    /// 401 unless signed in.
+    pub fn require(&self) -> Result<&Principal, ApiError> {
+        self.principal
+            .as_deref()
+            .ok_or_else(|| ApiError::unauthorized("this needs a token (Authorization: Bearer …)"))
+    }
+
+    /// 401 unless signed in, 403 unless the role reads single events.
+    pub fn require_event_reader(&self) -> Result<&Principal, ApiError> {
+        let p = self.require()?;
+        if p.role.reads_events() {
+            Ok(p)
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the {} role cannot read events by place; it follows its own reports at /api/v1/events",
+                p.role.as_str()
+            )))
+        }
+    }
+}
+
+/// When a token hash was looked up, and what it was.
+type Cached = (Instant, Option<Arc<Principal>>);
+
+/// Token lookups, cached (a valid token for a minute, an unknown one for five seconds, so
+/// that a token made by `minqing token create` works at once and a revoked one stops soon).
+#[derive(Default)]
+pub struct Auth {
+    tokens: Mutex<HashMap<String, Cached>>,
+    scopes: Mutex<HashMap<i64, (usize, Arc<GridSet>)>>,
+}
+
+const VALID_FOR: Duration = Duration::from_secs(60);
+const UNKNOWN_FOR: Duration = Duration::from_secs(5);
+const MAX_CACHED: usize = 100_000;
+
+impl Auth {
+    /// The principal of a secret, if it is a valid token.
+    pub async fn principal(
+        &self,
+        store: &crate::store::Store,
+        secret: &str,
+    ) -> Result<Option<Arc<Principal>>, ApiError> {
+        let h = hash(secret);
+        if let Some((at, p)) = self.tokens.lock().get(&h) {
+            let ttl = if p.is_some() { VALID_FOR } else { UNKNOWN_FOR };
+            if at.elapsed() < ttl {
+                return Ok(p.clone());
+            }
+        }
+        let p = store.token(&h).await?.map(Arc::new);
+        let mut cache = self.tokens.lock();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(h, (Instant::now(), p.clone()));
+        Ok(p)
+    }
+
+    /// The events a caller may see.
+    pub fn scope(&self, caller: &Caller, areas: &Arc<AreaIndex>) -> Scope {
+        let Some(p) = &caller.principal else {
+            return Scope::Nothing;
+        };
+        if p.role == Role::Reporter {
+            return Scope::Own(p.token_id);
+        }
+        let Some(code) = &p.area_code else {
+            return Scope::All;
+        };
+        let Some(area) = areas.by_code(code) else {
+            return Scope::Nothing;
+        };
+        let generation = Arc::as_ptr(areas) as usize;
+        if let Some((g, s)) = self.scopes.lock().get(&area.id)
+            && *g == generation
+        {
+            return Scope::Area(s.clone());
+        }
+        let s = Arc::new(GridSet {
+            area_id: area.id,
+            grids: areas.grids_under(area.id),
+            bbox: BBox::of(&area.geom),
+        });
+        self.scopes.lock().insert(area.id, (generation, s.clone()));
+        Scope::Area(s)
+    }
+}
+
+impl Caller {
+    /// Who sent a request: anonymous without an `Authorization` header; 401 for a header
+    /// that is not a valid bearer token.
+    pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Caller {
+                principal: None,
+                ip,
+            });
+        };
+        let secret = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 200)
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be \"Bearer <token>\"")
+            })?;
+        let principal = state
+            .auth
+            .principal(&state.store, secret)
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized("this token is not valid (unknown or revoked)")
+            })?;
+        Ok(Caller {
+            principal: Some(principal),
+            ip,
+        })
+    }
+}
+
+/// Middleware: resolves the caller of every request once (so that a bad token is refused
+/// everywhere, public endpoints included) and keeps it for the handlers' extractor. Open311
+/// paths are left to their handlers, which answer in GeoReport's error format.
+pub async fn authenticate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // Open311 answers a bad key in its own error format (403); its handlers resolve callers.
+    if request.uri().path().starts_with("/open311/") {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    match Caller::resolve(&parts, &state).await {
+        Ok(caller) => {
+            parts.extensions.insert(caller);
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match parts.extensions.get::<Caller>() {
+            Some(c) => Ok(c.clone()),
+            None => Caller::resolve(parts, state).await,
+        }
+    }
+}
+
+/// Reports per anonymous client: a token bucket per address.
+pub struct RateLimit {
+    per_minute: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (Instant, f64)>>,
+}
+
+impl RateLimit {
+    /// `per_minute` sustained, bursts of `burst`.
+    #[must_use]
+    pub fn new(per_minute: u32, burst: u32) -> RateLimit {
+        RateLimit {
+            per_minute: f64::from(per_minute),
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one report from the client's bucket; `Err(seconds)` to wait when empty.
+    pub fn take(&self, ip: Option<IpAddr>) -> Result<(), u64> {
+        let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let now = Instant::now();
+        let mut b = self.buckets.lock();
+        if b.len() > 100_000 {
+            b.retain(|_, (at, _)| now.duration_since(*at) < Duration::from_secs(600));
+        }
+        let (at, tokens) = b.entry(ip).or_insert((now, self.burst));
+        let refill = now.duration_since(*at).as_secs_f64() * self.per_minute / 60.0;
+        *tokens = (*tokens + refill).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let wait = ((1.0 - *tokens) * 60.0 / self.per_minute.max(1e-9)).ceil() as u64;
+            Err(wait.max(1))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let a = new_secret();
+        let b = new_secret();
+        assert_ne!(a, b);
+        assert!(a.starts_with("mq_") && a.len() == 67, "{a}");
+        assert_eq!(hash(&a).len(), 64);
+        assert_ne!(hash(&a), hash(&b));
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn roles_and_actions() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert!(Role::Field.may(Action::Resolve));
+        assert!(!Role::Field.may(Action::Merge));
+        assert!(!Role::Planner.may(Action::Accept));
+        assert!(Role::Reporter.may(Action::Close));
+        assert!(!Role::Reporter.reads_events());
+    }
+
+    #[test]
+    fn rate_limit_refuses_a_burst_then_refills() {
+        let r = RateLimit::new(60, 3);
+        let ip = Some(IpAddr::from([10, 0, 0, 1]));
+        for _ in 0..3 {
+            assert!(r.take(ip).is_ok());
+        }
+        assert!(r.take(ip).is_err());
+        assert!(r.take(Some(IpAddr::from([10, 0, 0, 2]))).is_ok());
+    }
+}

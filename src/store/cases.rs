@@ -1,0 +1,408 @@
+//! Cases: transitions with their history, escalation, a reporter's own reports, tokens, and
+//! exports streamed straight from PostGIS.
+
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::write::event_from_row;
+use super::{Result, Store, StoreError};
+use crate::auth::{Principal, Role};
+use crate::model::{Action, Event, Status};
+
+/// A case as its detail view shows it.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Public fields.
+    pub event: Event,
+    /// Who handles it.
+    pub assignee: Option<String>,
+    /// The case it was merged into, if it is a duplicate.
+    pub merged_into: Option<i64>,
+    /// The reporter-role token that submitted it.
+    pub reporter_token: Option<i64>,
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (`role:name`, `anonymous`, `system`).
+    pub actor: String,
+    /// State before (`None` for the report itself).
+    pub from: Option<String>,
+    /// State after.
+    pub to: String,
+    /// Free text.
+    pub note: String,
+    /// What was done (`report`, an action name, `escalate`).
+    pub action: Option<String>,
+    /// The assignee given.
+    pub assignee: Option<String>,
+}
+
+/// What a transition asks for, beyond the action.
+#[derive(Debug, Clone, Default)]
+pub struct TransitionInput {
+    /// Free text for the history.
+    pub note: String,
+    /// For `assign`.
+    pub assignee: Option<String>,
+    /// For `close`: the return visit's answer.
+    pub satisfied: Option<bool>,
+    /// For `merge`: the case this one duplicates.
+    pub into: Option<i64>,
+}
+
+/// Why a transition was refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No such case.
+    NotFound,
+    /// The action is not allowed in the case's current state.
+    State {
+        /// The current state.
+        current: Status,
+        /// What is allowed from it.
+        allowed: Vec<Action>,
+    },
+    /// The merge target is unusable.
+    Target(String),
+}
+
+/// Either the new state of the case, or why not.
+pub type TransitionResult = std::result::Result<Event, Refusal>;
+
+fn case_from_row(row: &Row) -> Result<Case> {
+    Ok(Case {
+        event: event_from_row(row)?,
+        assignee: row.get(16),
+        merged_into: row.get(17),
+        reporter_token: row.get(18),
+    })
+}
+
+/// Rows of an export, one at a time, holding their connection until the last.
+pub type RowStream = Pin<Box<dyn Stream<Item = Result<Row>> + Send>>;
+
+impl Store {
+    /// One case with its detail fields.
+    pub async fn case(&self, id: i64) -> Result<Option<Case>> {
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached(include_str!("sql/event_case.sql"))
+            .await?;
+        conn.query_opt(&stmt, &[&id])
+            .await?
+            .map(|r| case_from_row(&r))
+            .transpose()
+    }
+
+    /// A case's history, oldest first.
+    pub async fn history(&self, id: i64) -> Result<Vec<HistoryEntry>> {
+        let conn = self.conn().await?;
+        let stmt = conn.prepare_cached(include_str!("sql/history.sql")).await?;
+        Ok(conn
+            .query(&stmt, &[&id])
+            .await?
+            .iter()
+            .map(|r| HistoryEntry {
+                at: r.get(0),
+                actor: r.get(1),
+                from: r.get(2),
+                to: r.get(3),
+                note: r.get(4),
+                action: r.get(5),
+                assignee: r.get(6),
+            })
+            .collect())
+    }
+
+    /// The reporter's contact of a case (personal data).
+    pub async fn reporter_contact(&self, id: i64) -> Result<Option<String>> {
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached(include_str!("sql/reporter_contact.sql"))
+            .await?;
+        Ok(conn.query_opt(&stmt, &[&id]).await?.map(|r| r.get(0)))
+    }
+
+    /// Moves a case along the workflow: locks it, checks the action against its current
+    /// state, updates it and appends the history entry, all in one transaction; returns once
+    /// committed. `deadline_days` is the category's handling time (accept and reopen restart
+    /// the clock).
+    #[tracing::instrument(skip(self, input, actor))]
+    pub async fn transition(
+        &self,
+        id: i64,
+        action: Action,
+        input: &TransitionInput,
+        actor: &str,
+        deadline_days: u32,
+    ) -> Result<TransitionResult> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        let lock = tx
+            .prepare_cached(concat!(include_str!("sql/event_case.sql"), "FOR UPDATE"))
+            .await?;
+        let Some(row) = tx.query_opt(&lock, &[&id]).await? else {
+            return Ok(Err(Refusal::NotFound));
+        };
+        let case = case_from_row(&row)?;
+        let from = case.event.status;
+        let Some(to) = action.next(from, input.satisfied.unwrap_or(true)) else {
+            return Ok(Err(Refusal::State {
+                current: from,
+                allowed: Action::allowed(from),
+            }));
+        };
+        let history = tx
+            .prepare_cached(include_str!("sql/insert_history.sql"))
+            .await?;
+        if action == Action::Merge {
+            let into = input.into.unwrap_or(id);
+            if into == id {
+                return Ok(Err(Refusal::Target(
+                    "a case cannot be merged into itself".into(),
+                )));
+            }
+            let Some(target) = tx.query_opt(&lock, &[&into]).await? else {
+                return Ok(Err(Refusal::Target(format!("no case {into}"))));
+            };
+            let target = case_from_row(&target)?;
+            if !target.event.status.is_open() || target.merged_into.is_some() {
+                return Ok(Err(Refusal::Target(format!(
+                    "case {into} is {}; merge into an open case",
+                    target.event.status.as_str()
+                ))));
+            }
+            let note = format!("duplicate #{id} merged into this case");
+            let status = target.event.status.as_str();
+            tx.execute(
+                &history,
+                &[
+                    &into,
+                    &actor,
+                    &status,
+                    &status,
+                    &note,
+                    &"merged",
+                    &None::<String>,
+                ],
+            )
+            .await?;
+        }
+        let restart = action == Action::Accept || to == Status::Reopened;
+        let days = i32::try_from(deadline_days).unwrap_or(i32::MAX);
+        let update = tx
+            .prepare_cached(include_str!("sql/transition.sql"))
+            .await?;
+        let row = tx
+            .query_one(
+                &update,
+                &[
+                    &id,
+                    &to.as_str(),
+                    &restart,
+                    &days,
+                    &input.satisfied.filter(|_| action == Action::Close),
+                    &input.assignee.as_ref().filter(|_| action == Action::Assign),
+                    &input.into.filter(|_| action == Action::Merge),
+                ],
+            )
+            .await?;
+        let event = event_from_row(&row)?;
+        let note = match (action, input.into) {
+            (Action::Merge, Some(into)) if input.note.is_empty() => format!("merged into #{into}"),
+            (Action::Merge, Some(into)) => format!("merged into #{into}: {}", input.note),
+            _ => input.note.clone(),
+        };
+        tx.execute(
+            &history,
+            &[
+                &id,
+                &actor,
+                &from.as_str(),
+                &to.as_str(),
+                &note,
+                &action.as_str(),
+                &input.assignee.as_ref().filter(|_| action == Action::Assign),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(event))
+    }
+
+    /// Raises up to `limit` overdue open cases one level; returns their new states.
+    pub async fn escalate_overdue(&self, every_secs: f64, limit: i64) -> Result<Vec<Event>> {
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached(include_str!("sql/escalate.sql"))
+            .await?;
+        conn.query(&stmt, &[&every_secs, &limit])
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    }
+
+    /// A reporter's own reports, after `after`, at most `limit`.
+    pub async fn own_events(&self, token: i64, after: i64, limit: i64) -> Result<Vec<Event>> {
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached(include_str!("sql/own_events.sql"))
+            .await?;
+        conn.query(&stmt, &[&token, &after, &limit])
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    }
+
+    /// Makes a token; returns its principal and its secret (shown once, kept only hashed).
+    pub async fn create_token(
+        &self,
+        name: &str,
+        role: Role,
+        area_code: Option<&str>,
+    ) -> Result<(Principal, String)> {
+        if name.trim().is_empty() {
+            return Err(StoreError::Input("a token needs a name".into()));
+        }
+        let conn = self.conn().await?;
+        if let Some(code) = area_code {
+            let found = conn
+                .query_opt(
+                    "SELECT 1 FROM areas WHERE code = $1 AND valid_to IS NULL",
+                    &[&code],
+                )
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::Input(format!(
+                    "no current area with code {code:?}"
+                )));
+            }
+        }
+        let secret = crate::auth::new_secret();
+        let stmt = conn
+            .prepare_cached(include_str!("sql/insert_token.sql"))
+            .await?;
+        let id: i64 = conn
+            .query_one(
+                &stmt,
+                &[
+                    &name,
+                    &role.as_str(),
+                    &area_code,
+                    &crate::auth::hash(&secret),
+                ],
+            )
+            .await?
+            .get(0);
+        Ok((
+            Principal {
+                token_id: id,
+                name: name.to_owned(),
+                role,
+                area_code: area_code.map(str::to_owned),
+            },
+            secret,
+        ))
+    }
+
+    /// The valid token with this hash.
+    pub async fn token(&self, hash: &str) -> Result<Option<Principal>> {
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached(include_str!("sql/token_by_hash.sql"))
+            .await?;
+        let Some(row) = conn.query_opt(&stmt, &[&hash]).await? else {
+            return Ok(None);
+        };
+        let id: i64 = row.get(0);
+        let role: &str = row.get(2);
+        let role = Role::parse(role).ok_or_else(|| StoreError::Invalid {
+            what: "token",
+            id,
+            detail: format!("role {role:?}"),
+        })?;
+        Ok(Some(Principal {
+            token_id: id,
+            name: row.get(1),
+            role,
+            area_code: row.get(3),
+        }))
+    }
+
+    /// Revokes every valid token whose name starts with `prefix`; returns how many.
+    pub async fn revoke_tokens(&self, prefix: &str) -> Result<u64> {
+        let conn = self.conn().await?;
+        Ok(conn
+            .execute(
+                "UPDATE tokens SET revoked_at = now() WHERE revoked_at IS NULL AND starts_with(name, $1)",
+                &[&prefix],
+            )
+            .await?)
+    }
+
+    /// Streams the events matching an export filter, in id order (see
+    /// `sql/export_events.sql` for the columns). The connection is held until the stream
+    /// ends or is dropped.
+    pub async fn export_events(&self, f: &ExportFilter) -> Result<RowStream> {
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached(include_str!("sql/export_events.sql"))
+            .await?;
+        let (w, s, e, n) = match f.bbox {
+            Some(b) => (Some(b[0]), Some(b[1]), Some(b[2]), Some(b[3])),
+            None => (None, None, None, None),
+        };
+        let params: [&(dyn ToSql + Sync); 9] = [
+            &f.categories,
+            &f.statuses,
+            &f.from,
+            &f.to,
+            &w,
+            &s,
+            &e,
+            &n,
+            &f.grids,
+        ];
+        let rows = conn.query_raw(&stmt, params).await?;
+        let rows = Box::pin(rows);
+        // The pooled connection travels with the rows and goes back to the pool at the end.
+        Ok(Box::pin(futures_util::stream::unfold(
+            Some((conn, rows)),
+            |state| async move {
+                let (conn, mut rows) = state?;
+                match rows.next().await {
+                    Some(Ok(row)) => Some((Ok(row), Some((conn, rows)))),
+                    Some(Err(e)) => Some((Err(StoreError::Db(e)), None)),
+                    None => None,
+                }
+            },
+        )))
+    }
+}
+
+/// What an export selects.
+#[derive(Debug, Clone, Default)]
+pub struct ExportFilter {
+    /// Category codes (`None` = all).
+    pub categories: Option<Vec<String>>,
+    /// States.
+    pub statuses: Vec<String>,
+    /// Reported at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Reported before.
+    pub to: Option<DateTime<Utc>>,
+    /// West, south, east, north.
+    pub bbox: Option<[f64; 4]>,
+    /// Grid ids in the caller's scope (`None` = all).
+    pub grids: Option<Vec<i64>>,
+}
