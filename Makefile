@@ -7,12 +7,23 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 LISTEN ?= 0.0.0.0:8080
 
-.PHONY: demo test deps build lint unit bench bench-tiles clean-test-db
+.PHONY: demo test deps test-deps build web lint unit bench bench-tiles clean-test-db
 
 deps:
 	@./scripts/install-deps.sh
 
-build: deps
+# What the tests need on top: Debian's Chromium for the browser tests.
+test-deps:
+	@./scripts/install-deps.sh --test
+
+# The web app (web/dist), built with npm from the committed lockfile; `npm ci` runs only
+# when the lockfile changed since the last install.
+web: deps
+	@cd web && if [ ! -e node_modules/.minqing-stamp ] || [ package-lock.json -nt node_modules/.minqing-stamp ]; then \
+	  npm ci --no-audit --no-fund && touch node_modules/.minqing-stamp; fi
+	cd web && npm run build
+
+build: deps web
 	cargo build --release
 
 demo: build
@@ -25,7 +36,7 @@ lint: deps
 
 # Tests share one private PostgreSQL under target/test-pg (or DATABASE_URL's server);
 # it is stopped afterwards even when a test fails.
-test: lint
+test: test-deps web lint
 	@if command -v cargo-nextest >/dev/null; then \
 	  cargo nextest run --workspace --no-fail-fast; rc=$$?; \
 	else \

@@ -22,6 +22,14 @@ command -v psql >/dev/null || need_apt+=(postgresql-client)
 command -v cc >/dev/null || need_apt+=(build-essential)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 command -v curl >/dev/null || need_apt+=(curl ca-certificates)
+# The map's labels: glyphs are made from this font (served by minqing, no outside host).
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
+# The web front end is built with npm.
+command -v npm >/dev/null || need_apt+=(nodejs npm)
+# Browser tests (make test) drive Debian's Chromium; a browser is never downloaded.
+if [ "${1:-}" = "--test" ]; then
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"

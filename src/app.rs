@@ -66,6 +66,7 @@ pub fn state(store: Store, config: Arc<Config>) -> AppState {
     AppState {
         auth: Arc::default(),
         reports,
+        web: Arc::default(),
         store,
         index,
         taxonomy,

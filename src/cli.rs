@@ -63,6 +63,23 @@ pub struct Cli {
         global = true
     )]
     pub reports_per_minute: u32,
+    /// Open reports of the same category within this many metres are listed as possible
+    /// duplicates of a new one.
+    #[arg(
+        long,
+        env = "MINQING_DUPLICATE_RADIUS",
+        default_value_t = 250.0,
+        global = true
+    )]
+    pub duplicate_radius: f64,
+    /// The built web app.
+    #[arg(
+        long,
+        env = "MINQING_WEB_DIR",
+        default_value = "web/dist",
+        global = true
+    )]
+    pub web_dir: PathBuf,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -165,6 +182,8 @@ impl Cli {
             escalate_every_secs: self.escalate_every,
             escalation_check_secs: self.escalation_check,
             reports_per_minute: self.reports_per_minute,
+            duplicate_radius_m: self.duplicate_radius,
+            web_dir: self.web_dir.clone(),
             ..Config::default()
         }
     }

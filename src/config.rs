@@ -28,6 +28,8 @@ pub struct Config {
     pub escalate_every_secs: f64,
     /// How often to look for cases to raise, seconds; 0 turns escalation off.
     pub escalation_check_secs: u64,
+    /// The built web app (`web/dist`).
+    pub web_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             duplicate_radius_m: 250.0,
             escalate_every_secs: 86_400.0,
             escalation_check_secs: 60,
+            web_dir: PathBuf::from("web/dist"),
         }
     }
 }

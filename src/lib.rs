@@ -23,6 +23,7 @@
 //!   rate limit.
 //! - [`http`]: axum routers, strict extractors and the JSON error type; `http::app` builds
 //!   the router shared by `main` and the tests.
+//! - [`glyphs`]: signed-distance-field glyphs for map labels, made from an installed font.
 //! - [`render`]: vector tiles (areas, events and clusters, heat) from the index, encoded by
 //!   `minqing-tiles`.
 //! - [`tilecache`]: encoded tiles with gzip bytes and ETags, invalidated precisely per
@@ -44,6 +45,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod generate;
+pub mod glyphs;
 pub mod http;
 pub mod index;
 pub mod live;

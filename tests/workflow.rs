@@ -649,3 +649,82 @@ async fn exports_stream_every_matching_event_in_scope() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// A tiny valid PNG (1×1).
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+#[tokio::test]
+async fn a_report_carries_a_checked_photo_shown_only_to_who_may_see_the_case() {
+    use base64::Engine;
+    let url = demo_db().await;
+    let s = TestServer::start(&url).await;
+    let ((lon, lat), codes) = place(&s, &url, 6).await;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let report = |photo: Value| {
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+               "properties": {"category": "urban.road", "title": "路面塌陷", "photo": photo}})
+    };
+    let post = |body: Value| {
+        let c = s.http.clone();
+        let u = s.url("/api/v1/events");
+        async move { common::send_json(&c, reqwest::Method::POST, &u, &body).await }
+    };
+    let db = sql(&url).await;
+    let before: i64 = db
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    // Not an image (whatever it claims), not base64, too large: refused, nothing stored.
+    let (status, v) = post(report(json!({"data": b64(b"<svg onload=alert(1)>")}))).await;
+    assert_eq!(status, 415, "{v}");
+    let (status, v) = post(report(json!({"data": "%%%"}))).await;
+    assert_eq!(status, 400, "{v}");
+    let mut big = PNG.to_vec();
+    big.resize(5 * 1024 * 1024 + 1, 0);
+    let (status, v) = post(report(json!(format!(
+        "data:image/png;base64,{}",
+        b64(&big)
+    ))))
+    .await;
+    assert_eq!(status, 413, "{v}");
+    let after: i64 = db
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(before, after);
+
+    // A real image (a few MB are accepted) is stored with the report, in one transaction.
+    let mut photo = PNG.to_vec();
+    photo.resize(3 * 1024 * 1024, 0);
+    let (status, v) = post(report(json!({"data": b64(&photo)}))).await;
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (_, detail) = s.get(&format!("/api/v1/events/{id}")).await;
+    let link = detail["properties"]["photo"].as_str().unwrap().to_owned();
+    let r = s.http.get(s.url(&link)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), photo.as_slice());
+    // Out of scope or anonymous: not there.
+    let other: String = db
+        .query_one(
+            "SELECT code FROM areas WHERE level = 'community' AND code <> $1 ORDER BY code LIMIT 1",
+            &[&codes[1]],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let field = s.client("field", Some(&other)).await;
+    assert_eq!(field.get(s.url(&link)).send().await.unwrap().status(), 404);
+    assert_eq!(s.anon.get(s.url(&link)).send().await.unwrap().status(), 401);
+    let field = s.client("field", Some(&codes[1])).await;
+    assert_eq!(field.get(s.url(&link)).send().await.unwrap().status(), 200);
+}

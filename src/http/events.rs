@@ -34,12 +34,23 @@ const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 5000;
 const MAX_REPORTER: usize = 200;
 const MAX_IDEMPOTENCY_KEY: usize = 200;
+/// Largest photo, bytes.
+pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 
 /// `/api/v1/events`, `/api/v1/events/nearby`, `/api/v1/events/{id}`,
 /// `/api/v1/events/{id}/transitions`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/events", get(list).post(create))
+        .route(
+            "/api/v1/events",
+            get(list)
+                .post(create)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    // A report may carry a photo, in base64.
+                    MAX_PHOTO_BYTES * 4 / 3 + 64 * 1024,
+                )),
+        )
+        .route("/api/v1/events/{id}/photo", get(photo))
         .route("/api/v1/events/nearby", get(nearby))
         .route("/api/v1/events/{id}", get(one))
         .route("/api/v1/events/{id}/transitions", post(transition))
@@ -262,6 +273,11 @@ async fn detail(state: &AppState, caller: &Caller, case: &Case) -> ApiResult<Val
         props.insert("merged_into".into(), json!(case.merged_into));
         props.insert("history".into(), Value::Array(history));
         props.insert("allowed_actions".into(), json!(allowed));
+        let has_photo = state.store.has_photo(e.id).await?;
+        props.insert(
+            "photo".into(),
+            json!(has_photo.then(|| format!("/api/v1/events/{}/photo", e.id))),
+        );
         if role.is_some_and(Role::sees_contacts) {
             let contact = state.store.reporter_contact(e.id).await?;
             props.insert("reporter".into(), json!(contact));
@@ -449,7 +465,77 @@ fn parse_report(state: &AppState, body: &Value) -> ApiResult<NewEvent> {
         lon,
         lat,
         reporter: text("reporter", MAX_REPORTER, false)?.filter(|r| !r.is_empty()),
+        photo: parse_photo(props.get("photo"))?,
     })
+}
+
+/// `properties.photo`: `{"data": "<base64>"}` (or a `data:image/…;base64,` URL) of a JPEG,
+/// PNG or WebP image of at most [`MAX_PHOTO_BYTES`]; the type is told by the bytes, not by
+/// what the client claims.
+fn parse_photo(v: Option<&Value>) -> ApiResult<Option<(&'static str, Vec<u8>)>> {
+    use base64::Engine;
+    let data = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s.as_str(),
+        Some(Value::Object(o)) => o.get("data").and_then(Value::as_str).ok_or_else(|| {
+            ApiError::bad_request("properties.photo.data must be the image in base64")
+        })?,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "properties.photo must be {\"data\": \"<base64>\"} or a data: URL",
+            ));
+        }
+    };
+    let data = match data.split_once(";base64,") {
+        Some((head, rest)) if head.starts_with("data:") => rest,
+        _ => data,
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|_| ApiError::bad_request("properties.photo is not valid base64"))?;
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the photo is {} bytes; at most {MAX_PHOTO_BYTES} are accepted",
+                bytes.len()
+            ),
+        ));
+    }
+    let kind = crate::model::image_type(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the photo must be a JPEG, PNG or WebP image",
+        )
+    })?;
+    Ok(Some((kind, bytes)))
+}
+
+async fn photo(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = event_id(&id)?;
+    visible_case(&state, &caller, id).await?;
+    let (kind, bytes) = state
+        .store
+        .photo(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("event {id} has no photo")))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, kind),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=86400".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn create(

@@ -9,11 +9,13 @@ mod events;
 mod export;
 mod extract;
 mod features;
+mod glyphs;
 mod health;
 mod open311;
 mod stats;
 mod stream;
 mod tiles;
+mod web;
 
 use std::sync::Arc;
 
@@ -49,6 +51,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Anonymous reports per client.
     pub reports: Arc<RateLimit>,
+    /// The web app's files.
+    pub web: Arc<web::WebFiles>,
 }
 
 /// The whole application router (shared by `main` and the tests).
@@ -63,7 +67,8 @@ pub fn app(state: AppState) -> Router {
         .merge(stats::router())
         .merge(export::router())
         .merge(open311::router())
-        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .merge(glyphs::router())
+        .fallback(web::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

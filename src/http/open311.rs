@@ -827,6 +827,7 @@ fn parse_report(state: &AppState, args: &Args) -> Result<(NewEvent, u32)> {
             lon,
             lat,
             reporter: (!contact.is_empty()).then_some(contact),
+            photo: None,
         },
         service.category.deadline_days,
     ))

@@ -120,6 +120,22 @@ pub struct NewEvent {
     pub lat: f64,
     /// Reporter contact: personal data, stored apart, never public.
     pub reporter: Option<String>,
+    /// A photo, checked: (content type, bytes).
+    pub photo: Option<(&'static str, Vec<u8>)>,
+}
+
+/// The content type of an image minqing accepts, told by its first bytes (JPEG, PNG, WebP).
+#[must_use]
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
 }
 
 /// An event to be stored in bulk, as generators and importers produce it.

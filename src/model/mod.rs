@@ -10,7 +10,9 @@ pub mod wkb;
 mod workflow;
 
 pub use area::{Area, AreaRecord, Level};
-pub use event::{ESCALATION_LEVELS, Event, EventRecord, NewEvent, Status, StatusFilter};
+pub use event::{
+    ESCALATION_LEVELS, Event, EventRecord, NewEvent, Status, StatusFilter, image_type,
+};
 pub use taxonomy::{Category, Subcategory, Taxonomy, TaxonomyError};
 pub use workflow::Action;
 

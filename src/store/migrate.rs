@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0003_workflow",
         include_str!("../../migrations/0003_workflow.sql"),
     ),
+    (
+        4,
+        "0004_photos",
+        include_str!("../../migrations/0004_photos.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

@@ -54,6 +54,8 @@ impl Store {
                     &new.reporter,
                     &reporter_token,
                     &actor,
+                    &new.photo.as_ref().map(|p| p.0),
+                    &new.photo.as_ref().map(|p| p.1.as_slice()),
                 ],
             )
             .await?;
@@ -72,6 +74,27 @@ impl Store {
             event: event_from_row(&row)?,
             created: false,
         })
+    }
+
+    /// A case's photo: (content type, bytes).
+    pub async fn photo(&self, id: i64) -> Result<Option<(String, Vec<u8>)>> {
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached("SELECT content_type, bytes FROM event_photos WHERE event_id = $1")
+            .await?;
+        Ok(conn
+            .query_opt(&stmt, &[&id])
+            .await?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Whether a case has a photo.
+    pub async fn has_photo(&self, id: i64) -> Result<bool> {
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached("SELECT 1 FROM event_photos WHERE event_id = $1")
+            .await?;
+        Ok(conn.query_opt(&stmt, &[&id]).await?.is_some())
     }
 
     /// Reads one event's public fields.

@@ -1,0 +1,1 @@
+//! Map label glyphs (being written).
