@@ -12,6 +12,7 @@ use geo_types::{Coord, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
+use super::gridcells::GridCells;
 use super::pip;
 use crate::model::{Area, Level};
 
@@ -138,13 +139,15 @@ pub struct AreaFilter {
     pub bbox: Option<BBox>,
 }
 
-/// Every current area, in id order, with R-trees over grids and over all areas.
+/// Every current area, in id order; grids in a uniform cell grid ([`GridCells`]), the
+/// areas above them (a few thousand) in an R-tree.
 pub struct AreaIndex {
     areas: Vec<Area>,
-    grids: RTree<BoxEntry>,
-    /// Areas above grid level (a few thousand: tiles far out need not wade through grids).
+    grids: GridCells,
+    /// Areas above grid level (tiles far out need not wade through grids).
     upper: RTree<BoxEntry>,
-    all: RTree<BoxEntry>,
+    /// Slots in code order (lookups by code).
+    by_code: Vec<u32>,
 }
 
 fn entry(a: &Area, slot: usize) -> Option<BoxEntry> {
@@ -160,19 +163,22 @@ impl AreaIndex {
     #[must_use]
     pub fn new(mut areas: Vec<Area>) -> AreaIndex {
         areas.sort_by_key(|a| a.id);
-        let all: Vec<BoxEntry> = areas
+        let upper: Vec<BoxEntry> = areas
             .iter()
             .enumerate()
+            .filter(|(_, a)| a.level != Level::Grid)
             .filter_map(|(i, a)| entry(a, i))
             .collect();
-        let (grids, upper): (Vec<BoxEntry>, Vec<BoxEntry>) = all
+        let boxes: Vec<Option<BBox>> = areas
             .iter()
-            .cloned()
-            .partition(|e| areas[e.data as usize].level == Level::Grid);
+            .map(|a| (a.level == Level::Grid).then(|| BBox::of(&a.geom)))
+            .collect();
+        let mut by_code: Vec<u32> = (0..u32::try_from(areas.len()).unwrap_or(u32::MAX)).collect();
+        by_code.sort_unstable_by(|x, y| areas[*x as usize].code.cmp(&areas[*y as usize].code));
         AreaIndex {
-            grids: RTree::bulk_load(grids),
+            grids: GridCells::new(&boxes),
             upper: RTree::bulk_load(upper),
-            all: RTree::bulk_load(all),
+            by_code,
             areas,
         }
     }
@@ -192,7 +198,7 @@ impl AreaIndex {
     /// Number of grids.
     #[must_use]
     pub fn grid_count(&self) -> usize {
-        self.grids.size()
+        self.grids.len()
     }
 
     /// All areas in id order.
@@ -213,7 +219,11 @@ impl AreaIndex {
     /// The current area with this code.
     #[must_use]
     pub fn by_code(&self, code: &str) -> Option<&Area> {
-        self.areas.iter().find(|a| a.code == code)
+        let i = self
+            .by_code
+            .binary_search_by(|s| self.areas[*s as usize].code.as_str().cmp(code))
+            .ok()?;
+        Some(&self.areas[self.by_code[i] as usize])
     }
 
     /// Whether `area` is `ancestor` or lies below it.
@@ -238,32 +248,25 @@ impl AreaIndex {
             return Vec::new();
         };
         let b = BBox::of(&a.geom);
-        let mut ids: Vec<i64> = self
-            .grids
-            .locate_in_envelope_intersecting(&b.aabb())
-            .map(|e| &self.areas[e.data as usize])
+        // Slots ascend with ids.
+        self.grids
+            .intersecting(&b)
+            .into_iter()
+            .map(|s| &self.areas[s as usize])
             .filter(|g| self.is_within(g.id, area))
             .map(|g| g.id)
-            .collect();
-        ids.sort_unstable();
-        ids
+            .collect()
     }
 
     /// The grid covering a point (smallest id among covering grids), if any.
     #[must_use]
     pub fn locate(&self, lon: f64, lat: f64) -> Option<&Area> {
         let q = Coord { x: lon, y: lat };
-        let mut best: Option<&Area> = None;
-        for e in self.grids.locate_all_at_point(&[lon, lat]) {
-            let a = &self.areas[e.data as usize];
-            if best.is_some_and(|b| b.id < a.id) {
-                continue;
-            }
-            if pip::covers(&a.geom, q) {
-                best = Some(a);
-            }
-        }
-        best
+        // Candidates come in id order: the first that covers the point is the answer.
+        self.grids
+            .candidates(lon, lat)
+            .map(|s| &self.areas[s as usize])
+            .find(|a| pip::covers(&a.geom, q))
     }
 
     /// Parent, grandparent, … of an area, nearest first.
@@ -284,13 +287,17 @@ impl AreaIndex {
 
     /// Every area of `level` whose bounding box meets the box (for tiles: the caller clips).
     pub fn touching(&self, b: &BBox, level: Level) -> impl Iterator<Item = &Area> {
-        let tree = if level == Level::Grid {
-            &self.grids
+        let slots: Vec<u32> = if level == Level::Grid {
+            self.grids.intersecting(b)
         } else {
-            &self.upper
+            self.upper
+                .locate_in_envelope_intersecting(&b.aabb())
+                .map(|e| e.data)
+                .collect()
         };
-        tree.locate_in_envelope_intersecting(&b.aabb())
-            .map(|e| &self.areas[e.data as usize])
+        slots
+            .into_iter()
+            .map(|s| &self.areas[s as usize])
             .filter(move |a| a.level == level)
     }
 
@@ -304,10 +311,19 @@ impl AreaIndex {
         match filter.bbox {
             Some(b) => {
                 let rect = b.rect();
-                let mut found: Vec<&Area> = self
-                    .all
+                let grids = if filter.level.is_none_or(|l| l == Level::Grid) {
+                    self.grids.intersecting(&b)
+                } else {
+                    Vec::new()
+                };
+                let upper = self
+                    .upper
                     .locate_in_envelope_intersecting(&b.aabb())
-                    .map(|e| &self.areas[e.data as usize])
+                    .map(|e| e.data);
+                let mut found: Vec<&Area> = grids
+                    .into_iter()
+                    .chain(upper)
+                    .map(|s| &self.areas[s as usize])
                     .filter(|a| after.is_none_or(|x| a.id > x) && keep(a))
                     .filter(|a| a.geom.intersects(&rect))
                     .collect();

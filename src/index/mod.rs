@@ -16,6 +16,7 @@ mod cells;
 mod counts;
 mod events;
 pub mod geodesic;
+mod gridcells;
 pub mod pip;
 mod pyramid;
 
