@@ -1,10 +1,224 @@
-//! `GET /fonts/{fontstack}/{range}.pbf` (being written).
+//! `GET /fonts` and `GET /fonts/{fontstack}/{range}.pbf`: the label glyphs of the map.
+//!
+//! MapLibre's style says `"glyphs": "/fonts/{fontstack}/{range}.pbf"`; the fontstack is a
+//! comma-separated, URL-encoded list of font names (e.g. `Noto Sans CJK SC Regular`), the
+//! range `N-M` with N a multiple of 256 and M = N + 255. Each code point is taken from the
+//! first font of the stack that has it; fonts of the stack that are not installed are
+//! skipped, and a stack of none is a 404. A malformed range is a 400. See
+//! [`crate::glyphs`] for the format and its conventions.
+//!
+//! Fonts are scanned once per process (under `/usr/share/fonts`, and the folders listed in
+//! `MINQING_FONT_DIRS`, separated by `:`), in the background as soon as the router is
+//! built. A range is generated on first request (off the async threads), then kept in
+//! memory with its gzip form, up to [`CACHE_BYTES`] in all (oldest dropped first).
+//! Answers are `application/x-protobuf`, `Cache-Control: public, max-age=86400`, gzipped
+//! when the client accepts it.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
 
 use axum::Router;
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use parking_lot::Mutex;
 
 use super::AppState;
+use super::error::{ApiError, ApiResult};
+use crate::glyphs::{DEFAULT_FONT_DIRS, Fonts, parse_range};
 
-/// `/fonts/…`.
+/// Most bytes (raw and gzip) of generated ranges kept in memory.
+pub const CACHE_BYTES: usize = 256 << 20;
+
+/// Environment variable listing more font folders (separated by `:`).
+pub const FONT_DIRS_ENV: &str = "MINQING_FONT_DIRS";
+
+/// The installed fonts, scanned once.
+static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
+    let mut dirs: Vec<PathBuf> = DEFAULT_FONT_DIRS.iter().map(PathBuf::from).collect();
+    if let Ok(more) = std::env::var(FONT_DIRS_ENV) {
+        dirs.extend(more.split(':').filter(|d| !d.is_empty()).map(PathBuf::from));
+    }
+    let t = std::time::Instant::now();
+    let fonts = Fonts::scan(&dirs);
+    tracing::info!(
+        faces = fonts.names().len(),
+        ms = t.elapsed().as_millis() as u64,
+        "fonts scanned for map glyphs"
+    );
+    fonts
+});
+
+/// One generated range: the PBF and its gzip form (when smaller).
+struct Encoded {
+    raw: Bytes,
+    gzip: Option<Bytes>,
+}
+
+impl Encoded {
+    fn new(raw: Vec<u8>) -> Encoded {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let gzip = z
+            .write_all(&raw)
+            .and_then(|()| z.finish())
+            .ok()
+            .filter(|g| g.len() < raw.len())
+            .map(Bytes::from);
+        Encoded {
+            raw: Bytes::from(raw),
+            gzip,
+        }
+    }
+
+    fn size(&self) -> usize {
+        self.raw.len() + self.gzip.as_ref().map_or(0, Bytes::len)
+    }
+}
+
+/// Resolved stack (face indices) and first code point.
+type Key = (Vec<usize>, u32);
+/// A range being made or made: concurrent requests for it wait for one generation.
+type Slot = Arc<Mutex<Option<Arc<Encoded>>>>;
+
+#[derive(Default)]
+struct Cache {
+    slots: HashMap<Key, Slot>,
+    /// Keys of generated ranges, oldest first, with their sizes.
+    order: VecDeque<(Key, usize)>,
+    bytes: usize,
+}
+
+static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
+
+/// `/fonts`, `/fonts/{fontstack}/{range}.pbf`.
 pub fn router() -> Router<AppState> {
+    // Scan the fonts at start-up, without holding up the server.
+    let _ = std::thread::Builder::new()
+        .name("font-scan".into())
+        .spawn(|| LazyLock::force(&FONTS));
     Router::new()
+        .route("/fonts", get(list))
+        .route("/fonts/{fontstack}/{range}", get(range))
+}
+
+/// The fonts, scanned off the async threads the first time.
+async fn fonts() -> ApiResult<&'static Fonts> {
+    tokio::task::spawn_blocking(|| &*FONTS).await.map_err(|e| {
+        tracing::error!(error = %e, "font scan failed");
+        ApiError::internal()
+    })
+}
+
+/// The names of the available fonts, sorted (a JSON array).
+async fn list() -> ApiResult<Json<Vec<&'static str>>> {
+    Ok(Json(fonts().await?.names()))
+}
+
+async fn range(
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let Path((stack, file)) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Some(range) = file.strip_suffix(".pbf") else {
+        return Err(ApiError::not_found(format!(
+            "no glyphs at {file:?}; ask for /fonts/{{fontstack}}/{{N}}-{{N+255}}.pbf"
+        )));
+    };
+    let start = parse_range(range).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "range {range:?} is not N-M with N a multiple of 256, M = N + 255 and M ≤ 65535"
+        ))
+    })?;
+    let fonts = fonts().await?;
+    let faces = fonts.resolve(&stack);
+    if faces.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "no font of the stack {stack:?} is installed; GET /fonts lists them"
+        )));
+    }
+    let encoded = cached(fonts, (faces, start)).await?;
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(accepts_gzip);
+    let mut response = match (&encoded.gzip, gzip) {
+        (Some(z), true) => ([(header::CONTENT_ENCODING, "gzip")], z.clone()).into_response(),
+        _ => encoded.raw.clone().into_response(),
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-protobuf"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(response)
+}
+
+/// The range `key`, from the cache or generated (once, however many ask at the same time).
+async fn cached(fonts: &'static Fonts, key: Key) -> ApiResult<Arc<Encoded>> {
+    let slot = CACHE.lock().slots.entry(key.clone()).or_default().clone();
+    if let Some(e) = slot.lock().as_ref() {
+        return Ok(e.clone());
+    }
+    let made = tokio::task::spawn_blocking(move || {
+        let mut guard = slot.lock();
+        if let Some(e) = guard.as_ref() {
+            return Ok(e.clone());
+        }
+        let pbf = fonts.range_pbf(&key.0, key.1)?;
+        let e = Arc::new(Encoded::new(pbf));
+        *guard = Some(e.clone());
+        drop(guard);
+        remember(key, e.size());
+        Ok::<_, crate::glyphs::GlyphError>(e)
+    })
+    .await;
+    match made {
+        Ok(Ok(e)) => Ok(e),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "glyph range not generated");
+            Err(ApiError::internal())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "glyph generation failed");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+/// Counts a generated range in the cache, dropping the oldest past [`CACHE_BYTES`].
+fn remember(key: Key, size: usize) {
+    let mut c = CACHE.lock();
+    c.bytes += size;
+    c.order.push_back((key, size));
+    while c.bytes > CACHE_BYTES && c.order.len() > 1 {
+        if let Some((old, n)) = c.order.pop_front() {
+            c.slots.remove(&old);
+            c.bytes -= n;
+        }
+    }
+}
+
+/// Whether an `Accept-Encoding` value allows gzip (a `q=0` refuses it).
+fn accepts_gzip(v: &str) -> bool {
+    v.split(',').any(|part| {
+        let mut it = part.split(';');
+        let coding = it.next().unwrap_or("").trim();
+        let refused = it.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
 }

@@ -139,7 +139,7 @@ pub struct AreaFilter {
     pub bbox: Option<BBox>,
 }
 
-/// Every current area, in id order; grids in a uniform cell grid ([`GridCells`]), the
+/// Every current area, in id order; grids in a uniform cell grid (`gridcells`), the
 /// areas above them (a few thousand) in an R-tree.
 pub struct AreaIndex {
     areas: Vec<Area>,
