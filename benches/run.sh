@@ -76,10 +76,26 @@ after=$(psql "$URL" -Atc "SELECT count(*) FROM events")
 } | tee "$R/intake-durability.txt"
 grep -E "VmHWM|VmRSS" /proc/$pid/status | tee -a "$R/startup.txt"
 
+echo "== export: every event as CSV, streamed (time, bytes, rows, peak memory after)"
+{
+  curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/events.csv" \
+    -w 'export: %{http_code} in %{time_total} s, first byte after %{time_starttransfer} s, %{size_download} bytes\n' \
+    -o "$DIR/export.csv"
+  echo "rows: $(($(wc -l < "$DIR/export.csv") - 1)) (lines; descriptions may hold line breaks)"
+  grep -E "VmHWM|VmRSS" /proc/$pid/status
+  rm -f "$DIR/export.csv"
+} | tee "$R/export.txt"
+
+echo "== stats of the whole city, from memory (wall time of 5 calls)"
+for _ in 1 2 3 4 5; do
+  curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/api/v1/stats"
+done | tee "$R/stats.txt"
+
 echo "== criterion (in process, same data)"
 DATABASE_URL="$URL" cargo bench --bench index -- --noplot 2>&1 | tee "$R/criterion.txt"
 
-echo "== tiles (minqing vs Martin): benches/tiles.sh"
 kill $pid 2>/dev/null; wait $pid 2>/dev/null || true
 trap - EXIT
+if [ "${SKIP_TILES:-0}" = 1 ]; then exit 0; fi
+echo "== tiles (minqing vs Martin): benches/tiles.sh"
 benches/tiles.sh

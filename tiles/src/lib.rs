@@ -37,6 +37,7 @@
 //!   degenerate rings, winding) and command encoding; [`signed_area2`].
 //! - `clip` — [`ClipBox`], [`clip_polygon`], [`clip_ring`], [`clip_line`], [`clip_points`] on
 //!   projected `f64` coordinates.
+//! - [`sdf`] — signed distance fields of glyph outlines (map label glyphs).
 //! - `simplify` — crack-free simplification by snapping to the tile grid:
 //!   [`simplify_polygon`], [`simplify_ring`], [`simplify_line`], [`SimplifyOptions`].
 //! - `cluster` — grid clustering with exact counts: [`cluster_points`], [`Membership`].
@@ -52,6 +53,7 @@ mod hash;
 mod heat;
 mod mvt;
 mod pbf;
+pub mod sdf;
 mod simplify;
 mod tile;
 
