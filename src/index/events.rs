@@ -880,6 +880,24 @@ impl EventIndex {
         let mut overdue_cat: Vec<u64> = vec![0; self.categories.len()];
         let mut st = CaseStats::default();
         let mut resolve: Vec<u32> = Vec::new();
+        // Days are counted in dense arrays over the data's span (a map entry per event
+        // costs more than the rest of the count).
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        for s in 0..c.id.len() {
+            let t = c.reported_at[s];
+            let r = if c.resolve_s[s] == NOT_RESOLVED {
+                t
+            } else {
+                t + i64::from(c.resolve_s[s]) * 1_000_000
+            };
+            first = first.min(t);
+            last = last.max(r);
+        }
+        let day0 = first.div_euclid(DAY_US);
+        let days = usize::try_from((last.div_euclid(DAY_US) - day0 + 1).max(0)).unwrap_or(0);
+        let mut reported_days = vec![0u64; days];
+        let mut resolved_days = vec![0u64; days];
+        let day = |t: i64| usize::try_from(t.div_euclid(DAY_US) - day0).unwrap_or(0);
         let mut count = |s: usize| {
             let t = c.reported_at[s];
             if from.is_some_and(|f| t < f) || to.is_some_and(|x| t >= x) {
@@ -888,7 +906,7 @@ impl EventIndex {
             let status = Status::ALL[c.status[s] as usize];
             st.total += 1;
             per_cat[c.category[s] as usize][status as usize] += 1;
-            *st.reported_per_day.entry(t.div_euclid(DAY_US)).or_default() += 1;
+            reported_days[day(t)] += 1;
             if status.is_open() {
                 if c.due_at[s] != NO_TIME && c.due_at[s] < now {
                     st.overdue += 1;
@@ -900,9 +918,7 @@ impl EventIndex {
             }
             if c.resolve_s[s] != NOT_RESOLVED {
                 let at = t + i64::from(c.resolve_s[s]) * 1_000_000;
-                *st.resolved_per_day
-                    .entry(at.div_euclid(DAY_US))
-                    .or_default() += 1;
+                resolved_days[day(at)] += 1;
                 if matches!(status, Status::Resolved | Status::Closed) {
                     resolve.push(c.resolve_s[s]);
                 }
@@ -931,6 +947,15 @@ impl EventIndex {
                         }
                     }
                 }
+            }
+        }
+        for (i, (rep, res)) in reported_days.iter().zip(&resolved_days).enumerate() {
+            let d = day0 + i64::try_from(i).unwrap_or(0);
+            if *rep > 0 {
+                st.reported_per_day.insert(d, *rep);
+            }
+            if *res > 0 {
+                st.resolved_per_day.insert(d, *res);
             }
         }
         if !resolve.is_empty() {
