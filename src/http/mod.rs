@@ -12,6 +12,7 @@ mod features;
 mod glyphs;
 mod health;
 mod open311;
+mod plans;
 mod stats;
 mod stream;
 mod tiles;
@@ -68,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .merge(export::router())
         .merge(open311::router())
         .merge(glyphs::router())
+        .merge(plans::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -9,6 +9,7 @@ mod feed;
 mod load;
 mod migrate;
 mod open311;
+mod plans;
 mod write;
 
 pub use cases::{

@@ -1,0 +1,1 @@
+//! Plans (drafts of grid boundaries) in PostGIS (being written).
