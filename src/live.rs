@@ -8,6 +8,13 @@
 //! NOTIFY, then a read from the last watermark), which brings other instances' writes in
 //! within a second and, after a lost connection, catches up on everything missed. A state
 //! the index already holds is not applied or published twice.
+//!
+//! Boundaries change rarely and whole (a published plan): [`Live::replace_areas`] swaps in
+//! a new area index (built off the async threads, so serving never pauses) and invalidates
+//! the area tiles of every area that appeared or disappeared. [`follow`] also listens for
+//! area changes (`minqing_areas`) and, when the set of current areas in the database differs
+//! from the index's, reloads it — at every (re)connection too, so an instance that was cut
+//! off while a plan was published catches up.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -19,7 +26,7 @@ use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
 use crate::config::Config;
-use crate::index::{BBox, Index};
+use crate::index::{AreaIndex, BBox, Index};
 use crate::model::{Area, Event};
 use crate::store::{Store, Watermark};
 use crate::tilecache::TileCache;
@@ -140,6 +147,79 @@ impl Live {
         }
     }
 
+    /// Swaps in a new area index (recounting cases per area against it) and invalidates the
+    /// area tiles of every area that is new or gone. Blocking (the recount walks every
+    /// event): call it off the async threads.
+    pub fn replace_areas(&self, areas: AreaIndex) {
+        let old = self.index.areas();
+        let mut touched: Vec<(crate::model::Level, BBox)> = Vec::new();
+        {
+            let (a, b) = (old.all(), areas.all());
+            let (mut i, mut j) = (0, 0);
+            // Both are in id order: a merge walk finds the ids on one side only.
+            while i < a.len() || j < b.len() {
+                match (a.get(i), b.get(j)) {
+                    (Some(x), Some(y)) if x.id == y.id => {
+                        i += 1;
+                        j += 1;
+                    }
+                    (Some(x), Some(y)) if x.id < y.id => {
+                        touched.extend(bbox_of(x).map(|bb| (x.level, bb)));
+                        i += 1;
+                    }
+                    (Some(x), None) => {
+                        touched.extend(bbox_of(x).map(|bb| (x.level, bb)));
+                        i += 1;
+                    }
+                    (_, Some(y)) => {
+                        touched.extend(bbox_of(y).map(|bb| (y.level, bb)));
+                        j += 1;
+                    }
+                    (None, None) => break,
+                }
+            }
+        }
+        self.index.set_areas(areas);
+        for (level, b) in touched {
+            self.tiles.invalidate_area(level, &b);
+        }
+    }
+
+    /// Reloads the areas from the database when the current set there differs from the
+    /// index's (or always, with `force`); returns whether it did.
+    pub async fn reload_areas(
+        self: &Arc<Self>,
+        store: &Store,
+        force: bool,
+    ) -> crate::store::Result<bool> {
+        if !force {
+            let stamp = store.areas_stamp().await?;
+            let areas = self.index.areas();
+            let held = (
+                i64::try_from(areas.len()).unwrap_or(i64::MAX),
+                areas.all().iter().map(|a| a.id).sum::<i64>(),
+            );
+            if stamp == held {
+                return Ok(false);
+            }
+        }
+        let loaded = store.load_areas().await?;
+        let n = loaded.len();
+        let live = self.clone();
+        let started = std::time::Instant::now();
+        tokio::task::spawn_blocking(move || live.replace_areas(AreaIndex::new(loaded)))
+            .await
+            .map_err(|e| {
+                crate::store::StoreError::Input(format!("area index build failed: {e}"))
+            })?;
+        tracing::info!(
+            areas = n,
+            ms = started.elapsed().as_millis(),
+            "areas reloaded"
+        );
+        Ok(true)
+    }
+
     /// Moves the overdue clock to now and invalidates the area tiles whose counts changed.
     pub fn sweep_overdue(&self) {
         let changed = self.index.sweep_overdue();
@@ -185,7 +265,16 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
         match store.listen().await {
             Ok(mut listener) => {
                 backoff = Duration::from_millis(100);
+                // Boundaries may have changed while this instance was not listening.
+                let mut check_areas = true;
                 loop {
+                    if check_areas || listener.take_areas_changed() {
+                        check_areas = false;
+                        if let Err(e) = live.reload_areas(&store, false).await {
+                            tracing::warn!(error = %e, "area reload failed; reconnecting");
+                            break;
+                        }
+                    }
                     match listener.changes_since(mark).await {
                         Ok((events, next)) => {
                             live.feed_connected.store(true, Ordering::Relaxed);

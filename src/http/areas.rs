@@ -1,4 +1,9 @@
 //! Areas: where am I (`locate`), listing and one area.
+//!
+//! Current answers come from memory. With `?at=TIME` (RFC 3339), `locate` and the listing
+//! answer from PostGIS among the area versions valid then (`valid_from <= at` and
+//! `valid_to` NULL or after it), with the same boundary rule (smallest id among covering
+//! grids): boundaries redrawn by a plan stay queryable as they were.
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -25,8 +30,18 @@ pub fn router() -> Router<AppState> {
 
 /// The grid covering a point, and its ancestors.
 async fn locate(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
-    p.only(&["lon", "lat"])?;
+    p.only(&["lon", "lat", "at"])?;
     let (lon, lat) = p.lon_lat()?;
+    if let Some(at) = p.time("at")? {
+        let (grid, ancestors) = state.store.locate_at(lon, lat, at).await?.ok_or_else(|| {
+            ApiError::not_found(format!("no grid covered ({lon}, {lat}) at {at}"))
+        })?;
+        let body = serde_json::json!({
+            "grid": features::area_properties(&grid),
+            "ancestors": ancestors.iter().map(features::area_properties).collect::<Vec<_>>(),
+        });
+        return Ok(Json(body).into_response());
+    }
     let areas = state.index.areas();
     let grid = areas
         .locate(lon, lat)
@@ -48,7 +63,7 @@ async fn locate(State(state): State<AppState>, p: Params) -> ApiResult<Response>
 }
 
 async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
-    p.only(&["level", "parent", "bbox", "limit", "cursor"])?;
+    p.only(&["level", "parent", "bbox", "limit", "cursor", "at"])?;
     let level = p
         .str("level")
         .map(|l| {
@@ -72,6 +87,26 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
         bbox: p.bbox(state.config.max_bbox_deg)?,
     };
     let limit = p.int("limit", 100, 1, MAX_LIMIT)?;
+    if let Some(at) = p.time("at")? {
+        let filter = crate::store::AreasAt {
+            level: filter.level,
+            parent: filter.parent,
+            bbox: filter.bbox,
+        };
+        let mut found = state
+            .store
+            .areas_at(at, &filter, p.cursor()?, limit + 1)
+            .await?;
+        let limit = usize::try_from(limit).unwrap_or(100);
+        let next = (found.len() > limit).then(|| {
+            found.truncate(limit);
+            found.last().map(|a| a.id)
+        });
+        let feats: Vec<_> = found.iter().map(features::area).collect();
+        return Ok(
+            GeoJson(features::page("/api/v1/areas", &p, feats, next.flatten())).into_response(),
+        );
+    }
     let limit = usize::try_from(limit).unwrap_or(100);
     let areas = state.index.areas();
     let mut found = areas.list(&filter, p.cursor()?, limit + 1);

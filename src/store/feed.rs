@@ -5,6 +5,13 @@
 //! (`pg_snapshot_xmin`). Every transaction below it has finished, so reading the rows
 //! written by transactions at or above the previous watermark misses nothing, in whatever
 //! order transactions commit.
+//!
+//! The same connection LISTENs on [`AREAS_CHANNEL`] too (migrations/0005: one NOTIFY per
+//! statement that writes `areas`, e.g. a published plan), so that every instance reloads
+//! its area index when boundaries change.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
@@ -17,6 +24,9 @@ use crate::model::Event;
 /// The channel the database notifies on every write to `events`.
 pub const CHANNEL: &str = "minqing_events";
 
+/// The channel the database notifies on every write to `areas`.
+pub const AREAS_CHANNEL: &str = "minqing_areas";
+
 /// A position in the change feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Watermark(pub u64);
@@ -25,6 +35,8 @@ pub struct Watermark(pub u64);
 pub struct Listener {
     client: Client,
     notified: mpsc::UnboundedReceiver<()>,
+    /// Set when a notification on [`AREAS_CHANNEL`] arrived.
+    areas: Arc<AtomicBool>,
 }
 
 const WATERMARK_SQL: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
@@ -44,15 +56,21 @@ impl Store {
         watermark(&conn).await
     }
 
-    /// Opens a dedicated connection (not from the pool) that LISTENs on [`CHANNEL`].
+    /// Opens a dedicated connection (not from the pool) that LISTENs on [`CHANNEL`] and
+    /// [`AREAS_CHANNEL`].
     pub async fn listen(&self) -> Result<Listener> {
         let (client, mut connection) = self.config.connect(NoTls).await?;
         let (tx, notified) = mpsc::unbounded_channel();
+        let areas = Arc::new(AtomicBool::new(false));
+        let areas_flag = areas.clone();
         tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(message) = messages.next().await {
                 match message {
-                    Ok(AsyncMessage::Notification(_)) => {
+                    Ok(AsyncMessage::Notification(n)) => {
+                        if n.channel() == AREAS_CHANNEL {
+                            areas_flag.store(true, Ordering::Release);
+                        }
                         if tx.send(()).is_err() {
                             return;
                         }
@@ -67,10 +85,14 @@ impl Store {
         });
         client
             .batch_execute(&format!(
-                "SET application_name = 'minqing-listen'; LISTEN {CHANNEL}"
+                "SET application_name = 'minqing-listen'; LISTEN {CHANNEL}; LISTEN {AREAS_CHANNEL}"
             ))
             .await?;
-        Ok(Listener { client, notified })
+        Ok(Listener {
+            client,
+            notified,
+            areas,
+        })
     }
 }
 
@@ -85,6 +107,12 @@ impl Listener {
         // Many writes, one read.
         while self.notified.try_recv().is_ok() {}
         alive && !self.client.is_closed()
+    }
+
+    /// Whether areas were written since the last call (a notification on
+    /// [`AREAS_CHANNEL`]); clears the flag.
+    pub fn take_areas_changed(&self) -> bool {
+        self.areas.swap(false, Ordering::AcqRel)
     }
 
     /// Events written at or after `since`, and the watermark to use next time.

@@ -27,6 +27,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0004_photos",
         include_str!("../../migrations/0004_photos.sql"),
     ),
+    (
+        5,
+        "0005_plans",
+        include_str!("../../migrations/0005_plans.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

@@ -16,7 +16,11 @@ pub use cases::{
     Case, ExportFilter, HistoryEntry, Refusal, RowStream, TransitionInput, TransitionResult,
 };
 pub use embedded::{EmbeddedError, EmbeddedPostgres};
-pub use feed::{CHANNEL, Listener, Watermark};
+pub use feed::{AREAS_CHANNEL, CHANNEL, Listener, Watermark};
+pub use plans::{
+    AreasAt, Changes, ClosedGrid, DEFAULT_HOUSEHOLDS, EventMove, Fault, Figures, HouseholdMove,
+    Operation, Plan, PlanError, PlanGrid, PlanResult, Published, Report, SLIVER_M2,
+};
 pub use write::InsertedEvent;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};

@@ -1,0 +1,5 @@
+-- Draft grids whose geometry is not valid: reason and location (ST_IsValidDetail).
+SELECT g.key, g.code, d.reason, ST_X(d.location), ST_Y(d.location)
+FROM plan_grids g, LATERAL ST_IsValidDetail(g.geom) d
+WHERE g.plan_id = $1 AND NOT d.valid
+ORDER BY g.key

@@ -1,0 +1,7 @@
+-- Parts of draft grids outside their parent: each with its area (m²) and a point inside.
+SELECT g.key, g.code, a.id, ST_Area(d.geom::geography), ST_X(s.p), ST_Y(s.p)
+FROM plan_grids g JOIN areas a ON a.id = g.parent_id,
+     LATERAL ST_Dump(ST_CollectionExtract(ST_Difference(g.geom, a.geom), 3)) d,
+     LATERAL (SELECT ST_PointOnSurface(d.geom) AS p) s
+WHERE g.plan_id = $1 AND ST_IsValid(g.geom) AND NOT ST_CoveredBy(g.geom, a.geom)
+ORDER BY g.key

@@ -1,0 +1,12 @@
+-- Overlaps between draft grids (interiors meet in an area): each piece with its area (m²)
+-- and a point inside it.
+WITH ok AS (SELECT key, code, geom FROM plan_grids WHERE plan_id = $1 AND ST_IsValid(geom)),
+pairs AS (
+    SELECT a.key AS ka, a.code AS ca, b.key AS kb, b.code AS cb,
+           ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 3) AS g
+    FROM ok a JOIN ok b ON a.key < b.key AND a.geom && b.geom
+    WHERE ST_Relate(a.geom, b.geom, '2********')
+)
+SELECT ka, ca, kb, cb, ST_Area(d.geom::geography), ST_X(s.p), ST_Y(s.p)
+FROM pairs, LATERAL ST_Dump(pairs.g) d, LATERAL (SELECT ST_PointOnSurface(d.geom) AS p) s
+ORDER BY ka, kb
