@@ -89,6 +89,31 @@ fn case_from_row(row: &Row) -> Result<Case> {
 /// Rows of an export, one at a time, holding their connection until the last.
 pub type RowStream = Pin<Box<dyn Stream<Item = Result<Row>> + Send>>;
 
+impl ExportFilter {
+    /// The box as four nullable bounds (west, south, east, north).
+    #[must_use]
+    pub fn bounds(&self) -> [Option<f64>; 4] {
+        self.bbox.map_or([None; 4], |b| b.map(Some))
+    }
+
+    /// The filter as the parameters `$1`…`$9` of `sql/export_events.sql` (and the queries
+    /// that share its filter), with `bounds` from [`ExportFilter::bounds`].
+    #[must_use]
+    pub fn params<'a>(&'a self, bounds: &'a [Option<f64>; 4]) -> [&'a (dyn ToSql + Sync); 9] {
+        [
+            &self.categories,
+            &self.statuses,
+            &self.from,
+            &self.to,
+            &bounds[0],
+            &bounds[1],
+            &bounds[2],
+            &bounds[3],
+            &self.grids,
+        ]
+    }
+}
+
 impl Store {
     /// One case with its detail fields.
     pub async fn case(&self, id: i64) -> Result<Option<Case>> {
@@ -358,22 +383,8 @@ impl Store {
         let stmt = conn
             .prepare_cached(include_str!("sql/export_events.sql"))
             .await?;
-        let (w, s, e, n) = match f.bbox {
-            Some(b) => (Some(b[0]), Some(b[1]), Some(b[2]), Some(b[3])),
-            None => (None, None, None, None),
-        };
-        let params: [&(dyn ToSql + Sync); 9] = [
-            &f.categories,
-            &f.statuses,
-            &f.from,
-            &f.to,
-            &w,
-            &s,
-            &e,
-            &n,
-            &f.grids,
-        ];
-        let rows = conn.query_raw(&stmt, params).await?;
+        let bounds = f.bounds();
+        let rows = conn.query_raw(&stmt, f.params(&bounds)).await?;
         let rows = Box::pin(rows);
         // The pooled connection travels with the rows and goes back to the pool at the end.
         Ok(Box::pin(futures_util::stream::unfold(

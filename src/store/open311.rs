@@ -27,22 +27,9 @@ impl Store {
         let stmt = conn
             .prepare_cached(include_str!("sql/open311_requests.sql"))
             .await?;
-        let (w, s, e, n) = match f.bbox {
-            Some(b) => (Some(b[0]), Some(b[1]), Some(b[2]), Some(b[3])),
-            None => (None, None, None, None),
-        };
-        let params: [&(dyn ToSql + Sync); 10] = [
-            &f.categories,
-            &f.statuses,
-            &f.from,
-            &f.to,
-            &w,
-            &s,
-            &e,
-            &n,
-            &f.grids,
-            &limit,
-        ];
+        let bounds = f.bounds();
+        let mut params: Vec<&(dyn ToSql + Sync)> = f.params(&bounds).to_vec();
+        params.push(&limit);
         conn.query(&stmt, &params)
             .await?
             .iter()
