@@ -2,10 +2,12 @@
 //! on a real port, driven by headless Chromium (Debian's `/usr/bin/chromium`, never a
 //! downloaded one) through `playwright-core` from `web/node_modules`.
 //!
-//! The assertions live in `tests/browser/run.mjs`; this test prepares the data (tokens of
-//! each role, a point with open cases), makes sure the app is built, runs the script and
-//! fails when it fails. Screenshots and the script's log are kept under
-//! `target/browser-artifacts/`.
+//! The assertions live in `tests/browser/run.mjs` (command centre, field, report) and
+//! `tests/browser/plan.mjs` (the planning view: drafts edited with mouse clicks, faults,
+//! publish); this test prepares the data (tokens of each role, a point with open cases),
+//! makes sure the app is built, runs the scripts one after the other (the plan one last: it
+//! publishes new grids) and fails when one fails. Screenshots and the scripts' logs are kept
+//! under `target/browser-artifacts/`. `BROWSER_ONLY=plan` (or `run`) runs one script only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{TestServer, demo_db};
+use common::{TestServer, demo_db, sql};
 
-/// The longest the browser script may run.
+/// The longest one browser script may run.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(240);
 
 fn root() -> PathBuf {
@@ -55,7 +57,7 @@ fn build_web() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn command_centre_field_and_report_work_in_chromium() {
+async fn command_centre_field_report_and_planning_work_in_chromium() {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
@@ -79,33 +81,76 @@ async fn command_centre_field_and_report_work_in_chromium() {
     let field = s.token("field", Some(&codes[1])).await;
     let reporter = s.token("reporter", None).await;
 
+    let planner = s.token("planner", None).await;
+
     let artifacts = root().join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
-    let script = root().join("tests/browser/run.mjs");
+    let only = std::env::var("BROWSER_ONLY").unwrap_or_default();
+    let common: Vec<(&str, String)> = vec![
+        ("BASE", s.base.clone()),
+        ("CHROMIUM", chromium.clone()),
+        ("ARTIFACTS", artifacts.display().to_string()),
+    ];
+    if only.is_empty() || only == "run" {
+        let mut vars = common.clone();
+        vars.extend([
+            ("ADMIN_TOKEN", admin),
+            ("FIELD_TOKEN", field),
+            ("REPORTER_TOKEN", reporter),
+            ("FIELD_LON", lon.to_string()),
+            ("FIELD_LAT", lat.to_string()),
+            ("FIELD_GRID", codes[0].clone()),
+            ("FIELD_CASE", case["id"].to_string()),
+        ]);
+        run_script("run.mjs", &vars, &artifacts).await;
+    }
+    if only.is_empty() || only == "plan" {
+        // The planner drafts over the community with the most grids (54 on the demo),
+        // chosen by a click at a point inside it.
+        let db = sql(&url).await;
+        let r = db
+            .query_one(
+                "WITH c AS (SELECT parent_id FROM areas WHERE level = 'grid' AND valid_to IS NULL
+                            GROUP BY parent_id ORDER BY count(*) DESC, parent_id LIMIT 1)
+                 SELECT a.code, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
+                 FROM c JOIN areas a ON a.id = c.parent_id
+                 JOIN areas g ON g.parent_id = c.parent_id AND g.valid_to IS NULL
+                 ORDER BY g.code LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        let (community, plan_lon, plan_lat): (String, f64, f64) = (r.get(0), r.get(1), r.get(2));
+        let mut vars = common;
+        vars.extend([
+            ("PLANNER_TOKEN", planner),
+            ("PLAN_LON", plan_lon.to_string()),
+            ("PLAN_LAT", plan_lat.to_string()),
+            ("PLAN_COMMUNITY", community),
+        ]);
+        run_script("plan.mjs", &vars, &artifacts).await;
+    }
+}
+
+/// Runs `tests/browser/<name>` with node in `web/` and the given environment; panics when
+/// it fails or runs too long.
+async fn run_script(name: &str, vars: &[(&str, String)], artifacts: &Path) {
+    let script = root().join("tests/browser").join(name);
     let mut child = tokio::process::Command::new("node")
         .arg(&script)
         .current_dir(root().join("web"))
-        .env("BASE", &s.base)
-        .env("CHROMIUM", &chromium)
-        .env("ADMIN_TOKEN", &admin)
-        .env("FIELD_TOKEN", &field)
-        .env("REPORTER_TOKEN", &reporter)
-        .env("FIELD_LON", lon.to_string())
-        .env("FIELD_LAT", lat.to_string())
-        .env("FIELD_GRID", &codes[0])
-        .env("FIELD_CASE", case["id"].to_string())
-        .env("ARTIFACTS", &artifacts)
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("node runs (Node 18 or later)");
     let status = tokio::time::timeout(SCRIPT_TIMEOUT, child.wait())
         .await
-        .unwrap_or_else(|_| panic!("the browser script ran longer than {SCRIPT_TIMEOUT:?}"))
+        .unwrap_or_else(|_| panic!("tests/browser/{name} ran longer than {SCRIPT_TIMEOUT:?}"))
         .unwrap();
     assert!(
         status.success(),
-        "tests/browser/run.mjs failed ({status}); screenshots in {}",
+        "tests/browser/{name} failed ({status}); screenshots in {}",
         artifacts.display()
     );
 }

@@ -1,6 +1,6 @@
 // Assembles the web app into web/dist/: no bundler, plain ES modules.
 //
-//   dist/index.html, field.html, report.html   the three pages (no-cache, see src/http/web.rs)
+//   dist/index.html, field.html, report.html, plan.html   the pages (no-cache, see src/http/web.rs)
 //   dist/config.json                            deployment settings (basemap …): config.local.json
 //                                               if present, else src/config.json
 //   dist/assets/<hash>/                         js/, app.css, taxonomy.json, vendor/maplibre-gl.*
@@ -60,7 +60,7 @@ for (const [name, path] of assets) {
   mkdirSync(dirname(to), { recursive: true });
   cpSync(path, to);
 }
-for (const page of ['index.html', 'field.html', 'report.html']) {
+for (const page of ['index.html', 'field.html', 'report.html', 'plan.html']) {
   const html = readFileSync(join(src, page), 'utf8').replaceAll('%ASSETS%', base);
   writeFileSync(join(dist, page), html);
 }
