@@ -38,7 +38,7 @@ const requests = [];
 const problems = [];
 const results = {};
 const log = (...a) => console.log('[plan]', ...a);
-// Refusals the test provokes on purpose (the forced publish of an invalid draft).
+// Refusals the test provokes on purpose (an invalid draft's forced publish, a conflict).
 const expected = [];
 
 function assert(cond, message) {
@@ -285,6 +285,12 @@ async function plan(browser) {
   await page.waitForFunction((id) => !document.querySelector(`#drafts li[data-plan="${id}"]`), d1.id, { timeout: 5000 });
 
   // ---- draft 2: split again and publish ----
+  // Meanwhile another draft over the same community is opened (through the API): the
+  // publish below makes it conflict.
+  const other = await page.evaluate(async (id) => {
+    const r = await fetch('/api/v1/plans', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${localStorage.getItem('minqing.token')}` }, body: JSON.stringify({ area: id, households_min: 0, households_max: 100000 }) });
+    return (await r.json()).plan.id;
+  }, communityId);
   const d2 = await openDraft();
   assert(d2.id !== d1.id, 'a new draft');
   const split2 = await splitBiggest(page, box);
@@ -311,6 +317,23 @@ async function plan(browser) {
   await idle(page);
   await shot(page, 'published');
 
+  // The other draft now conflicts: 409 shown with the way out (rebase), and rebasing works.
+  await page.click('#close-draft');
+  await page.waitForSelector(`#drafts li[data-plan="${other}"] button`, { timeout: 5000 });
+  await page.click(`#drafts li[data-plan="${other}"] button`);
+  await page.waitForFunction((id) => window.mq.draft && window.mq.draft.plan.id === id, other, { timeout: 10000 });
+  expected.push('status of 409');
+  const [conflict] = await Promise.all([page.waitForResponse((x) => x.url().endsWith('/publish')), page.click('#publish')]);
+  assert(conflict.status() === 409, `publishing a draft whose grids changed since is refused: ${conflict.status()}`);
+  const cmsg = await page.locator('#plan-msg').innerText();
+  assert(cmsg.includes('冲突') && cmsg.includes('变基'), `the conflict is shown with the way out: ${cmsg}`);
+  await shot(page, 'conflict');
+  const [rb] = await Promise.all([page.waitForResponse((x) => x.url().endsWith('/rebase')), page.click('#rebase')]);
+  assert(rb.status() === 200, `the draft is rebased: ${rb.status()}`);
+  await page.waitForFunction((n) => window.mq.draft.features.length === n, d2.n + 1, { timeout: 10000 });
+  assert((await page.locator('#plan-msg').innerText()).includes('已按现行网格更新'), 'rebasing is confirmed');
+  assert((await page.evaluate(() => window.mq.validation.valid)), 'the rebased draft is valid');
+
   assert((await page.evaluate(() => window.mq.errors.length)) === 0, `no map errors: ${JSON.stringify(await page.evaluate(() => window.mq.errors))}`);
 
   // ---- English ----
@@ -320,7 +343,8 @@ async function plan(browser) {
   assert((await page.evaluate(() => document.documentElement.lang)) === 'en', 'html lang is en');
   await shot(page, 'en');
   await page.click('#lang');
-  await page.click('#close-draft');
+  await page.click('#abandon');
+  await page.waitForFunction(() => !document.getElementById('choose').hidden, null, { timeout: 5000 });
   assert((await page.evaluate(() => document.body.innerText)).includes('选择社区'), 'back to the list, in Chinese');
   await ctx.close();
 
