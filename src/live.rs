@@ -103,16 +103,81 @@ impl Live {
 
     /// Takes a committed state of an event; returns the published change, or `None` when
     /// the index already held this state (or a newer one).
-    pub fn apply(&self, mut event: Event) -> Option<Arc<Change>> {
+    pub fn apply(&self, event: Event) -> Option<Arc<Change>> {
+        self.apply_with(event, true, None)
+    }
+
+    /// Takes many committed states at once (the change feed): as [`Live::apply`] each, but
+    /// the area tiles whose counts changed are invalidated once at the end, not once per
+    /// event. Returns how many were new. Blocking: call it off the async threads.
+    pub fn apply_batch(&self, events: Vec<Event>) -> usize {
+        let mut areas = Vec::new();
+        let n = events
+            .into_iter()
+            .filter_map(|e| self.apply_with(e, true, Some(&mut areas)))
+            .count();
+        areas.sort_unstable();
+        areas.dedup();
+        self.invalidate_areas(&areas);
+        n
+    }
+
+    /// Takes the events a published plan re-assigned to new grids, in bulk. Only their grid
+    /// changed, which no events or heat tile shows, so their tiles are invalidated only
+    /// where the caller's scope may differ (the grid moved to another community); the area
+    /// tiles follow from the counts. Each is published to the stream. Blocking: call it off
+    /// the async threads. `before` is the area index the events' old grids are in (the
+    /// current one already holds the new grids).
+    pub fn apply_regrid(&self, events: Vec<Event>, before: &AreaIndex) -> usize {
+        let areas = self.index.areas();
+        let community = |g: Option<i64>| g.and_then(|g| areas.get(g)).and_then(|a| a.parent_id);
+        let old_community =
+            |g: Option<i64>| g.and_then(|g| before.get(g)).and_then(|a| a.parent_id);
+        let mut n = 0;
+        let mut changed = Vec::new();
+        for e in events {
+            let before_grid = self
+                .index
+                .events(|ix| ix.slot(e.id).map(|s| ix.event(s).grid_id));
+            let moved_scope = before_grid.is_none_or(|old| {
+                old_community(old).is_none() || old_community(old) != community(e.grid_id)
+            });
+            if self
+                .apply_with(e, moved_scope, Some(&mut changed))
+                .is_some()
+            {
+                n += 1;
+            }
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        self.invalidate_areas(&changed);
+        n
+    }
+
+    /// Applies one state; invalidates its events/heat tiles when `points`, and the area
+    /// tiles of the areas whose counts changed — now, or later by the caller when
+    /// `deferred` collects them.
+    fn apply_with(
+        &self,
+        mut event: Event,
+        points: bool,
+        deferred: Option<&mut Vec<i64>>,
+    ) -> Option<Arc<Change>> {
         event.description = None;
         let applied = self.index.apply(event.clone())?;
-        self.tiles.invalidate_point(event.lon, event.lat);
-        if let Some(old) = &applied.old
-            && (old.lon, old.lat) != (event.lon, event.lat)
-        {
-            self.tiles.invalidate_point(old.lon, old.lat);
+        if points {
+            self.tiles.invalidate_point(event.lon, event.lat);
+            if let Some(old) = &applied.old
+                && (old.lon, old.lat) != (event.lon, event.lat)
+            {
+                self.tiles.invalidate_point(old.lon, old.lat);
+            }
         }
-        self.invalidate_areas(&applied.areas);
+        match deferred {
+            Some(d) => d.extend_from_slice(&applied.areas),
+            None => self.invalidate_areas(&applied.areas),
+        }
         let kind = match applied.old {
             None => ChangeKind::Created,
             Some(_) => ChangeKind::Updated,
@@ -180,8 +245,11 @@ impl Live {
             }
         }
         self.index.set_areas(areas);
-        for (level, b) in touched {
-            self.tiles.invalidate_area(level, &b);
+        // Every level: the recount may change the counts of the areas above the grids too.
+        for (_, b) in touched {
+            for level in crate::model::Level::ALL {
+                self.tiles.invalidate_area(level, &b);
+            }
         }
     }
 
@@ -280,11 +348,10 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
                             live.feed_connected.store(true, Ordering::Relaxed);
                             if !events.is_empty() {
                                 let live = live.clone();
-                                let applied = tokio::task::spawn_blocking(move || {
-                                    events.into_iter().filter_map(|e| live.apply(e)).count()
-                                })
-                                .await
-                                .unwrap_or(0);
+                                let applied =
+                                    tokio::task::spawn_blocking(move || live.apply_batch(events))
+                                        .await
+                                        .unwrap_or(0);
                                 tracing::debug!(applied, "change feed");
                             }
                             mark = next;

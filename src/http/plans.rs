@@ -606,6 +606,7 @@ async fn publish(
         let committed_ms = started.elapsed().as_secs_f64() * 1000.0;
         // The new version in memory: areas first (counts follow the new grids), then the
         // re-assigned events; both built and applied off the async threads.
+        let before = state.index.areas();
         if let Err(e) = state.live.reload_areas(&state.store, true).await {
             // Committed: the change feed's follower retries the reload.
             tracing::error!(error = %e, "area reload after publish failed");
@@ -613,12 +614,7 @@ async fn publish(
         let n = published.events.len();
         let live = state.live.clone();
         let events = published.events;
-        let _ = tokio::task::spawn_blocking(move || {
-            for e in events {
-                live.apply(e);
-            }
-        })
-        .await;
+        let _ = tokio::task::spawn_blocking(move || live.apply_regrid(events, &before)).await;
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
             plan = plan.id,

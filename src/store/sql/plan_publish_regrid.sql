@@ -9,13 +9,21 @@ WITH cand AS (
     FROM plan_parents p JOIN areas a ON a.id = p.area_id
     JOIN events e ON e.geom && a.geom AND ST_Covers(a.geom, e.geom)
     WHERE p.plan_id = $2 AND e.grid_id IS NULL
+), ext AS (
+    SELECT ST_Envelope(ST_Collect(a.geom)) AS e
+    FROM areas a
+    WHERE a.id IN (SELECT area_id FROM plan_parents WHERE plan_id = $2) OR a.id = ANY($1::bigint[])
+), covering AS (
+    -- Driven by grids: a few dozen index scans of events, each against one polygon.
+    SELECT DISTINCT ON (e.id) e.id, g.id AS new_grid
+    FROM areas g, ext, events e
+    WHERE g.valid_to IS NULL AND g.level = 'grid' AND g.geom && ext.e
+      AND e.geom && g.geom AND ST_Covers(g.geom, e.geom)
+      AND e.id IN (SELECT id FROM cand)
+    ORDER BY e.id, g.id
 ), moved AS (
-    SELECT e.id, e.grid_id AS old_grid,
-           (SELECT g.id FROM areas g
-            WHERE g.valid_to IS NULL AND g.level = 'grid' AND g.geom && e.geom
-              AND ST_Covers(g.geom, e.geom)
-            ORDER BY g.id LIMIT 1) AS new_grid
-    FROM events e JOIN cand USING (id)
+    SELECT e.id, e.grid_id AS old_grid, c.new_grid
+    FROM events e JOIN cand USING (id) LEFT JOIN covering c USING (id)
 ), upd AS (
     UPDATE events e SET grid_id = m.new_grid
     FROM moved m
