@@ -205,7 +205,7 @@ impl Live {
         let areas = self.index.areas();
         for id in ids {
             if let Some(a) = areas.get(*id)
-                && let Some(b) = bbox_of(a)
+                && let Some(b) = areas.bbox(*id)
             {
                 self.tiles.invalidate_area(a.level, &b);
             }

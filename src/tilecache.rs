@@ -87,16 +87,34 @@ struct Inner {
     /// Every entry dropped had a version at most this: an address without an entry counts
     /// as invalidated at `floor`.
     floor: u64,
+    /// Addresses being rendered (misses not yet put or abandoned), with how many renders.
+    /// Only these and cached addresses need an invalidation record: any other address has
+    /// nothing that could go stale.
+    inflight: HashMap<TileKey, u32>,
 }
 
 impl Inner {
     fn invalidate(&mut self, key: TileKey) {
         let clock = self.clock;
-        let e = self.entries.entry(key).or_default();
+        let e = match self.entries.get_mut(&key) {
+            Some(e) => e,
+            // Neither cached nor being rendered: nothing to dirty, nothing to record.
+            None if !self.inflight.contains_key(&key) => return,
+            None => self.entries.entry(key).or_default(),
+        };
         e.version = clock;
         let n = e.variants.len();
         e.variants.clear();
         self.tiles -= n;
+    }
+
+    fn done(&mut self, key: TileKey) {
+        if let Some(n) = self.inflight.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.inflight.remove(&key);
+            }
+        }
     }
 
     /// Drops entries that hold no tile (left by invalidations) once there are many.
@@ -119,18 +137,30 @@ pub struct TileCache {
 impl TileCache {
     /// The cached tile for an address and filter variant, with a token to hand back to
     /// [`TileCache::put`].
+    ///
+    /// A miss registers a render in flight: hand the token back with [`TileCache::put`],
+    /// or call [`TileCache::abandon`] when the tile will not be stored.
     pub fn get(&self, key: TileKey, variant: &str) -> (Option<Arc<CachedTile>>, u64) {
-        let g = self.inner.lock();
+        let mut g = self.inner.lock();
         let tile = g
             .entries
             .get(&key)
             .and_then(|e| e.variants.get(variant).cloned());
+        if tile.is_none() {
+            *g.inflight.entry(key).or_insert(0) += 1;
+        }
         (tile, g.clock)
+    }
+
+    /// Ends a render of a miss without storing it.
+    pub fn abandon(&self, key: TileKey) {
+        self.inner.lock().done(key);
     }
 
     /// Stores a rendered tile unless the address was invalidated since `token` was taken.
     pub fn put(&self, key: TileKey, variant: String, token: u64, tile: Arc<CachedTile>) {
         let mut g = self.inner.lock();
+        g.done(key);
         let version = g.entries.get(&key).map_or(g.floor, |e| e.version);
         if version > token {
             return;
@@ -181,24 +211,28 @@ impl TileCache {
 }
 
 /// The tiles of zoom `z` whose buffered bounds meet a box.
+///
+/// A tile's buffered longitudes depend on its column only and its latitudes on its row
+/// only, so each is computed once per column and row (the same values the renderer uses).
 fn covering(b: &BBox, z: u8) -> Vec<TileId> {
     let n = 1u32 << z;
     let nw = TileId::containing(b.min_lon, b.max_lat, z);
     let se = TileId::containing(b.max_lon, b.min_lat, z);
-    let mut out = Vec::new();
-    let lo = |v: u32| v.saturating_sub(1);
-    let hi = |v: u32| (v + 1).min(n - 1);
-    for x in lo(nw.x)..=hi(se.x) {
-        for y in lo(nw.y)..=hi(se.y) {
-            let Some(t) = TileId::new(z, x, y) else {
-                continue;
-            };
-            let tb = t.buffered_bounds(DEFAULT_EXTENT, DEFAULT_BUFFER);
-            if tb.west <= b.max_lon
-                && tb.east >= b.min_lon
-                && tb.south <= b.max_lat
-                && tb.north >= b.min_lat
-            {
+    let (x0, x1) = (nw.x.saturating_sub(1), (se.x + 1).min(n - 1));
+    let (y0, y1) = (nw.y.saturating_sub(1), (se.y + 1).min(n - 1));
+    let bounds = |x: u32, y: u32| {
+        TileId::new(z, x, y).map(|t| t.buffered_bounds(DEFAULT_EXTENT, DEFAULT_BUFFER))
+    };
+    let cols: Vec<u32> = (x0..=x1)
+        .filter(|x| bounds(*x, y0).is_some_and(|t| t.west <= b.max_lon && t.east >= b.min_lon))
+        .collect();
+    let rows: Vec<u32> = (y0..=y1)
+        .filter(|y| bounds(x0, *y).is_some_and(|t| t.south <= b.max_lat && t.north >= b.min_lat))
+        .collect();
+    let mut out = Vec::with_capacity(cols.len() * rows.len());
+    for x in &cols {
+        for y in &rows {
+            if let Some(t) = TileId::new(z, *x, *y) {
                 out.push(t);
             }
         }
@@ -207,24 +241,31 @@ fn covering(b: &BBox, z: u8) -> Vec<TileId> {
 }
 
 /// The tiles of zoom `z` whose buffered bounds hold the point: its own tile and the
-/// neighbours whose buffer reaches it.
+/// neighbours whose buffer reaches it (columns and rows tested apart, as in [`covering`]).
 fn touching(lon: f64, lat: f64, z: u8) -> Vec<TileId> {
     let own = TileId::containing(lon, lat, z);
+    let n = 1u32 << z;
+    let near = |v: u32| {
+        [v.checked_sub(1), Some(v), (v + 1 < n).then_some(v + 1)]
+            .into_iter()
+            .flatten()
+    };
+    let bounds = |x: u32, y: u32| {
+        TileId::new(z, x, y).map(|t| t.buffered_bounds(DEFAULT_EXTENT, DEFAULT_BUFFER))
+    };
+    let cols: Vec<u32> = near(own.x)
+        .filter(|x| bounds(*x, own.y).is_some_and(|t| lon >= t.west && lon <= t.east))
+        .collect();
+    let rows: Vec<u32> = near(own.y)
+        .filter(|y| bounds(own.x, *y).is_some_and(|t| lat >= t.south && lat <= t.north))
+        .collect();
     let mut out = vec![own];
-    for dx in -1i64..=1 {
-        for dy in -1i64..=1 {
-            if dx == 0 && dy == 0 {
-                continue;
-            }
-            let (x, y) = (i64::from(own.x) + dx, i64::from(own.y) + dy);
-            let (Ok(x), Ok(y)) = (u32::try_from(x), u32::try_from(y)) else {
-                continue;
-            };
-            if let Some(t) = TileId::new(z, x, y) {
-                let b = t.buffered_bounds(DEFAULT_EXTENT, DEFAULT_BUFFER);
-                if lon >= b.west && lon <= b.east && lat >= b.south && lat <= b.north {
-                    out.push(t);
-                }
+    for x in &cols {
+        for y in &rows {
+            if (*x, *y) != (own.x, own.y)
+                && let Some(t) = TileId::new(z, *x, *y)
+            {
+                out.push(t);
             }
         }
     }
@@ -272,6 +313,26 @@ mod tests {
         assert!(cache.get(here, "").0.is_none());
         let t = CachedTile::new(vec![7; 1000]);
         assert!(t.gzip().len() < 100);
+
+        // A miss being rendered while a write touches it is not stored either …
+        let (none, token) = cache.get(here, "v");
+        assert!(none.is_none());
+        cache.invalidate_point(115.37, 22.79);
+        cache.put(here, "v".into(), token, Arc::new(CachedTile::new(vec![5])));
+        assert!(cache.get(here, "v").0.is_none());
+        cache.abandon(here);
+        // … while addresses neither cached nor being rendered leave no record behind.
+        let entries = cache.inner.lock().entries.len();
+        cache.invalidate_point(100.0, 30.0);
+        assert_eq!(cache.inner.lock().entries.len(), entries);
+        let fresh = TileKey {
+            layer: Layer::Heat,
+            tile: TileId::containing(100.0, 30.0, 5),
+        };
+        let _ = cache.get(fresh, "");
+        assert!(cache.inner.lock().inflight.contains_key(&fresh));
+        cache.abandon(fresh);
+        assert!(!cache.inner.lock().inflight.contains_key(&fresh));
         // Points on a tile edge dirty the neighbour whose buffer holds them.
         let t = TileId::containing(115.37, 22.79, 10);
         let b = t.bounds();

@@ -121,7 +121,11 @@ async fn generate_is_deterministic_and_imports() {
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'areas'"
         )
         .await,
-        4
+        count(
+            &fresh,
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'areas'"
+        )
+        .await
     );
 }
 

@@ -171,6 +171,12 @@ async fn tile(
     let tile = match cached {
         Some(t) => t,
         None => {
+            // Ends the cache's record of this render however the request ends.
+            let mut render = Render {
+                tiles: state.tiles.clone(),
+                key,
+                open: true,
+            };
             let index = state.index.clone();
             let now = Utc::now();
             let bytes = tokio::task::spawn_blocking(move || match (l, f) {
@@ -194,6 +200,7 @@ async fn tile(
             })?;
             let t = Arc::new(CachedTile::new(bytes));
             if state.config.tile_cache {
+                render.open = false;
                 state.tiles.put(key, variant, version, t.clone());
             }
             t
@@ -235,6 +242,21 @@ async fn tile(
         header::HeaderValue::from_static("accept-encoding"),
     );
     Ok(response)
+}
+
+/// A miss being rendered: abandoned in the cache unless it was stored.
+struct Render {
+    tiles: Arc<crate::tilecache::TileCache>,
+    key: TileKey,
+    open: bool,
+}
+
+impl Drop for Render {
+    fn drop(&mut self) {
+        if self.open {
+            self.tiles.abandon(self.key);
+        }
+    }
 }
 
 /// Whether an `Accept-Encoding` value allows gzip (a `q=0` refuses it).

@@ -148,6 +148,8 @@ pub struct AreaIndex {
     upper: RTree<BoxEntry>,
     /// Slots in code order (lookups by code).
     by_code: Vec<u32>,
+    /// Boxes of the areas above grid level, by slot (grids' boxes are in `grids`).
+    upper_boxes: Vec<(u32, BBox)>,
 }
 
 fn entry(a: &Area, slot: usize) -> Option<BoxEntry> {
@@ -175,7 +177,14 @@ impl AreaIndex {
             .collect();
         let mut by_code: Vec<u32> = (0..u32::try_from(areas.len()).unwrap_or(u32::MAX)).collect();
         by_code.sort_unstable_by(|x, y| areas[*x as usize].code.cmp(&areas[*y as usize].code));
+        let upper_boxes: Vec<(u32, BBox)> = areas
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.level != Level::Grid)
+            .filter_map(|(i, a)| Some((u32::try_from(i).ok()?, BBox::of(&a.geom))))
+            .collect();
         AreaIndex {
+            upper_boxes,
             grids: GridCells::new(&boxes),
             upper: RTree::bulk_load(upper),
             by_code,
@@ -214,6 +223,17 @@ impl AreaIndex {
             .binary_search_by_key(&id, |a| a.id)
             .ok()
             .map(|i| &self.areas[i])
+    }
+
+    /// The bounding box of an area (for a grid, rounded outwards to `f32`), kept from the
+    /// build: no walk over its vertices.
+    #[must_use]
+    pub fn bbox(&self, id: i64) -> Option<BBox> {
+        let slot = u32::try_from(self.areas.binary_search_by_key(&id, |a| a.id).ok()?).ok()?;
+        match self.upper_boxes.binary_search_by_key(&slot, |(s, _)| *s) {
+            Ok(i) => Some(self.upper_boxes[i].1),
+            Err(_) => self.grids.bbox(slot),
+        }
     }
 
     /// The current area with this code.
@@ -406,6 +426,15 @@ mod tests {
     #[test]
     fn ancestors_and_listing() {
         let ix = index();
+        // Kept boxes hold each area's exact box (grids' are rounded outwards).
+        for a in ix.all() {
+            let kept = ix.bbox(a.id).unwrap();
+            let exact = BBox::of(&a.geom);
+            assert!(kept.min_lon <= exact.min_lon && kept.max_lon >= exact.max_lon);
+            assert!(kept.min_lat <= exact.min_lat && kept.max_lat >= exact.max_lat);
+        }
+        assert!(ix.bbox(999).is_none());
+        assert_eq!(ix.by_code(&ix.get(7).unwrap().code).map(|a| a.id), Some(7));
         let g = ix.get(7).unwrap();
         assert_eq!(
             ix.ancestors(g).iter().map(|a| a.id).collect::<Vec<_>>(),

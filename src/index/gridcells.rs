@@ -230,6 +230,18 @@ impl GridCells {
         out
     }
 
+    /// The (outward-rounded) box of a slot, if it is a grid.
+    #[must_use]
+    pub fn bbox(&self, slot: u32) -> Option<BBox> {
+        let b = self.boxes.get(slot as usize)?;
+        (b[0] <= b[2]).then(|| BBox {
+            min_lon: f64::from(b[0]),
+            min_lat: f64::from(b[1]),
+            max_lon: f64::from(b[2]),
+            max_lat: f64::from(b[3]),
+        })
+    }
+
     /// Number of grids indexed.
     #[must_use]
     pub fn len(&self) -> usize {

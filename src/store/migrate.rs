@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0005_plans",
         include_str!("../../migrations/0005_plans.sql"),
     ),
+    (
+        6,
+        "0006_write_costs",
+        include_str!("../../migrations/0006_write_costs.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.
