@@ -61,7 +61,11 @@ for (const [name, path] of assets) {
   cpSync(path, to);
 }
 for (const page of ['index.html', 'field.html', 'report.html', 'plan.html']) {
-  const html = readFileSync(join(src, page), 'utf8').replaceAll('%ASSETS%', base);
+  // Every page shares the top bar (brand, navigation, sign-in, language).
+  const header = readFileSync(join(src, 'partials', 'header.html'), 'utf8').trimEnd();
+  const html = readFileSync(join(src, page), 'utf8')
+    .replace(/<!-- %HEADER%[^>]*-->/, header)
+    .replaceAll('%ASSETS%', base);
   writeFileSync(join(dist, page), html);
 }
 const local = join(here, 'config.local.json');
