@@ -59,15 +59,28 @@ async fn catalog(headers: HeaderMap) -> Json<Value> {
 }
 
 fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
-        })
-        .unwrap_or("localhost:8080");
-    format!("http://{host}")
+    // Behind a proxy, the address the client used: X-Forwarded-Host and -Proto when present.
+    let clean = |name: header::HeaderName| {
+        headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.split(',').next())
+            .map(str::trim)
+            .filter(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+            })
+            .map(str::to_owned)
+    };
+    let host = clean(header::HeaderName::from_static("x-forwarded-host"))
+        .or_else(|| clean(header::HOST))
+        .unwrap_or_else(|| "localhost:8080".to_owned());
+    let scheme = match clean(header::HeaderName::from_static("x-forwarded-proto")).as_deref() {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
 }
 
 async fn tilejson(
@@ -272,4 +285,21 @@ fn accepts_gzip(v: &str) -> bool {
         });
         (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_urls_follow_the_address_the_client_used() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(base_url(&h), "http://127.0.0.1:8080");
+        h.insert("x-forwarded-host", "map.example.org".parse().unwrap());
+        h.insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(base_url(&h), "https://map.example.org");
+        h.insert("x-forwarded-host", "evil/<script>".parse().unwrap());
+        assert_eq!(base_url(&h), "https://127.0.0.1:8080");
+    }
 }
