@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0006_write_costs",
         include_str!("../../migrations/0006_write_costs.sql"),
     ),
+    (
+        7,
+        "0007_idempotency_index",
+        include_str!("../../migrations/0007_idempotency_index.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

@@ -10,7 +10,7 @@ WITH e AS (
                         reported_at, updated_at, idempotency_key, geom, reporter_token)
     VALUES ($1, $2, $3, 'reported', $4, $5, now(), now(), $6,
             ST_SetSRID(ST_MakePoint($7, $8), 4326), $10)
-    ON CONFLICT (idempotency_key) DO NOTHING
+    ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *
 ), reporter AS (
     INSERT INTO event_reporters (event_id, contact)
