@@ -13,8 +13,9 @@
 // object (window.mq.map) or the API, not screenshots.
 
 import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { finish, screenshotAll } from './common.mjs';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -368,25 +369,12 @@ async function main() {
     await plan(browser);
   } catch (e) {
     failed = e;
-    for (const [i, ctx] of browser.contexts().entries()) {
-      for (const [j, p] of ctx.pages().entries()) await p.screenshot({ path: join(ARTIFACTS, `plan-failure-${i}-${j}.png`) }).catch(() => {});
-    }
+    await screenshotAll(browser, ARTIFACTS, 'plan-');
   } finally {
     await browser.close();
   }
-  const outside = requests.filter((u) => {
-    const url = new URL(u);
-    if (url.protocol === 'blob:' || url.protocol === 'data:') return false;
-    return !['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) || url.host !== serverHost;
-  });
-  results.requests = requests.length;
-  writeFileSync(join(ARTIFACTS, 'plan-requests.txt'), requests.join('\n'));
-  writeFileSync(join(ARTIFACTS, 'plan-results.json'), JSON.stringify(results, null, 2));
-  if (failed) throw failed;
-  assert(outside.length === 0, `requests left the server: ${[...new Set(outside)].slice(0, 10).join(', ')}`);
-  assert(problems.length === 0, problems.join('\n'));
-  log(`${requests.length} requests, all to ${serverHost}`);
-  log(`results: ${JSON.stringify(results)}`);
+  // No request leaves the server (tests/browser/common.mjs).
+  finish({ dir: ARTIFACTS, prefix: 'plan-', requests, results, problems, serverHost, failed, log });
 }
 
 main().catch((e) => {
