@@ -155,6 +155,66 @@ async fn idempotent_retry_stores_one_row() {
     assert_eq!(count(&url, "event_history").await, 1);
 }
 
+/// Reports sent at the same moment are committed in shared batches: each is stored once
+/// (retries sharing a key get the first), with its own contact and history entry, in the
+/// grid PostGIS finds, and every 201 names the row that holds it.
+#[tokio::test]
+async fn concurrent_reports_are_each_stored_once() {
+    let url = demo_db().await;
+    let s = TestServer::start(&url).await;
+    let before = count(&url, "events").await;
+    let sends = (0..120).map(|i| {
+        let s = &s;
+        async move {
+            let lon = 115.30 + f64::from(i % 40) * 0.002;
+            let mut req = s
+                .http
+                .post(s.url("/api/v1/events"))
+                .header("content-type", "application/json");
+            // Every third report is one of ten keys, each sent four times.
+            let key = (i % 3 == 0).then(|| format!("burst-{}", (i / 3) % 10));
+            if let Some(k) = &key {
+                req = req.header("idempotency-key", k.clone());
+            }
+            let mut body = report(lon, 22.78, "hazard.fire");
+            body["properties"]["reporter"] = json!(format!("reporter {i}"));
+            let r = req.body(body.to_string()).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+            let v: Value = r.json().await.unwrap();
+            (i, key, body_id(&v), v)
+        }
+    });
+    let done = futures_util::future::join_all(sends).await;
+    // 80 without a key, and one row per key.
+    assert_eq!(count(&url, "events").await, before + 80 + 10);
+    let db = sql(&url).await;
+    let mut by_key = std::collections::HashMap::new();
+    for (i, key, id, v) in &done {
+        if let Some(k) = key {
+            let first = *by_key.entry(k.clone()).or_insert(*id);
+            assert_eq!(first, *id, "{k}: one event for every retry");
+            continue;
+        }
+        let row = db
+            .query_one(
+                "SELECT e.grid_id, r.contact, (SELECT count(*) FROM event_history h WHERE h.event_id = e.id),
+                        (SELECT g.id FROM areas g WHERE g.valid_to IS NULL AND g.level = 'grid' AND ST_Covers(g.geom, e.geom) ORDER BY g.id LIMIT 1)
+                 FROM events e JOIN event_reporters r ON r.event_id = e.id WHERE e.id = $1",
+                &[id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(1), format!("reporter {i}"));
+        assert_eq!(row.get::<_, i64>(2), 1);
+        assert_eq!(row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(3));
+        assert_eq!(
+            v["properties"]["grid_id"].as_i64(),
+            row.get::<_, Option<i64>>(0)
+        );
+    }
+    assert_eq!(by_key.len(), 10);
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_written() {
     let url = demo_db().await;

@@ -367,6 +367,40 @@ async fn split_merge_move_then_publish() {
         .unwrap()
         .get(0);
     assert_eq!(stale, 0);
+    // A report placed by an index that has not switched yet (in a closed grid) is stored
+    // in the grid now covering it.
+    let (plon, plat, _) = probe;
+    let late = s
+        .state
+        .store
+        .insert_event(
+            minqing::model::NewEvent {
+                category: "safety.fire".into(),
+                title: "placed by a stale index".into(),
+                description: String::new(),
+                lon: plon,
+                lat: plat,
+                reporter: None,
+                photo: None,
+            },
+            2,
+            Some(probe.2),
+            None,
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+    let covering: i64 = db
+        .query_one(
+            "SELECT g.id FROM areas g WHERE g.valid_to IS NULL AND g.level = 'grid' AND ST_Covers(g.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY g.id LIMIT 1",
+            &[&plon, &plat],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(covering, probe.2);
+    assert_eq!(late.event.grid_id, Some(covering));
 
     // locate answers the new grids at once, and the old ones at a time before.
     let (lon, lat, old_grid) = probe;
@@ -838,6 +872,11 @@ async fn only_planners_command_and_admin_plan_in_their_scope() {
 #[tokio::test]
 #[ignore = "a measurement; prints timings"]
 async fn speed() {
+    // The server's step timings (RUST_LOG=minqing=info) go to the test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let url = demo_db().await;
     let db = sql(&url).await;
     let community = biggest_community(&db).await;

@@ -573,7 +573,7 @@ async fn create(
     let inserted = state
         .store
         .insert_event(
-            &new,
+            new,
             2,
             grid,
             key.as_deref(),

@@ -868,7 +868,7 @@ async fn create(
         .map(|p| p.token_id);
     let inserted = state
         .store
-        .insert_event(&new, 2, grid, None, reporter_token, &caller.actor())
+        .insert_event(new, 2, grid, None, reporter_token, &caller.actor())
         .await?;
     // Committed: visible to every following query on this instance.
     let e = inserted.event;

@@ -606,15 +606,31 @@ async fn publish(
         let committed_ms = started.elapsed().as_secs_f64() * 1000.0;
         // The new version in memory: areas first (counts follow the new grids), then the
         // re-assigned events; both built and applied off the async threads.
+        // (The change feed's follower may have reloaded the areas already: not again.)
         let before = state.index.areas();
-        if let Err(e) = state.live.reload_areas(&state.store, true).await {
+        if let Err(e) = state.live.reload_areas(&state.store, false).await {
             // Committed: the change feed's follower retries the reload.
             tracing::error!(error = %e, "area reload after publish failed");
         }
-        let n = published.events.len();
+        let mut n = published.events.len();
         let live = state.live.clone();
         let events = published.events;
-        let _ = tokio::task::spawn_blocking(move || live.apply_regrid(events, &before)).await;
+        let kept = before.clone();
+        let _ = tokio::task::spawn_blocking(move || live.apply_regrid(events, &kept)).await;
+        // Reports placed by the old index between the commit and the switch.
+        match state
+            .store
+            .regrid_stragglers(plan.id, &published.closed, &caller.actor())
+            .await
+        {
+            Ok(late) if !late.is_empty() => {
+                n += late.len();
+                let live = state.live.clone();
+                let _ = tokio::task::spawn_blocking(move || live.apply_regrid(late, &before)).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "re-assigning late reports after publish failed"),
+        }
         let total_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
             plan = plan.id,

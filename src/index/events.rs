@@ -410,11 +410,20 @@ impl EventIndex {
             return Upsert::Unchanged;
         }
         let s = slot as usize;
-        self.trees[tree_of(old.status)].remove(slot, old.lon, old.lat);
-        let c = &self.cols;
-        self.pyramid
-            .remove(c.lon[s], c.lat[s], c.category[s], c.status[s], c.id[s]);
         let cat = self.number_or_add(&e.category);
+        // The trees and the pyramid hold position, category and status only: a change of
+        // anything else (a re-assigned grid, a new deadline, …) leaves them as they are.
+        let placed = {
+            let c = &self.cols;
+            (c.lon[s], c.lat[s], c.category[s], c.status[s])
+        };
+        let moves = placed != (e.lon, e.lat, cat, e.status as u8);
+        if moves {
+            self.trees[tree_of(old.status)].remove(slot, old.lon, old.lat);
+            let c = &self.cols;
+            self.pyramid
+                .remove(c.lon[s], c.lat[s], c.category[s], c.status[s], c.id[s]);
+        }
         let c = &mut self.cols;
         c.lon[s] = e.lon;
         c.lat[s] = e.lat;
@@ -427,14 +436,16 @@ impl EventIndex {
         c.reported_at[s] = micros(e.reported_at);
         c.due_at[s] = e.due_at.map_or(NO_TIME, micros);
         c.updated_at[s] = micros(e.updated_at);
-        self.pyramid.add(e.lon, e.lat, cat, e.status as u8, e.id);
         if e.title != old.title {
             self.retitled.insert(slot, e.title);
         }
-        let tree = tree_of(e.status);
-        self.trees[tree].insert(self.pt(slot), e.lon, e.lat);
-        if self.trees[tree].len() > 4 * self.trees[tree].sized_for() + 4096 {
-            self.rebuild(tree);
+        if moves {
+            self.pyramid.add(e.lon, e.lat, cat, e.status as u8, e.id);
+            let tree = tree_of(e.status);
+            self.trees[tree].insert(self.pt(slot), e.lon, e.lat);
+            if self.trees[tree].len() > 4 * self.trees[tree].sized_for() + 4096 {
+                self.rebuild(tree);
+            }
         }
         Upsert::Replaced(old)
     }

@@ -6,6 +6,7 @@
 mod cases;
 mod embedded;
 mod feed;
+mod intake;
 mod load;
 mod migrate;
 mod open311;
@@ -81,6 +82,8 @@ pub struct Store {
     pool: Pool,
     /// For connections outside the pool (the change-feed listener).
     config: tokio_postgres::Config,
+    /// Reports waiting to be written together.
+    intake: std::sync::Arc<intake::Intake>,
 }
 
 impl Store {
@@ -99,7 +102,11 @@ impl Store {
             .max_size(size)
             .build()
             .map_err(|e| StoreError::Input(format!("cannot build the pool: {e}")))?;
-        Ok(Store { pool, config })
+        Ok(Store {
+            pool,
+            config,
+            intake: intake::new(),
+        })
     }
 
     /// Takes a connection from the pool.

@@ -442,6 +442,19 @@ pub struct Report {
     pub sliver_limit_m2: f64,
     /// What publishing would change.
     pub changes: Changes,
+    /// Every event publishing would move, for publish itself (not listed in responses).
+    #[serde(skip)]
+    regrid: Vec<Regrid>,
+}
+
+/// One event publishing would move: (event, its grid now, the existing grid or the draft
+/// grid's code that would cover it).
+#[derive(Debug, Clone)]
+struct Regrid {
+    id: i64,
+    from: Option<i64>,
+    to_grid: Option<i64>,
+    to_code: Option<String>,
 }
 
 /// Result of a publish.
@@ -734,6 +747,7 @@ impl Store {
     pub async fn publish_plan(&self, id: i64, actor: &str) -> PlanResult<Published> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
+        let mut steps = Steps::new();
         tx.batch_execute("LOCK TABLE areas IN EXCLUSIVE MODE")
             .await?;
         let plan = lock_draft(&tx, id).await?;
@@ -763,10 +777,12 @@ impl Store {
                 areas,
             });
         }
-        let report = validate(&tx, &plan).await?;
+        steps.mark("lock and conflicts");
+        let mut report = validate(&tx, &plan).await?;
         if !report.valid {
             return Err(PlanError::Invalid(Box::new(report)));
         }
+        steps.mark("validate");
         let at: DateTime<Utc> = tx.query_one("SELECT clock_timestamp()", &[]).await?.get(0);
         let closed: Vec<i64> = report.changes.closed.clone();
         tx.execute(
@@ -780,17 +796,12 @@ impl Store {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
+        steps.mark("close and insert grids");
         let note = format!("plan #{id}");
-        let rows = tx
-            .query(
-                include_str!("sql/plan_publish_regrid.sql"),
-                &[&closed, &id, &actor, &note],
-            )
-            .await?;
-        let events = rows
-            .iter()
-            .map(event_from_row)
-            .collect::<Result<Vec<_>>>()?;
+        let mut events = regrid_listed(&tx, &mut report, &created, actor, &note).await?;
+        steps.mark("re-assign events");
+        events.extend(regrid_stragglers(&tx, id, &closed, actor, &note).await?);
+        steps.mark("re-assign reported meanwhile");
         let v = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
         tx.execute(
             "UPDATE plans SET status = 'published', published_at = $2, published_by = $3, report = $4, updated_at = $2 WHERE id = $1",
@@ -798,6 +809,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        steps.mark("commit");
+        tracing::info!(plan = id, events = events.len(), steps = %steps, "plan publish committed");
         Ok(Published {
             at,
             closed,
@@ -805,6 +818,23 @@ impl Store {
             events,
             report,
         })
+    }
+
+    /// Re-assigns the events still in the grids a publish closed (or without a grid inside
+    /// the plan's parents): reports placed by an instance's old index between the publish
+    /// and its switch to the new grids. Returns them in their new state.
+    pub async fn regrid_stragglers(
+        &self,
+        plan: i64,
+        closed: &[i64],
+        actor: &str,
+    ) -> Result<Vec<Event>> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        tx.batch_execute("LOCK TABLE areas IN SHARE MODE").await?;
+        let events = regrid_stragglers(&tx, plan, closed, actor, &format!("plan #{plan}")).await?;
+        tx.commit().await?;
+        Ok(events)
     }
 
     /// Rebases a draft on the current grids (see the module documentation); returns
@@ -1504,6 +1534,7 @@ async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
             });
         }
     }
+    let mut regrid = Vec::new();
     changes.closed = c
         .query(include_str!("sql/plan_retired.sql"), &[&id])
         .await?
@@ -1523,6 +1554,12 @@ async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
             to_key: r.get(4),
             to_code: r.get(5),
         };
+        regrid.push(Regrid {
+            id: m.id,
+            from: m.from_grid,
+            to_grid: m.to_grid,
+            to_code: m.to_key.and(m.to_code.clone()),
+        });
         if m.from_code != m.to_code {
             changes.events_moving += 1;
             if changes.event_moves.len() < MAX_LISTED_EVENTS {
@@ -1562,7 +1599,96 @@ async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
         sliver_area_m2: sliver_area,
         sliver_limit_m2: SLIVER_M2,
         changes,
+        regrid,
     })
+}
+
+/// Moves the events validation listed to their new grids (the draft's new versions found by
+/// code among `created`).
+async fn regrid_listed(
+    c: &impl GenericClient,
+    report: &mut Report,
+    created: &[(i64, String, i32)],
+    actor: &str,
+    note: &str,
+) -> Result<Vec<Event>> {
+    let by_code: std::collections::HashMap<&str, i64> = created
+        .iter()
+        .map(|(id, code, _)| (code.as_str(), *id))
+        .collect();
+    let moves = std::mem::take(&mut report.regrid);
+    let mut ids = Vec::with_capacity(moves.len());
+    let mut from = Vec::with_capacity(moves.len());
+    let mut to = Vec::with_capacity(moves.len());
+    for m in moves {
+        let target = match (&m.to_code, m.to_grid) {
+            (Some(code), _) => Some(*by_code.get(code.as_str()).ok_or_else(|| {
+                StoreError::Input(format!(
+                    "publish: no new version of grid {code} for event {}",
+                    m.id
+                ))
+            })?),
+            (None, grid) => grid,
+        };
+        ids.push(m.id);
+        from.push(m.from);
+        to.push(target);
+    }
+    let rows = c
+        .query(
+            include_str!("sql/plan_publish_regrid.sql"),
+            &[&ids, &from, &to, &actor, &note],
+        )
+        .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+/// See [`Store::regrid_stragglers`].
+async fn regrid_stragglers(
+    c: &impl GenericClient,
+    plan: i64,
+    closed: &[i64],
+    actor: &str,
+    note: &str,
+) -> Result<Vec<Event>> {
+    let rows = c
+        .query(
+            include_str!("sql/plan_regrid_stragglers.sql"),
+            &[&closed, &plan, &actor, &note],
+        )
+        .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+/// Wall-clock time of the named steps of a long operation, for its log line.
+struct Steps {
+    last: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Steps {
+    fn new() -> Self {
+        Self {
+            last: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Steps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (name, d)) in self.done.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{name} {} ms", d.as_millis())?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -22,58 +22,29 @@ pub struct InsertedEvent {
 const COPY_CHUNK: usize = 256 * 1024;
 
 impl Store {
-    /// Stores a new report, its reporter contact and its first history entry atomically
-    /// (one statement, one round trip) and returns once committed. With an idempotency key
-    /// already used, stores nothing and returns the first event.
+    /// Stores a new report, its reporter contact, photo and first history entry atomically
+    /// and returns once committed; reports arriving together share one statement and one
+    /// commit (see `store/intake.rs`). With an idempotency key already used, stores nothing
+    /// and returns the first event.
     #[tracing::instrument(skip_all, fields(category = %new.category))]
     pub async fn insert_event(
         &self,
-        new: &NewEvent,
+        new: NewEvent,
         priority: i16,
         grid_id: Option<i64>,
         idempotency_key: Option<&str>,
         reporter_token: Option<i64>,
         actor: &str,
     ) -> Result<InsertedEvent> {
-        let conn = self.conn().await?;
-        let insert = conn
-            .prepare_cached(include_str!("sql/insert_event.sql"))
-            .await?;
-        let row = conn
-            .query_opt(
-                &insert,
-                &[
-                    &new.category,
-                    &new.title,
-                    &new.description,
-                    &priority,
-                    &grid_id,
-                    &idempotency_key,
-                    &new.lon,
-                    &new.lat,
-                    &new.reporter,
-                    &reporter_token,
-                    &actor,
-                    &new.photo.as_ref().map(|p| p.0),
-                    &new.photo.as_ref().map(|p| p.1.as_slice()),
-                ],
-            )
-            .await?;
-        if let Some(row) = row {
-            return Ok(InsertedEvent {
-                event: event_from_row(&row)?,
-                created: true,
-            });
-        }
-        // Only a used idempotency key inserts nothing.
-        let first = conn
-            .prepare_cached(include_str!("sql/event_by_idempotency_key.sql"))
-            .await?;
-        let row = conn.query_one(&first, &[&idempotency_key]).await?;
-        Ok(InsertedEvent {
-            event: event_from_row(&row)?,
-            created: false,
+        self.intake(super::intake::Report {
+            new,
+            priority,
+            grid_id,
+            idempotency_key: idempotency_key.map(str::to_owned),
+            reporter_token,
+            actor: actor.to_owned(),
         })
+        .await
     }
 
     /// A case's photo: (content type, bytes).

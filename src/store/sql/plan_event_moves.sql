@@ -3,6 +3,10 @@
 -- smallest id among covering grids, where grids kept as they are (existing ids) come
 -- before the draft's new versions (ids given on publish, in key order). Driven by grids
 -- (a few dozen index scans of events, each against one prepared polygon), not by events.
+-- Owners are filtered by the candidates' own condition (a closed grid, or none; a hashed
+-- subplan), never by a semi-join on `cand`: its row count is unknown to the planner, and a
+-- nested-loop semi-join over 100,000 candidates took minutes. Owners of events that are not
+-- candidates fall away in the final join.
 WITH gone AS (
     SELECT b.area_id FROM plan_base b
     WHERE b.plan_id = $1
@@ -26,13 +30,13 @@ WITH gone AS (
     WHERE g.valid_to IS NULL AND g.level = 'grid' AND g.geom && ext.e
       AND g.id NOT IN (SELECT area_id FROM gone)
       AND e.geom && g.geom AND ST_Covers(g.geom, e.geom)
-      AND e.id IN (SELECT id FROM cand)
+      AND (e.grid_id IS NULL OR e.grid_id IN (SELECT area_id FROM gone))
     UNION ALL
     SELECT e.id, NULL, p.key, p.code, 1
     FROM plan_grids p, events e
     WHERE p.plan_id = $1 AND p.changed AND ST_IsValid(p.geom)
       AND e.geom && p.geom AND ST_Covers(p.geom, e.geom)
-      AND e.id IN (SELECT id FROM cand)
+      AND (e.grid_id IS NULL OR e.grid_id IN (SELECT area_id FROM gone))
 ), best AS (
     SELECT DISTINCT ON (id) id, grid_id, key, code FROM owners ORDER BY id, rank, grid_id, key
 )
