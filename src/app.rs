@@ -39,8 +39,9 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
             (pg.url(), Some(pg))
         }
     };
-    let store =
-        Store::connect(&url, config.pool_size).context("cannot configure the database pool")?;
+    let store = Store::connect(&url, config.pool_size)
+        .context("cannot configure the database pool")?
+        .with_intake_batch(config.intake_batch);
     let applied = store
         .migrate()
         .await

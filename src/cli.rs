@@ -72,6 +72,16 @@ pub struct Cli {
         global = true
     )]
     pub duplicate_radius: f64,
+    /// Reports written by one statement at most, when they arrive together; 1 writes each
+    /// alone (to compare).
+    #[arg(
+        long,
+        env = "MINQING_INTAKE_BATCH",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u64).range(1..=1000),
+        global = true
+    )]
+    pub intake_batch: u64,
     /// The built web app.
     #[arg(
         long,
@@ -183,6 +193,7 @@ impl Cli {
             escalation_check_secs: self.escalation_check,
             reports_per_minute: self.reports_per_minute,
             duplicate_radius_m: self.duplicate_radius,
+            intake_batch: usize::try_from(self.intake_batch).unwrap_or(crate::store::MAX_BATCH),
             web_dir: self.web_dir.clone(),
             ..Config::default()
         }

@@ -30,6 +30,8 @@ pub struct Config {
     pub escalation_check_secs: u64,
     /// The built web app (`web/dist`).
     pub web_dir: PathBuf,
+    /// Reports written together by one statement, at most.
+    pub intake_batch: usize,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             escalate_every_secs: 86_400.0,
             escalation_check_secs: 60,
             web_dir: PathBuf::from("web/dist"),
+            intake_batch: crate::store::MAX_BATCH,
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::model::NewEvent;
 /// Batches written at the same time, at most (each holds a pooled connection meanwhile).
 pub const DRAINERS: usize = 4;
 
-/// Reports in one statement, at most.
+/// Reports in one statement, at most, by default (`--intake-batch`).
 pub const MAX_BATCH: usize = 64;
 
 /// One report to store, as `Store::insert_event` takes it.
@@ -51,12 +51,19 @@ struct Queue {
 }
 
 /// The queue of reports waiting to be written (shared by the clones of a [`Store`]).
-#[derive(Default)]
 pub(super) struct Intake {
     queue: Mutex<Queue>,
+    max_batch: usize,
 }
 
 impl Store {
+    /// The same store, writing at most `n` (≥ 1) reports per statement.
+    #[must_use]
+    pub fn with_intake_batch(mut self, n: usize) -> Store {
+        self.intake = new(n);
+        self
+    }
+
     /// Queues a report and waits until it is committed (or refused).
     pub(super) async fn intake(&self, report: Report) -> Result<InsertedEvent> {
         let (reply, answer) = oneshot::channel();
@@ -87,10 +94,11 @@ impl Store {
                     q.drainers -= 1;
                     return;
                 }
-                let n = q.jobs.len().min(MAX_BATCH);
+                let n = q.jobs.len().min(self.intake.max_batch);
                 q.jobs.drain(..n).collect()
             };
             let reports: Vec<&Report> = batch.iter().map(|j| &j.report).collect();
+            tracing::trace!(reports = reports.len(), "writing a batch of reports");
             match self.insert_batch(&reports).await {
                 Ok(results) => {
                     for (job, result) in batch.into_iter().zip(results) {
@@ -191,7 +199,10 @@ impl Store {
     }
 }
 
-/// The queue a new [`Store`] starts with.
-pub(super) fn new() -> Arc<Intake> {
-    Arc::new(Intake::default())
+/// An empty queue writing at most `max_batch` reports per statement.
+pub(super) fn new(max_batch: usize) -> Arc<Intake> {
+    Arc::new(Intake {
+        queue: Mutex::new(Queue::default()),
+        max_batch: max_batch.max(1),
+    })
 }

@@ -7,6 +7,7 @@ mod cases;
 mod embedded;
 mod feed;
 mod intake;
+pub use intake::MAX_BATCH;
 mod load;
 mod migrate;
 mod open311;
@@ -105,7 +106,7 @@ impl Store {
         Ok(Store {
             pool,
             config,
-            intake: intake::new(),
+            intake: intake::new(MAX_BATCH),
         })
     }
 
