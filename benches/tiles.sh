@@ -88,17 +88,29 @@ for layer in events heat areas; do
 done
 wc -l "$DIR"/tiles/* | tee "$R/tiles-lists.txt"
 
+# Martin's slow queries keep running in PostgreSQL after wrk stops (requests time out, the
+# statements do not): wait until no statement is active, so the next run has the cores.
+quiet_pg() {
+  for _ in $(seq 1 300); do
+    n=$(psql "$URL" -Atc "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid()")
+    [ "$n" = 0 ] && return 0
+    sleep 1
+  done
+  echo "PostgreSQL still busy after 300 s" >&2
+}
+
 bench() { # name host list [gzip]
+  quiet_pg
   echo "== $1"
   TILES="$3" GZIP="${4:-0}" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s benches/wrk/tiles.lua "http://127.0.0.1:$2" | tee "$R/tiles-$1.txt"
 }
 
 warm() { # host list
-  sed "s|^|http://127.0.0.1:$1|" "$2" | xargs -P 4 -n 50 curl -s -o /dev/null
+  sed "s|^|http://127.0.0.1:$1|" "$2" | xargs -P 4 -n 50 curl -s -H "Authorization: Bearer $TOKEN" > /dev/null
 }
 
 sizes() { # host list header → largest and mean tile size
-  sed "s|^|http://127.0.0.1:$1|" "$2" | xargs -n 1 curl -s -o /dev/null -w '%{size_download}\n' -H "${3:-X-None: 1}" \
+  sed "s|^|http://127.0.0.1:$1|" "$2" | xargs -n 1 curl -s -o /dev/null -w '%{size_download}\n' -H "${3:-X-None: 1}" -H "Authorization: Bearer $TOKEN" \
     | sort -n | awk '{s+=$1; n++; m=$1} END {printf "tiles %d, mean %.0f B, largest %d B\n", n, s/n, m}'
 }
 

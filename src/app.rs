@@ -105,10 +105,13 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
     let areas = store.load_areas().await.context("cannot load areas")?;
     let n_areas = areas.len();
     let area_index = tokio::task::spawn_blocking(move || AreaIndex::new(areas)).await?;
+    let (cell_bytes, sub_cell_bytes) = area_index.lookup_bytes();
     index.set_areas(area_index);
     tracing::info!(
         areas = n_areas,
         ms = started.elapsed().as_millis(),
+        cell_bytes,
+        sub_cell_bytes,
         "areas indexed"
     );
 

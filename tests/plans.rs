@@ -537,6 +537,12 @@ async fn faults_are_named_and_block_publishing() {
         .unwrap()
         .get(0);
     assert!(inside, "the overlap is located inside it");
+    // … and its shape is grid b's (to within the 7 decimals of the GeoJSON).
+    let off = piece_off(&db, &grid_shape(&db, plan, b).await, &o[0]["geometry"]).await;
+    assert!(
+        off < b_area * 0.01,
+        "overlap shape off by {off} m² of {b_area}"
+    );
 
     // Gap: a grid retired.
     let (c, _) = adjacent(&db, plan, &[a, b]).await;
@@ -551,12 +557,15 @@ async fn faults_are_named_and_block_publishing() {
         (r.get(0), r.get(1))
     };
     let _ = c_households;
+    let c_shape = grid_shape(&db, plan, c).await;
     let (status, v) = op(&s, plan, json!({"op": "retire", "grid": c})).await;
     assert_eq!(status, 200, "{v}");
     let g = faults(&v, "gap");
     assert_eq!(g.len(), 1, "{}", v["validation"]);
     assert_eq!(g[0]["parent"], community);
     assert!((g[0]["area_m2"].as_f64().unwrap() - c_area).abs() < c_area * 1e-6);
+    let off = piece_off(&db, &c_shape, &g[0]["geometry"]).await;
+    assert!(off < c_area * 0.01, "gap shape off by {off} m² of {c_area}");
 
     // A self-intersecting ring is refused with the reason and the place.
     let (lon, lat): (f64, f64) = {
@@ -1003,4 +1012,27 @@ async fn speed() {
         p["published"]["total_ms"]
     );
     assert_eq!(errors, 0);
+}
+
+/// A draft grid's shape as GeoJSON text.
+async fn grid_shape(db: &tokio_postgres::Client, plan: i64, key: i32) -> String {
+    db.query_one(
+        "SELECT ST_AsGeoJSON(geom) FROM plan_grids WHERE plan_id = $1 AND key = $2",
+        &[&plan, &key],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+/// Area (m²) of the symmetric difference between a fault's GeoJSON shape and another.
+async fn piece_off(db: &tokio_postgres::Client, shape: &str, piece: &Value) -> f64 {
+    assert_eq!(piece["type"], "Polygon", "{piece}");
+    db.query_one(
+        "SELECT ST_Area(ST_SymDifference(ST_SetSRID(ST_GeomFromGeoJSON($1::text), 4326), ST_SetSRID(ST_GeomFromGeoJSON($2::text), 4326))::geography)",
+        &[&piece.to_string(), &shape],
+    )
+    .await
+    .unwrap()
+    .get(0)
 }

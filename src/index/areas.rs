@@ -192,6 +192,12 @@ impl AreaIndex {
         }
     }
 
+    /// Bytes held by the grids' point lookup: (cells, sub-cells).
+    #[must_use]
+    pub fn lookup_bytes(&self) -> (usize, usize) {
+        self.grids.heap_bytes()
+    }
+
     /// Number of areas.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -345,6 +345,15 @@ impl GridCells {
         })
     }
 
+    /// Bytes held: (cells and their lists, sub-cells and their lists).
+    #[must_use]
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let cells =
+            4 * (self.start.len() + self.items.len() + self.cut.len()) + 16 * self.boxes.len();
+        let subs = 8 * self.subs.len() + 4 * (self.sub_start.len() + self.sub_items.len());
+        (cells, subs)
+    }
+
     /// Number of grids indexed.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -311,6 +311,8 @@ pub enum Fault {
         area_m2: f64,
         /// A point inside it.
         location: Option<[f64; 2]>,
+        /// Its shape (GeoJSON Polygon), to draw.
+        geometry: Option<serde_json::Value>,
     },
     /// A hole in a parent's coverage.
     Gap {
@@ -322,6 +324,8 @@ pub enum Fault {
         area_m2: f64,
         /// A point inside it.
         location: Option<[f64; 2]>,
+        /// Its shape (GeoJSON Polygon), to draw.
+        geometry: Option<serde_json::Value>,
     },
     /// Part of a grid outside its parent.
     OutsideParent {
@@ -335,6 +339,8 @@ pub enum Fault {
         area_m2: f64,
         /// A point inside it.
         location: Option<[f64; 2]>,
+        /// Its shape (GeoJSON Polygon), to draw.
+        geometry: Option<serde_json::Value>,
     },
     /// Households outside the bounds.
     Households {
@@ -1467,6 +1473,7 @@ async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
             codes: [r.get(1), r.get(3)],
             area_m2: area,
             location: loc(r.get(5), r.get(6)),
+            geometry: r.get(7),
         });
     }
     for r in c.query(include_str!("sql/plan_gaps.sql"), &[&id]).await? {
@@ -1479,6 +1486,7 @@ async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
             parent_code: r.get(1),
             area_m2: area,
             location: loc(r.get(3), r.get(4)),
+            geometry: r.get(5),
         });
     }
     for r in c
@@ -1495,6 +1503,7 @@ async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
             parent: r.get(2),
             area_m2: area,
             location: loc(r.get(4), r.get(5)),
+            geometry: r.get(6),
         });
     }
     let grids = c

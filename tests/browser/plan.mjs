@@ -223,12 +223,13 @@ async function plan(browser) {
   const gap = await page.evaluate(() => ({
     valid: window.mq.validation.valid,
     kinds: window.mq.validation.faults.map((f) => f.kind),
-    red: window.mq.map.queryRenderedFeatures({ layers: ['faults-point', 'faults-line'] }).map((f) => ({ layer: f.layer.id, kind: f.properties.kind, severity: f.properties.severity })),
+    red: window.mq.map.queryRenderedFeatures({ layers: ['faults-piece', 'faults-point', 'faults-line'] }).map((f) => ({ layer: f.layer.id, kind: f.properties.kind, severity: f.properties.severity })),
     color: window.mq.map.getPaintProperty('faults-point', 'circle-color'),
   }));
   log(`after retiring grid ${retired}: faults ${gap.kinds}, ${gap.red.length} red features rendered`);
   assert(!gap.valid && gap.kinds.includes('gap'), `retiring a grid leaves a gap: ${gap.kinds}`);
   assert(gap.red.some((f) => f.layer === 'faults-point' && f.kind === 'gap'), `the gap is drawn on the map: ${JSON.stringify(gap.red)}`);
+  assert(gap.red.some((f) => f.layer === 'faults-piece' && f.kind === 'gap'), `the hole itself is filled red: ${JSON.stringify(gap.red)}`);
   assert(gap.color === '#e53935', `faults are red: ${gap.color}`);
   assert(await page.locator('#publish').isDisabled(), 'publish is disabled while the draft is invalid');
   const gapItem = await page.locator('#validation li[data-kind=gap]').innerText();
@@ -261,10 +262,12 @@ async function plan(browser) {
   const overlap = await page.evaluate(() => ({
     kinds: window.mq.validation.faults.map((f) => f.kind),
     red: window.mq.map.queryRenderedFeatures({ layers: ['faults-point', 'faults-line'] }).filter((f) => f.properties.kind === 'overlap').length,
+    pieces: window.mq.map.queryRenderedFeatures({ layers: ['faults-piece'] }).filter((f) => f.properties.kind === 'overlap').length,
   }));
   log(`after reshaping grid ${reshaped} over its neighbours: faults ${overlap.kinds}`);
   assert(overlap.kinds.includes('overlap'), `the reshaped grid overlaps its neighbours: ${overlap.kinds}`);
   assert(overlap.red > 0, 'overlaps are drawn red on the map');
+  assert(overlap.pieces > 0, 'the overlapping pieces themselves are filled red');
   assert((await page.locator('#validation li[data-kind=overlap]').count()) > 0, 'overlaps are listed');
 
   // Publishing anyway is refused (422) with a clear message.

@@ -1,5 +1,5 @@
 -- Holes in each parent's coverage by its draft grids: each with its area (m²) and a point
--- inside it.
+-- inside it and its shape (GeoJSON, 7 decimals).
 WITH par AS (
     SELECT a.id, a.code, a.geom
     FROM plan_parents p JOIN areas a ON a.id = p.area_id
@@ -14,6 +14,6 @@ WITH par AS (
                 ELSE ST_CollectionExtract(ST_Difference(par.geom, cov.u), 3) END AS g
     FROM par LEFT JOIN cov ON cov.parent_id = par.id
 )
-SELECT gap.id, gap.code, ST_Area(d.geom::geography), ST_X(s.p), ST_Y(s.p)
+SELECT gap.id, gap.code, ST_Area(d.geom::geography), ST_X(s.p), ST_Y(s.p), ST_AsGeoJSON(d.geom, 7)::json
 FROM gap, LATERAL ST_Dump(gap.g) d, LATERAL (SELECT ST_PointOnSurface(d.geom) AS p) s
 ORDER BY gap.id

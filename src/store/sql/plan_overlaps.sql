@@ -1,5 +1,5 @@
 -- Overlaps between draft grids (interiors meet in an area): each piece with its area (m²)
--- and a point inside it.
+-- a point inside it and its shape (GeoJSON, 7 decimals).
 WITH ok AS (SELECT key, code, geom FROM plan_grids WHERE plan_id = $1 AND ST_IsValid(geom)),
 pairs AS (
     SELECT a.key AS ka, a.code AS ca, b.key AS kb, b.code AS cb,
@@ -7,6 +7,6 @@ pairs AS (
     FROM ok a JOIN ok b ON a.key < b.key AND a.geom && b.geom
     WHERE ST_Relate(a.geom, b.geom, '2********')
 )
-SELECT ka, ca, kb, cb, ST_Area(d.geom::geography), ST_X(s.p), ST_Y(s.p)
+SELECT ka, ca, kb, cb, ST_Area(d.geom::geography), ST_X(s.p), ST_Y(s.p), ST_AsGeoJSON(d.geom, 7)::json
 FROM pairs, LATERAL ST_Dump(pairs.g) d, LATERAL (SELECT ST_PointOnSurface(d.geom) AS p) s
 ORDER BY ka, kb

@@ -101,10 +101,17 @@ function planStyle() {
       { id: 'draft-line', type: 'line', source: 'draft', paint: { 'line-color': '#1565c0', 'line-width': 1.4 } },
       { id: 'draft-selected', type: 'line', source: 'draft', filter: ['in', ['id'], ['literal', []]], paint: { 'line-color': COLORS.selected, 'line-width': 4 } },
       {
+        id: 'faults-piece',
+        type: 'fill',
+        source: 'faults',
+        filter: ['all', poly, ['has', 'piece']],
+        paint: { 'fill-color': COLORS.fault, 'fill-opacity': 0.55, 'fill-outline-color': '#b71c1c' },
+      },
+      {
         id: 'faults-line',
         type: 'line',
         source: 'faults',
-        filter: poly,
+        filter: ['all', poly, ['!', ['has', 'piece']]],
         paint: {
           'line-color': ['match', ['get', 'severity'], 'fault', COLORS.fault, COLORS.bounds],
           'line-width': ['match', ['get', 'severity'], 'fault', 3.5, 2.5],
@@ -447,11 +454,16 @@ function flaggedKeys(v) {
   return new Set((v?.faults || []).filter((f) => f.kind === 'households' || f.kind === 'population').map((f) => f.grid));
 }
 
-/** Fault points (their locations) and the grids they concern, for the map. */
+/** Faults for the map: the faulty pieces themselves (overlaps, holes, parts outside), a
+ * labelled point in each, and the outlines of the grids they concern. */
 function faultFeatures(v) {
   const out = [];
   v.faults.forEach((f, i) => {
     const severity = GEOMETRY_FAULTS.includes(f.kind) ? 'fault' : 'bounds';
+    if (f.geometry) {
+      // The overlapping piece, the hole or the part outside the parent itself.
+      out.push({ type: 'Feature', geometry: f.geometry, properties: { i, kind: f.kind, severity, piece: true } });
+    }
     if (f.location) {
       out.push({
         type: 'Feature',
