@@ -1,8 +1,8 @@
 //! minqing — the people's-situation map (民情地图).
 //!
 //! Grid-governance areas (district → street → community → grid) and the events reported in
-//! them live in PostGIS, the system of record. minqing keeps them indexed in memory — an
-//! R-tree of areas, bucket grids of events — and answers spatial queries over HTTP from
+//! them live in PostGIS, the system of record. minqing keeps them indexed in memory — a cell
+//! grid of grids, bucket grids of events — and answers spatial queries over HTTP from
 //! memory, with answers equal to PostGIS's own on the same data.
 //!
 //! # Layout
@@ -13,9 +13,10 @@
 //!   taxonomy, GeoJSON and WKB conversions. No IO.
 //! - [`store`]: PostGIS — the connection pool, numbered migrations, the private cluster used
 //!   when no `DATABASE_URL` is given, bulk reads by binary `COPY`, and writes that are
-//!   acknowledged only after commit. SQL lives in `src/store/sql/*.sql`.
-//! - [`index`]: the in-memory index — areas in an R-tree with PostGIS-exact
-//!   point-in-polygon; events in lon/lat bucket grids (open and finished) with earth-centred
+//!   acknowledged only after commit (reports arriving together share one statement and one
+//!   commit); grid planning drafts. SQL lives in `src/store/sql/*.sql`.
+//! - [`index`]: the in-memory index — grids in a uniform cell grid (crowded cells cut
+//!   again) and upper levels in an R-tree, with PostGIS-exact point-in-polygon; events in lon/lat bucket grids (open and finished) with earth-centred
 //!   positions inline, for exact ellipsoidal nearest search, bbox and paging (columns in
 //!   Morton order of position); per-area open/overdue counts; a pyramid of event counts per
 //!   tile (zooms 3–16) for low-zoom clusters and heat.

@@ -365,6 +365,16 @@ impl GridCells {
 mod tests {
     use super::*;
 
+    /// The slots whose exact box holds the point, ascending (the brute-force answer).
+    fn holding(boxes: &[Option<BBox>], x: f64, y: f64) -> Vec<u32> {
+        boxes
+            .iter()
+            .enumerate()
+            .filter(|(_, bb)| bb.is_some_and(|bb| bb.contains(x, y)))
+            .map(|(i, _)| u32::try_from(i).unwrap())
+            .collect()
+    }
+
     fn b(x0: f64, y0: f64, x1: f64, y1: f64) -> Option<BBox> {
         Some(BBox {
             min_lon: x0,
@@ -410,12 +420,7 @@ mod tests {
             } else {
                 (r(seed) * 12.0 - 1.0, r(seed.rotate_left(17)) * 12.0 - 1.0)
             };
-            let want: Vec<u32> = boxes
-                .iter()
-                .enumerate()
-                .filter(|(_, bb)| bb.is_some_and(|bb| bb.contains(x, y)))
-                .map(|(i, _)| u32::try_from(i).unwrap())
-                .collect();
+            let want = holding(&boxes, x, y);
             let got: Vec<u32> = g.candidates(x, y).collect();
             assert_eq!(got, want, "({x}, {y})");
         }
@@ -467,12 +472,7 @@ mod tests {
                 1 => (r(seed) * 0.45, r(seed.rotate_left(17)) * 0.45),
                 _ => (r(seed) * 110.0, r(seed.rotate_left(17)) * 110.0),
             };
-            let want: Vec<u32> = boxes
-                .iter()
-                .enumerate()
-                .filter(|(_, bb)| bb.is_some_and(|bb| bb.contains(x, y)))
-                .map(|(i, _)| u32::try_from(i).unwrap())
-                .collect();
+            let want = holding(&boxes, x, y);
             // The f32 box check may let through a box the point is just outside of (never
             // one it is inside of): every wanted slot is listed, in order.
             let got: Vec<u32> = g.candidates(x, y).collect();

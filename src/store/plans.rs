@@ -1643,13 +1643,7 @@ async fn regrid_listed(
         from.push(m.from);
         to.push(target);
     }
-    let rows = c
-        .query(
-            include_str!("sql/plan_publish_regrid.sql"),
-            &[&ids, &from, &to, &actor, &note],
-        )
-        .await?;
-    rows.iter().map(event_from_row).collect()
+    move_events(c, &ids, &from, &to, actor, note).await
 }
 
 /// See [`Store::regrid_stragglers`].
@@ -1661,9 +1655,31 @@ async fn regrid_stragglers(
     note: &str,
 ) -> Result<Vec<Event>> {
     let rows = c
+        .query(include_str!("sql/plan_stragglers.sql"), &[&closed, &plan])
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let from: Vec<Option<i64>> = rows.iter().map(|r| r.get(1)).collect();
+    let to: Vec<Option<i64>> = rows.iter().map(|r| r.get(2)).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    move_events(c, &ids, &from, &to, actor, note).await
+}
+
+/// Moves events `ids` from grids `from` to grids `to` with a history entry each; returns
+/// them in their new state.
+async fn move_events(
+    c: &impl GenericClient,
+    ids: &[i64],
+    from: &[Option<i64>],
+    to: &[Option<i64>],
+    actor: &str,
+    note: &str,
+) -> Result<Vec<Event>> {
+    let rows = c
         .query(
-            include_str!("sql/plan_regrid_stragglers.sql"),
-            &[&closed, &plan, &actor, &note],
+            include_str!("sql/plan_publish_regrid.sql"),
+            &[&ids, &from, &to, &actor, &note],
         )
         .await?;
     rows.iter().map(event_from_row).collect()

@@ -1,7 +1,8 @@
--- Publishing: moves the events validation found ($1 ids, $2 the grid each was in, $3 the
--- grid that now covers it, NULL for none) and writes a history entry each ('regrid');
--- returns their new public fields. An event whose grid changed since validation is left to
--- plan_regrid_stragglers.sql. $4 actor, $5 note prefix.
+-- Publishing: moves events ($1 ids, $2 the grid each was in, $3 the grid that now covers
+-- it, NULL for none: those validation listed, or plan_stragglers.sql found) and writes a
+-- history entry each ('regrid'); returns their new public fields. An event whose grid
+-- changed meanwhile is left as it is (plan_stragglers.sql finds it). $4 actor, $5 note
+-- prefix.
 WITH m AS (
     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS m(id, old_grid, new_grid)
 ), upd AS (
