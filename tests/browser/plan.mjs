@@ -277,7 +277,7 @@ async function plan(browser) {
     page.evaluate(() => window.mq.publish()),
   ]);
   assert(refused.status() === 422, `publishing an invalid draft is refused: ${refused.status()}`);
-  const msg = await page.locator('#plan-msg').innerText();
+  const msg = await planMessage(page, '不能发布');
   assert(msg.includes('不能发布') && msg.includes('invalid_plan'), `the refusal is shown: ${msg}`);
   await shot(page, 'refused');
 
@@ -329,7 +329,7 @@ async function plan(browser) {
   expected.push('status of 409');
   const [conflict] = await Promise.all([page.waitForResponse((x) => x.url().endsWith('/publish')), page.click('#publish')]);
   assert(conflict.status() === 409, `publishing a draft whose grids changed since is refused: ${conflict.status()}`);
-  const cmsg = await page.locator('#plan-msg').innerText();
+  const cmsg = await planMessage(page, '冲突');
   assert(cmsg.includes('冲突') && cmsg.includes('变基'), `the conflict is shown with the way out: ${cmsg}`);
   await shot(page, 'conflict');
   const [rb] = await Promise.all([page.waitForResponse((x) => x.url().endsWith('/rebase')), page.click('#rebase')]);
@@ -384,3 +384,10 @@ main().catch((e) => {
   console.error('[plan] FAILED:', e.stack || e);
   process.exit(1);
 });
+
+/** The plan message once it holds `text` (a response is in before the page's handler has
+ * shown it), or as it is after 5 s. */
+async function planMessage(page, text) {
+  await page.waitForFunction((t) => document.getElementById('plan-msg').innerText.includes(t), text, { timeout: 5000 }).catch(() => {});
+  return page.locator('#plan-msg').innerText();
+}
