@@ -21,7 +21,7 @@ pub use embedded::{EmbeddedError, EmbeddedPostgres};
 pub use feed::{AREAS_CHANNEL, CHANNEL, Listener, Watermark};
 pub use plans::{
     AreasAt, Changes, ClosedGrid, DEFAULT_HOUSEHOLDS, EventMove, Fault, Figures, HouseholdMove,
-    Operation, Plan, PlanError, PlanGrid, PlanResult, Published, Report, SLIVER_M2,
+    Operation, Piece, Plan, PlanError, PlanGrid, PlanResult, Published, Report, SLIVER_M2,
 };
 pub use write::InsertedEvent;
 

@@ -286,6 +286,28 @@ impl From<deadpool_postgres::PoolError> for PlanError {
 /// Result of plan operations.
 pub type PlanResult<T> = std::result::Result<T, PlanError>;
 
+/// A piece of the plane a fault is about (an overlap, a hole, a part outside its parent).
+#[derive(Debug, Clone, Serialize)]
+pub struct Piece {
+    /// Area, m².
+    pub area_m2: f64,
+    /// A point inside it.
+    pub location: Option<[f64; 2]>,
+    /// Its shape (GeoJSON Polygon), to draw.
+    pub geometry: Option<serde_json::Value>,
+}
+
+impl Piece {
+    /// From the columns area, x, y, GeoJSON of a row, starting at `at`.
+    fn from_row(r: &tokio_postgres::Row, at: usize) -> Piece {
+        Piece {
+            area_m2: r.get(at),
+            location: loc(r.get(at + 1), r.get(at + 2)),
+            geometry: r.get(at + 3),
+        }
+    }
+}
+
 /// One fault of a draft.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -307,12 +329,9 @@ pub enum Fault {
         grids: [i32; 2],
         /// Their codes.
         codes: [String; 2],
-        /// Area of this piece, m².
-        area_m2: f64,
-        /// A point inside it.
-        location: Option<[f64; 2]>,
-        /// Its shape (GeoJSON Polygon), to draw.
-        geometry: Option<serde_json::Value>,
+        /// The overlapping piece.
+        #[serde(flatten)]
+        piece: Piece,
     },
     /// A hole in a parent's coverage.
     Gap {
@@ -320,12 +339,9 @@ pub enum Fault {
         parent: i64,
         /// Its code.
         parent_code: String,
-        /// Area, m².
-        area_m2: f64,
-        /// A point inside it.
-        location: Option<[f64; 2]>,
-        /// Its shape (GeoJSON Polygon), to draw.
-        geometry: Option<serde_json::Value>,
+        /// The hole.
+        #[serde(flatten)]
+        piece: Piece,
     },
     /// Part of a grid outside its parent.
     OutsideParent {
@@ -335,12 +351,9 @@ pub enum Fault {
         code: String,
         /// Parent area id.
         parent: i64,
-        /// Area, m².
-        area_m2: f64,
-        /// A point inside it.
-        location: Option<[f64; 2]>,
-        /// Its shape (GeoJSON Polygon), to draw.
-        geometry: Option<serde_json::Value>,
+        /// The part outside.
+        #[serde(flatten)]
+        piece: Piece,
     },
     /// Households outside the bounds.
     Households {
@@ -1464,46 +1477,40 @@ async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
         .query(include_str!("sql/plan_overlaps.sql"), &[&id])
         .await?
     {
-        let area: f64 = r.get(4);
-        if sliver(area) {
+        let piece = Piece::from_row(&r, 4);
+        if sliver(piece.area_m2) {
             continue;
         }
         faults.push(Fault::Overlap {
             grids: [r.get(0), r.get(2)],
             codes: [r.get(1), r.get(3)],
-            area_m2: area,
-            location: loc(r.get(5), r.get(6)),
-            geometry: r.get(7),
+            piece,
         });
     }
     for r in c.query(include_str!("sql/plan_gaps.sql"), &[&id]).await? {
-        let area: f64 = r.get(2);
-        if sliver(area) {
+        let piece = Piece::from_row(&r, 2);
+        if sliver(piece.area_m2) {
             continue;
         }
         faults.push(Fault::Gap {
             parent: r.get(0),
             parent_code: r.get(1),
-            area_m2: area,
-            location: loc(r.get(3), r.get(4)),
-            geometry: r.get(5),
+            piece,
         });
     }
     for r in c
         .query(include_str!("sql/plan_outside.sql"), &[&id])
         .await?
     {
-        let area: f64 = r.get(3);
-        if sliver(area) {
+        let piece = Piece::from_row(&r, 3);
+        if sliver(piece.area_m2) {
             continue;
         }
         faults.push(Fault::OutsideParent {
             grid: r.get(0),
             code: r.get(1),
             parent: r.get(2),
-            area_m2: area,
-            location: loc(r.get(4), r.get(5)),
-            geometry: r.get(6),
+            piece,
         });
     }
     let grids = c
