@@ -216,6 +216,13 @@ pub fn areas_tile(
             layer.add_feature_with_unique(id, &Geometry::MultiPolygon(polygons), &props, labels);
         }
         out = mvt.encode();
+        tracing::trace!(
+            z = tile.z,
+            attempt = i,
+            features = shown.len(),
+            bytes = out.len(),
+            "areas tile drawn"
+        );
         if out.len() <= MAX_TILE_BYTES {
             break;
         }
