@@ -99,6 +99,14 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %e, "database unavailable");
                 ApiError::unavailable("the database is unavailable; nothing was stored, retry")
             }
+            StoreError::Internal(_) => {
+                tracing::error!(error = %e, "internal error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; retry a write with the same Idempotency-Key to learn whether it was stored",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::new(

@@ -276,6 +276,13 @@ impl From<StoreError> for Fail {
     fn from(e: StoreError) -> Fail {
         match e {
             StoreError::Input(m) => Fail::bad(m),
+            StoreError::Internal(_) => {
+                tracing::error!(error = %e, "internal error");
+                Fail::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; the request may not have been stored",
+                )
+            }
             StoreError::Pool(_) => {
                 tracing::error!(error = %e, "database unavailable");
                 Fail::new(

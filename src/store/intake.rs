@@ -80,9 +80,11 @@ impl Store {
             let store = self.clone();
             tokio::spawn(async move { store.drain().await });
         }
+        // Only a drainer that died (a bug) drops the reply; whether its batch committed is
+        // then unknown, which a retry with the same Idempotency-Key settles.
         answer
             .await
-            .map_err(|_| StoreError::Input("the report was dropped before it was stored".into()))?
+            .map_err(|_| StoreError::Internal("the write of a report was interrupted".into()))?
     }
 
     /// Writes queued reports in batches until the queue is empty.
@@ -172,7 +174,7 @@ impl Store {
             let slot = usize::try_from(ord - 1)
                 .ok()
                 .and_then(|i| out.get_mut(i))
-                .ok_or_else(|| StoreError::Input(format!("batch insert: bad ordinal {ord}")))?;
+                .ok_or_else(|| StoreError::Internal(format!("batch insert: bad ordinal {ord}")))?;
             *slot = Some(InsertedEvent {
                 event: event_from_row(row)?,
                 created: true,

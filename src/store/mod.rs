@@ -72,6 +72,9 @@ pub enum StoreError {
     /// Input refused before anything was written.
     #[error("{0}")]
     Input(String),
+    /// A fault of minqing's own (not of the input), for the log; the caller gets a 500.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 /// Result alias of the store.

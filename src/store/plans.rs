@@ -1639,7 +1639,7 @@ async fn regrid_listed(
     for m in moves {
         let target = match (&m.to_code, m.to_grid) {
             (Some(code), _) => Some(*by_code.get(code.as_str()).ok_or_else(|| {
-                StoreError::Input(format!(
+                StoreError::Internal(format!(
                     "publish: no new version of grid {code} for event {}",
                     m.id
                 ))
