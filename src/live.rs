@@ -74,6 +74,9 @@ pub struct Live {
     /// The last [`REPLAY`] changes, oldest first, and the next sequence number.
     recent: Mutex<(VecDeque<Arc<Change>>, u64)>,
     feed_connected: AtomicBool,
+    /// One area reload at a time (a publish and the change feed's notification ask at
+    /// once; the second then finds the index current).
+    reloading: tokio::sync::Mutex<()>,
 }
 
 /// Bounding box of an area.
@@ -98,6 +101,7 @@ impl Live {
             sender,
             recent: Mutex::new((VecDeque::with_capacity(REPLAY), 1)),
             feed_connected: AtomicBool::new(false),
+            reloading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -260,6 +264,7 @@ impl Live {
         store: &Store,
         force: bool,
     ) -> crate::store::Result<bool> {
+        let _one = self.reloading.lock().await;
         if !force {
             let stamp = store.areas_stamp().await?;
             let areas = self.index.areas();
