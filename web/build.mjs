@@ -60,12 +60,31 @@ for (const [name, path] of assets) {
   mkdirSync(dirname(to), { recursive: true });
   cpSync(path, to);
 }
+// Every page shares its <head> (filled from the page's `%HEAD%` line: title, what to fetch
+// early, its module, `mobile` for phone pages) and the top bar (brand, navigation, sign-in
+// with its dialog, language).
+const headPartial = readFileSync(join(src, 'partials', 'head.html'), 'utf8').trimEnd();
+const header = readFileSync(join(src, 'partials', 'header.html'), 'utf8').trimEnd();
+function head(page, line) {
+  const attr = (name) => {
+    const m = line.match(new RegExp(`${name}=(?:"([^"]*)"|'([^']*)')`));
+    if (!m) throw new Error(`${page}: %HEAD% needs ${name}`);
+    return m[1] ?? m[2];
+  };
+  const mobile = /\smobile[\s:]/.test(line);
+  return headPartial
+    .replace('%VIEWPORT%', `width=device-width, initial-scale=1${mobile ? ', viewport-fit=cover' : ''}`)
+    .replace('%THEME%', mobile ? '<meta name="theme-color" content="#b71c1c">\n' : '')
+    .replace('%TITLE%', attr('title'))
+    .replace('%EARLY%', attr('early'))
+    .replace('%MODULE%', attr('module'));
+}
 for (const page of ['index.html', 'field.html', 'report.html', 'plan.html']) {
-  // Every page shares the top bar (brand, navigation, sign-in, language).
-  const header = readFileSync(join(src, 'partials', 'header.html'), 'utf8').trimEnd();
   const html = readFileSync(join(src, page), 'utf8')
+    .replace(/<!-- %HEAD% [^\n]*-->/, (line) => head(page, line))
     .replace(/<!-- %HEADER%[^>]*-->/, header)
     .replaceAll('%ASSETS%', base);
+  if (html.includes('%HEAD%')) throw new Error(`${page}: %HEAD% not filled`);
   writeFileSync(join(dist, page), html);
 }
 const local = join(here, 'config.local.json');

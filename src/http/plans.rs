@@ -173,6 +173,13 @@ fn plan_json(p: &Plan) -> Value {
 }
 
 /// The draft as a FeatureCollection, with its plan, closed grids and `validation`.
+/// A draft as it is after a change: validated again, re-read, answered with its report.
+async fn validated_draft(state: &AppState, id: i64) -> PlanAnswer {
+    let report = state.store.validate_plan(id).await.map_err(refused)?;
+    let plan = state.store.plan(id).await.map_err(refused)?;
+    draft(state, &plan, Some(json!(report))).await
+}
+
 async fn draft(state: &AppState, plan: &Plan, validation: Option<Value>) -> PlanAnswer {
     let (grids, closed) = state.store.plan_grids(plan.id).await.map_err(refused)?;
     let features: Vec<Value> = grids
@@ -345,9 +352,7 @@ async fn create(
             .create_plan(area.id, name, (hmin, hmax), (pmin, pmax), &caller.actor())
             .await
             .map_err(refused)?;
-        let report = state.store.validate_plan(id).await.map_err(refused)?;
-        let plan = state.store.plan(id).await.map_err(refused)?;
-        let mut r = draft(&state, &plan, Some(json!(report))).await?;
+        let mut r = validated_draft(&state, id).await?;
         *r.status_mut() = StatusCode::CREATED;
         Ok(r)
     };
@@ -570,9 +575,7 @@ async fn operation(
             .plan_operation(plan.id, &op, &body, &caller.actor())
             .await
             .map_err(refused)?;
-        let report = state.store.validate_plan(plan.id).await.map_err(refused)?;
-        let plan = state.store.plan(plan.id).await.map_err(refused)?;
-        draft(&state, &plan, Some(json!(report))).await
+        validated_draft(&state, plan.id).await
     };
     run.await.unwrap_or_else(|e| e)
 }
@@ -670,9 +673,7 @@ async fn rebase(State(state): State<AppState>, caller: Caller, Path(id): Path<St
             .rebase_plan(plan.id, &caller.actor())
             .await
             .map_err(refused)?;
-        let report = state.store.validate_plan(plan.id).await.map_err(refused)?;
-        let plan = state.store.plan(plan.id).await.map_err(refused)?;
-        draft(&state, &plan, Some(json!(report))).await
+        validated_draft(&state, plan.id).await
     };
     run.await.unwrap_or_else(|e| e)
 }

@@ -669,15 +669,7 @@ impl Store {
 
     /// A plan's header.
     pub async fn plan(&self, id: i64) -> PlanResult<Plan> {
-        let conn = self.conn().await?;
-        let row = conn
-            .query_opt(
-                &format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1"),
-                &[&id],
-            )
-            .await?
-            .ok_or_else(|| PlanError::NotFound(format!("no plan {id}")))?;
-        Ok(plan_from_row(&row))
+        read_plan(&self.conn().await?, id).await
     }
 
     /// Plans, newest first, of a status (`None`: any).
@@ -742,14 +734,7 @@ impl Store {
     /// Validates a draft and keeps the report with it.
     pub async fn validate_plan(&self, id: i64) -> PlanResult<Report> {
         let conn = self.conn().await?;
-        let row = conn
-            .query_opt(
-                &format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1"),
-                &[&id],
-            )
-            .await?
-            .ok_or_else(|| PlanError::NotFound(format!("no plan {id}")))?;
-        let plan = plan_from_row(&row);
+        let plan = read_plan(&conn, id).await?;
         let report = validate(&conn, &plan).await?;
         if plan.status == "draft" {
             let v = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
@@ -1617,6 +1602,18 @@ async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
         changes,
         regrid,
     })
+}
+
+/// A plan's header (404 when there is none).
+async fn read_plan(c: &impl GenericClient, id: i64) -> PlanResult<Plan> {
+    let row = c
+        .query_opt(
+            &format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1"),
+            &[&id],
+        )
+        .await?
+        .ok_or_else(|| PlanError::NotFound(format!("no plan {id}")))?;
+    Ok(plan_from_row(&row))
 }
 
 /// Moves the events validation listed to their new grids (the draft's new versions found by
