@@ -1,9 +1,8 @@
-//! A uniform lon/lat grid of buckets over event positions.
+//! A uniform lon/lat grid of buckets over event positions: where [`super::points`] keeps
+//! the points added since its tree was built.
 //!
-//! Buckets hold slot numbers (4 bytes a point) in runs of [`CHUNK`], each run with a tight
-//! earth-centred box of its points (after a rebuild, a bucket's points are in Morton order,
-//! so a run covers a small patch even in a dense city); a query walks the buckets ring by
-//! ring around its point. Two lower bounds make nearest-neighbour search exact:
+//! Buckets hold points in runs of [`CHUNK`], each run with a tight earth-centred box of its
+//! points; a query walks the buckets ring by ring around its point. Two lower bounds make nearest-neighbour search exact:
 //!
 //! - a bucket's box: no point in it is closer (as a chord, hence as a geodesic) than the
 //!   box is;
@@ -12,8 +11,8 @@
 //!   meridian arc of that latitude step, or the chord of that longitude step on the
 //!   smallest parallel of the grid.
 //!
-//! Points outside the grid (inserted after it was sized) go to an overflow list that every
-//! query scans; the grid is re-sized when the index is rebuilt.
+//! Points outside the grid go to an overflow list that every query scans; the owner
+//! rebuilds before either grows large.
 
 use super::areas::BBox;
 use super::geodesic::{A, E2};
@@ -41,6 +40,37 @@ pub struct Pt {
     pub status: u8,
 }
 
+/// A nearest-neighbour search being run: walks offer it the points whose chord is within
+/// its limit, nearest boxes first, and stop once every box left lies beyond the limit.
+pub trait Nearest {
+    /// Metres beyond which no point can enter the answer.
+    fn limit(&self) -> f64;
+    /// Offers a point at squared chord `d2` (metres²) from the query.
+    fn consider(&mut self, pt: &Pt, d2: f64);
+}
+
+/// Squared straight-line distance between two earth-centred positions.
+#[inline]
+#[must_use]
+pub fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+/// Offers `search` the points of `run` within its limit.
+#[inline]
+pub fn offer(run: &[Pt], q: &[f64; 3], search: &mut impl Nearest, skip: impl Fn(&Pt) -> bool) {
+    let mut lim = search.limit();
+    let mut lim2 = lim * lim;
+    for p in run {
+        let d2 = chord2(&p.xyz, q);
+        if d2 <= lim2 && !skip(p) {
+            search.consider(p, d2);
+            lim = search.limit();
+            lim2 = lim * lim;
+        }
+    }
+}
+
 /// An earth-centred box (min xyz, max xyz).
 #[derive(Debug, Clone, Copy)]
 pub struct Box3 {
@@ -49,16 +79,30 @@ pub struct Box3 {
 }
 
 impl Box3 {
-    const EMPTY: Box3 = Box3 {
+    /// A box holding nothing.
+    pub const EMPTY: Box3 = Box3 {
         lo: [f64::INFINITY; 3],
         hi: [f64::NEG_INFINITY; 3],
     };
 
-    fn add(&mut self, p: &[f64; 3]) {
+    /// Widens the box to hold a point.
+    pub fn add(&mut self, p: &[f64; 3]) {
         for ((lo, hi), v) in self.lo.iter_mut().zip(&mut self.hi).zip(p) {
             *lo = lo.min(*v);
             *hi = hi.max(*v);
         }
+    }
+
+    /// The low and high corners.
+    #[must_use]
+    pub fn corners(&self) -> ([f64; 3], [f64; 3]) {
+        (self.lo, self.hi)
+    }
+
+    /// Widens the box to hold another.
+    pub fn widen(&mut self, o: &Box3) {
+        self.add(&o.lo);
+        self.add(&o.hi);
     }
 
     /// Squared distance from `q` to the box (0 inside).
@@ -91,7 +135,6 @@ pub struct Cells {
     /// Smallest parallel radius inside the grid, metres.
     r_min: f64,
     len: usize,
-    sized_for: usize,
 }
 
 impl Cells {
@@ -126,7 +169,6 @@ impl Cells {
             overflow: Vec::new(),
             r_min,
             len: 0,
-            sized_for: n,
         }
     }
 
@@ -178,8 +220,6 @@ impl Cells {
     }
 
     /// Removes a point. The point moved into the freed place widens its new run's box.
-    /// Workflow transitions that move a case between the open and closed grids will call it.
-    #[allow(dead_code)]
     pub fn remove(&mut self, slot: u32, lon: f64, lat: f64) {
         match self.cell_of(lon, lat) {
             Some((x, y)) => {
@@ -202,34 +242,34 @@ impl Cells {
         }
     }
 
-    /// Puts every bucket's points in Morton order of their position within the bucket and
-    /// recomputes the run boxes, so that runs are compact.
-    pub fn sort(&mut self, lon_lat: impl Fn(u32) -> (f64, f64)) {
-        for i in 0..self.slots.len() {
-            if self.slots[i].len() <= CHUNK {
-                continue;
+    /// Offers `search` the points that may be nearer than its limit: the overflow list, then
+    /// bucket rings outwards, each ring's runs nearest box first, until the ring bound
+    /// exceeds the limit.
+    pub fn nearest(&self, q: &[f64; 3], lon: f64, lat: f64, search: &mut impl Nearest) {
+        if self.len == 0 {
+            return;
+        }
+        offer(&self.overflow, q, search, |_| false);
+        // Runs of the current ring: (squared box distance, points).
+        let mut runs: Vec<(f64, &[Pt])> = Vec::new();
+        for rho in 0..=self.last_ring(lon, lat) {
+            if rho > 0 && self.beyond_ring(rho - 1) > search.limit() {
+                break;
             }
-            let (x0, y0) = (
-                self.west + (i % self.nx) as f64 * self.size,
-                self.south + (i / self.nx) as f64 * self.size,
-            );
-            let size = self.size;
-            self.slots[i].sort_by_cached_key(|p| {
-                let (lon, lat) = lon_lat(p.slot);
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let q = |v: f64| ((v / size).clamp(0.0, 1.0) * 65535.0) as u32;
-                morton(q(lon - x0), q(lat - y0))
-            });
-            self.boxes[i] = self.slots[i]
-                .chunks(CHUNK)
-                .map(|run| {
-                    let mut b = Box3::EMPTY;
-                    for p in run {
-                        b.add(&p.xyz);
-                    }
-                    b
-                })
-                .collect();
+            runs.clear();
+            for (slots, boxes) in self.ring(lon, lat, rho) {
+                for (run, bx) in slots.chunks(CHUNK).zip(boxes) {
+                    runs.push((bx.distance2(q), run));
+                }
+            }
+            runs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            for (d2, run) in &runs {
+                let lim = search.limit();
+                if *d2 > lim * lim {
+                    break;
+                }
+                offer(run, q, search, |_| false);
+            }
         }
     }
 
@@ -277,12 +317,6 @@ impl Cells {
         cx.max(self.nx - 1 - cx).max(cy).max(self.ny - 1 - cy)
     }
 
-    /// Number of points the grid was sized for.
-    #[must_use]
-    pub fn sized_for(&self) -> usize {
-        self.sized_for
-    }
-
     /// A lower bound, in metres, of the true distance from a query (in, or clamped to, the
     /// bucket of ring 0) to any point of the grid beyond ring `rho`. Grids never span the
     /// antimeridian.
@@ -302,18 +336,6 @@ impl Cells {
         let (x1, y1) = self.cell_near(b.max_lon, b.max_lat);
         (y0..=y1).flat_map(move |y| (x0..=x1).map(move |x| self.slots[y * self.nx + x].as_slice()))
     }
-}
-
-/// Interleaves the bits of two 16-bit numbers.
-fn morton(x: u32, y: u32) -> u32 {
-    fn spread(mut v: u32) -> u32 {
-        v &= 0xFFFF;
-        v = (v | (v << 8)) & 0x00FF_00FF;
-        v = (v | (v << 4)) & 0x0F0F_0F0F;
-        v = (v | (v << 2)) & 0x3333_3333;
-        (v | (v << 1)) & 0x5555_5555
-    }
-    spread(x) | (spread(y) << 1)
 }
 
 #[cfg(test)]
@@ -348,7 +370,6 @@ mod tests {
         for (i, (lon, lat)) in pts.iter().enumerate() {
             cells.insert(pt(i, *lon, *lat), *lon, *lat);
         }
-        cells.sort(|s| pts[s as usize]);
         assert_eq!(cells.len(), 10_000);
         for _ in 0..50 {
             let (qlon, qlat) = (rng.random_range(114.9..116.1), rng.random_range(22.4..23.6));

@@ -35,6 +35,30 @@ pub fn ecef(lon: f64, lat: f64) -> [f64; 3] {
     [n * cp * cl, n * cp * sl, n * (1.0 - E2) * sp]
 }
 
+/// The greatest curvature of the ellipsoid's surface (that of the meridian at the
+/// equator), 1/m.
+pub const KAPPA_MAX: f64 = 1.0 / (A * (1.0 - E2));
+
+/// Chords beyond which [`arc_bound`] gives up (a geodesic longer than half a great circle
+/// of the most curved section escapes the comparison it rests on).
+pub const ARC_BOUND_MAX_CHORD_M: f64 = 1_000_000.0;
+
+/// The longest geodesic between two surface points `chord` metres apart, or infinity past
+/// [`ARC_BOUND_MAX_CHORD_M`]. A geodesic curves in space only as the surface bends it, at
+/// most [`KAPPA_MAX`]; a curve of curvature at most κ and length s ≤ π/κ spans a chord of at
+/// least (2/κ) sin(κs/2) (Schur's comparison theorem), so s ≤ (2/κ) asin(κc/2). With
+/// x = κc/2, asin x ≤ x + x³/(6(1 − x²)) (every coefficient of its series past the first is
+/// at most 1/6), which spares the arcsine. Computed chords carry rounding of their own, a
+/// nanometre or so: callers add a micrometre.
+#[must_use]
+pub fn arc_bound(chord: f64) -> f64 {
+    if chord > ARC_BOUND_MAX_CHORD_M {
+        return f64::INFINITY;
+    }
+    let x2 = (KAPPA_MAX * chord / 2.0).powi(2);
+    chord * (1.0 + x2 / (6.0 * (1.0 - x2)))
+}
+
 /// Exact geodesic distance in metres (Karney's algorithm).
 #[must_use]
 pub fn distance_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
@@ -55,8 +79,10 @@ pub struct From {
     pub xyz: [f64; 3],
     east: [f64; 3],
     north: [f64; 3],
-    /// 1 − e² sin²φ at the query.
-    w2: f64,
+    /// Reciprocals of the radii of curvature at the query: meridional (M) and prime
+    /// vertical (N).
+    inv_m: f64,
+    inv_n: f64,
 }
 
 impl From {
@@ -65,14 +91,28 @@ impl From {
     pub fn new(lon: f64, lat: f64) -> From {
         let (sl, cl) = lon.to_radians().sin_cos();
         let (sp, cp) = lat.to_radians().sin_cos();
+        let w2 = 1.0 - E2 * sp * sp;
         From {
             lon,
             lat,
             xyz: ecef(lon, lat),
             east: [-sl, cl, 0.0],
             north: [-sp * cl, -sp * sl, cp],
-            w2: 1.0 - E2 * sp * sp,
+            inv_m: (w2 * w2.sqrt()) / (A * (1.0 - E2)),
+            inv_n: w2.sqrt() / A,
         }
+    }
+
+    /// Unit vector pointing east at this point.
+    #[must_use]
+    pub fn east(&self) -> [f64; 3] {
+        self.east
+    }
+
+    /// Unit vector pointing north at this point.
+    #[must_use]
+    pub fn north(&self) -> [f64; 3] {
+        self.north
     }
 
     /// True distance in metres to a point at ECEF position `xyz`, whose squared chord from
@@ -102,11 +142,8 @@ impl From {
         let dn = d[0] * self.north[0] + d[1] * self.north[1] + d[2] * self.north[2];
         let h2 = de * de + dn * dn;
         let cos2 = if h2 > 0.0 { dn * dn / h2 } else { 1.0 };
-        let w2 = self.w2;
-        let n = A / w2.sqrt();
-        let m = A * (1.0 - E2) / (w2 * w2.sqrt());
         // Euler: curvature of the normal section at azimuth α.
-        let k = cos2 / m + (1.0 - cos2) / n;
+        let k = cos2 * self.inv_m + (1.0 - cos2) * self.inv_n;
         let ck2 = c * c * k * k;
         c * (1.0 + ck2 / 24.0 + 3.0 * ck2 * ck2 / 640.0)
     }
@@ -143,6 +180,28 @@ mod tests {
             worst = worst.max((fast - exact).abs());
         }
         assert!(worst < 1e-6, "worst error {worst} m");
+    }
+
+    #[test]
+    fn arc_bound_bounds_karney() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        for _ in 0..20_000 {
+            let (lat, lon) = (
+                rng.random_range(-89.0..89.0),
+                rng.random_range(-180.0..180.0),
+            );
+            let scale = 10f64.powf(rng.random_range(-6.0..1.0));
+            let lat2: f64 = (lat + rng.random_range(-1.0..1.0) * scale).clamp(-89.9, 89.9);
+            let lon2 = lon + rng.random_range(-1.0..1.0) * scale;
+            let c = chord2(&ecef(lon, lat), &ecef(lon2, lat2)).sqrt();
+            let s = distance_m(lon, lat, lon2, lat2);
+            assert!(
+                s <= arc_bound(c) + 1e-6,
+                "{s} > bound {} (chord {c})",
+                arc_bound(c)
+            );
+        }
+        assert!(arc_bound(2e6).is_infinite());
     }
 
     #[test]

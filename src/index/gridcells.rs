@@ -57,13 +57,15 @@ const NOT_CUT: u32 = u32::MAX;
 /// Largest number of cells (64 MB of row starts).
 const MAX_CELLS: usize = 1 << 24;
 
-fn down(v: f64) -> f32 {
+/// The largest `f32` not above `v`.
+pub(super) fn down(v: f64) -> f32 {
     #[allow(clippy::cast_possible_truncation)]
     let f = v as f32;
     if f64::from(f) > v { f.next_down() } else { f }
 }
 
-fn up(v: f64) -> f32 {
+/// The smallest `f32` not below `v`.
+pub(super) fn up(v: f64) -> f32 {
     #[allow(clippy::cast_possible_truncation)]
     let f = v as f32;
     if f64::from(f) < v { f.next_up() } else { f }

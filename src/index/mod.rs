@@ -18,6 +18,7 @@ mod events;
 pub mod geodesic;
 mod gridcells;
 pub mod pip;
+mod points;
 mod pyramid;
 
 pub use areas::{AreaFilter, AreaIndex, BBox, GridSet};

@@ -131,7 +131,8 @@ fn spread(v: u32) -> u64 {
     (x | (x << 1)) & 0x5555_5555_5555_5555
 }
 
-fn morton(x: u32, y: u32) -> u64 {
+/// Interleaves the bits of two numbers (`x` in the even bits).
+pub(super) fn morton(x: u32, y: u32) -> u64 {
     spread(x) | (spread(y) << 1)
 }
 

@@ -43,7 +43,8 @@ pub enum EmbeddedError {
     },
 }
 
-/// A running private cluster. Stopped when dropped (unless [`EmbeddedPostgres::keep`] is set).
+/// A running private cluster. Stopped when dropped, unless it was running already when
+/// this handle started (another process owns it) or [`EmbeddedPostgres::keep`] is set.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
     bin: PathBuf,
@@ -74,7 +75,7 @@ impl EmbeddedPostgres {
             })?;
             chown(d, owner)?;
         }
-        let pg = EmbeddedPostgres {
+        let mut pg = EmbeddedPostgres {
             bin,
             data,
             socket,
@@ -96,7 +97,12 @@ impl EmbeddedPostgres {
                 ],
             )?;
         }
-        if !pg.is_running() {
+        if pg.is_running() {
+            // Another minqing (a server, while this is `minqing token create`) started it
+            // and stops it; stopping it here would pull the database from under that one.
+            tracing::info!(socket = %pg.socket.display(), "using the private PostgreSQL already running");
+            pg.keep = true;
+        } else {
             let opts = format!(
                 "-c listen_addresses='' -c unix_socket_directories='{}' -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min",
                 pg.socket.display()
