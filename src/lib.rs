@@ -2,7 +2,7 @@
 //!
 //! Grid-governance areas (district → street → community → grid) and the events reported in
 //! them live in PostGIS, the system of record. minqing keeps them indexed in memory — a cell
-//! grid of grids, bucket grids of events — and answers spatial queries over HTTP from
+//! grid of grids, packed trees of events — and answers spatial queries over HTTP from
 //! memory, with answers equal to PostGIS's own on the same data.
 //!
 //! # Layout
@@ -16,8 +16,10 @@
 //!   acknowledged only after commit (reports arriving together share one statement and one
 //!   commit); grid planning drafts. SQL lives in `src/store/sql/*.sql`.
 //! - [`index`]: the in-memory index — grids in a uniform cell grid (crowded cells cut
-//!   again) and upper levels in an R-tree, with PostGIS-exact point-in-polygon; events in lon/lat bucket grids (open and finished) with earth-centred
-//!   positions inline, for exact ellipsoidal nearest search, bbox and paging (columns in
+//!   again) and upper levels in an R-tree, with PostGIS-exact point-in-polygon; events in
+//!   packed trees (open and finished, arrivals since the build in a bucket grid beside
+//!   each) with earth-centred positions inline, for exact ellipsoidal nearest search, bbox
+//!   and paging (columns in
 //!   Morton order of position); per-area open/overdue counts; a pyramid of event counts per
 //!   tile (zooms 3–16) for low-zoom clusters and heat.
 //! - [`auth`]: bearer tokens (stored hashed), roles, area scopes, the anonymous report
