@@ -51,6 +51,22 @@ const NO_BOX: BBox = BBox {
     max_lat: f64::NEG_INFINITY,
 };
 
+/// A node holding nothing.
+const EMPTY_NODE: Node = Node {
+    ecef: Box3::EMPTY,
+    ll: NO_BOX,
+};
+
+/// The box of one point.
+fn point_box(lon: f64, lat: f64) -> BBox {
+    BBox {
+        min_lon: lon,
+        min_lat: lat,
+        max_lon: lon,
+        max_lat: lat,
+    }
+}
+
 fn widen(b: &mut BBox, o: &BBox) {
     b.min_lon = b.min_lon.min(o.min_lon);
     b.min_lat = b.min_lat.min(o.min_lat);
@@ -169,15 +185,7 @@ impl PointTree {
         let mut b = NO_BOX;
         for s in slots {
             let (lon, lat) = lon_lat(*s);
-            widen(
-                &mut b,
-                &BBox {
-                    min_lon: lon,
-                    min_lat: lat,
-                    max_lon: lon,
-                    max_lat: lat,
-                },
-            );
+            widen(&mut b, &point_box(lon, lat));
         }
         let mut pts: Vec<Pt> = slots.iter().map(|s| pt(*s)).collect();
         if !pts.is_empty() {
@@ -194,22 +202,11 @@ impl PointTree {
         let leaves: Vec<Node> = pts
             .chunks(CHUNK)
             .map(|run| {
-                let mut n = Node {
-                    ecef: Box3::EMPTY,
-                    ll: NO_BOX,
-                };
+                let mut n = EMPTY_NODE;
                 for p in run {
                     n.ecef.add(&p.xyz);
                     let (lon, lat) = lon_lat(p.slot);
-                    widen(
-                        &mut n.ll,
-                        &BBox {
-                            min_lon: lon,
-                            min_lat: lat,
-                            max_lon: lon,
-                            max_lat: lat,
-                        },
-                    );
+                    widen(&mut n.ll, &point_box(lon, lat));
                 }
                 n
             })
@@ -222,10 +219,7 @@ impl PointTree {
                 let up: Vec<Node> = below
                     .chunks(FANOUT)
                     .map(|kids| {
-                        let mut n = Node {
-                            ecef: Box3::EMPTY,
-                            ll: NO_BOX,
-                        };
+                        let mut n = EMPTY_NODE;
                         for k in kids {
                             n.ecef.widen(&k.ecef);
                             widen(&mut n.ll, &k.ll);
