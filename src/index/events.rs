@@ -617,8 +617,10 @@ impl EventIndex {
         }
     }
 
-    /// Builds the tree of `tree` anew from its events.
+    /// Builds the tree of `tree` anew from its events. While serving, this runs under the
+    /// write lock once a quarter of a tree has changed; its time is logged.
     fn rebuild(&mut self, tree: usize) {
+        let t = std::time::Instant::now();
         let c = &self.cols;
         let members: Vec<u32> = (0..c.id.len())
             .filter(|s| tree_of(Status::ALL[c.status[*s] as usize]) == tree)
@@ -628,6 +630,12 @@ impl EventIndex {
             &members,
             |s| (c.lon[s as usize], c.lat[s as usize]),
             |s| self.pt(s),
+        );
+        tracing::info!(
+            tree = if tree == OPEN { "open" } else { "finished" },
+            points = members.len(),
+            ms = t.elapsed().as_millis(),
+            "event tree built"
         );
     }
 
