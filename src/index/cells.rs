@@ -2,7 +2,8 @@
 //! the points added since its tree was built.
 //!
 //! Buckets hold points in runs of [`CHUNK`], each run with a tight earth-centred box of its
-//! points; a query walks the buckets ring by ring around its point. Two lower bounds make nearest-neighbour search exact:
+//! points; a query walks the buckets ring by ring around its point. Two lower bounds make
+//! nearest-neighbour search exact:
 //!
 //! - a bucket's box: no point in it is closer (as a chord, hence as a geodesic) than the
 //!   box is;

@@ -79,22 +79,6 @@ fn passes_inline(pt: &Pt, f: &EventFilter) -> bool {
             .is_none_or(|cs| cs.contains(&pt.category))
 }
 
-/// A tree of no events yet: everything goes to its bucket grid until the first rebuild.
-fn empty_tree() -> PointTree {
-    PointTree::build(&[], |_| (0.0, 0.0), |_| unreachable_pt())
-}
-
-/// Never called: an empty tree makes no point.
-fn unreachable_pt() -> Pt {
-    Pt {
-        xyz: [0.0; 3],
-        id: 0,
-        slot: 0,
-        category: 0,
-        status: 0,
-    }
-}
-
 fn tree_of(s: Status) -> usize {
     if s.is_open() { OPEN } else { CLOSED }
 }
@@ -284,7 +268,8 @@ impl EventIndexBuilder {
     }
 }
 
-/// A nearest-search candidate: true distance, id (for ties), slot.
+/// A nearest-search candidate: a distance (the squared chord while searching, metres in
+/// the answer), id (for ties), slot.
 #[derive(PartialEq)]
 struct Cand(f64, i64, u32);
 impl Eq for Cand {}
@@ -452,7 +437,7 @@ impl EventIndex {
         EventIndex {
             cols,
             order: Vec::new(),
-            trees: [empty_tree(), empty_tree()],
+            trees: [PointTree::empty(), PointTree::empty()],
             categories: categories.to_vec(),
             retitled: HashMap::new(),
             pyramid: Pyramid::default(),

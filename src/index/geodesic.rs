@@ -152,11 +152,8 @@ impl From {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::cells::chord2;
     use rand::{Rng, SeedableRng};
-
-    fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-        (0..3).map(|i| (a[i] - b[i]).powi(2)).sum()
-    }
 
     #[test]
     fn series_matches_karney_below_a_micrometre() {

@@ -261,6 +261,22 @@ impl PointTree {
         }
     }
 
+    /// A tree of no points: everything goes to its bucket grid until the first rebuild.
+    #[must_use]
+    pub fn empty() -> PointTree {
+        PointTree::build(
+            &[],
+            |_| (0.0, 0.0),
+            |slot| Pt {
+                xyz: [0.0; 3],
+                id: 0,
+                slot,
+                category: 0,
+                status: 0,
+            },
+        )
+    }
+
     /// Number of live points.
     #[cfg(test)]
     #[must_use]
@@ -514,7 +530,7 @@ mod tests {
             1,
             "overflow points are listed"
         );
-        let empty = PointTree::build(&[], |_| (0.0, 0.0), |s| pt(s, (0.0, 0.0)));
+        let empty = PointTree::empty();
         assert_eq!(empty.len(), 0);
         assert_eq!(empty.in_bbox(&NO_BOX).count(), 0);
     }
