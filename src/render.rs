@@ -8,9 +8,9 @@
 
 use chrono::{DateTime, Utc};
 use minqing_tiles::{
-    ClusterOptions, ClusterPoint, DEFAULT_BUFFER, DEFAULT_EXTENT, Geometry, HeatOptions, HeatPoint,
-    SimplifyOptions, TileBuilder, TileId, TileProjection, Value, clip_polygon, cluster_points,
-    heat_bins, simplify_polygon,
+    ClipBox, ClusterOptions, ClusterPoint, DEFAULT_BUFFER, DEFAULT_EXTENT, FlatPolygons, Geometry,
+    HeatOptions, HeatPoint, RingClipper, SimplifyOptions, TileBuilder, TileId, TileProjection,
+    Value, cluster_points, heat_bins, simplify_ring_into,
 };
 
 use crate::index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, EventFilter, EventIndex};
@@ -156,35 +156,20 @@ pub fn areas_tile(
     let clip = proj.clip_box();
     let bounds = buffered(tile);
     let levels = levels_at_zoom(tile.z);
-    let mut shown: Vec<&Area> = Vec::new();
+    let mut shown: Vec<(&Area, &[f64])> = Vec::new();
     for (i, level) in levels.iter().enumerate() {
         shown = areas.touching(&bounds, *level).collect();
         if shown.len() <= MAX_AREA_FEATURES || i + 1 == levels.len() {
             break;
         }
     }
-    let ids: Vec<i64> = shown.iter().map(|a| a.id).collect();
+    let ids: Vec<i64> = shown.iter().map(|(a, _)| a.id).collect();
     let counts = counts(&ids);
-    // Projected and clipped once; simplified per attempt.
-    let clipped: Vec<Vec<Vec<Vec<[f64; 2]>>>> = shown
-        .iter()
-        .map(|a| {
-            a.geom
-                .0
-                .iter()
-                .map(|p| {
-                    let rings: Vec<Vec<[f64; 2]>> = std::iter::once(p.exterior())
-                        .chain(p.interiors())
-                        .map(|r| r.0.iter().map(|c| proj.project(c.x, c.y)).collect())
-                        .collect();
-                    clip_polygon(&rings, &clip)
-                })
-                .collect()
-        })
-        .collect();
+    let clipped = Clipped::new(&shown, &proj, &clip);
     let attempts = [(1, true), (4, true), (16, true), (64, true), (64, false)];
     let mut out = Vec::new();
     let mut skip_to = 0;
+    let mut polygons = FlatPolygons::new();
     for (i, (grid, names)) in attempts.into_iter().enumerate() {
         if i < skip_to {
             continue;
@@ -195,11 +180,17 @@ pub fn areas_tile(
             grid,
             ..SimplifyOptions::default()
         };
-        for ((a, count), parts) in shown.iter().zip(&counts).zip(&clipped) {
-            let polygons: Vec<Vec<Vec<[i32; 2]>>> = parts
-                .iter()
-                .filter_map(|rings| simplify_polygon(rings, options))
-                .collect();
+        for (((a, _), count), rings) in shown.iter().zip(&counts).zip(clipped.areas()) {
+            polygons.clear();
+            let mut kept = false;
+            for (ring, exterior) in rings {
+                if exterior || kept {
+                    let k = polygons.push_ring(exterior, |o| simplify_ring_into(ring, options, o));
+                    if exterior {
+                        kept = k;
+                    }
+                }
+            }
             if polygons.is_empty() {
                 continue;
             }
@@ -213,7 +204,7 @@ pub fn areas_tile(
             let labels = [("code", a.code.as_str()), ("name", a.name.as_str())];
             let labels: &[(&str, &str)] = if names { &labels } else { &[] };
             let id = u64::try_from(a.id).ok();
-            layer.add_feature_with_unique(id, &Geometry::MultiPolygon(polygons), &props, labels);
+            layer.add_flat_polygons(id, &polygons, &props, labels);
         }
         out = mvt.encode();
         tracing::trace!(
@@ -231,6 +222,75 @@ pub fn areas_tile(
         }
     }
     out
+}
+
+/// The boundaries of a tile's areas projected and clipped once (then simplified per attempt),
+/// flat: every ring's points in one buffer.
+struct Clipped {
+    points: Vec<[f64; 2]>,
+    /// End of each ring in `points`, and whether it is an exterior ring (holes follow theirs).
+    rings: Vec<(usize, bool)>,
+    /// End of each area's rings in `rings`.
+    areas: Vec<usize>,
+}
+
+impl Clipped {
+    /// Projects (with the index's Mercator `y` of each vertex) and clips every ring; a
+    /// polygon whose exterior is clipped away is dropped with its holes.
+    fn new(shown: &[(&Area, &[f64])], proj: &TileProjection, clip: &ClipBox) -> Clipped {
+        let mut out = Clipped {
+            points: Vec::new(),
+            rings: Vec::new(),
+            areas: Vec::with_capacity(shown.len()),
+        };
+        let mut clipper = RingClipper::new();
+        let mut projected: Vec<[f64; 2]> = Vec::new();
+        for (a, ys) in shown {
+            let mut ys = ys.iter();
+            for p in &a.geom.0 {
+                let mut kept = false;
+                for (k, r) in std::iter::once(p.exterior())
+                    .chain(p.interiors())
+                    .enumerate()
+                {
+                    projected.clear();
+                    projected.extend(
+                        r.0.iter()
+                            .zip(ys.by_ref())
+                            .map(|(c, &y)| proj.project_y0(c.x, y)),
+                    );
+                    let exterior = k == 0;
+                    if !exterior && !kept {
+                        continue;
+                    }
+                    let ring = clipper.clip(&projected, clip);
+                    if exterior {
+                        kept = !ring.is_empty();
+                    }
+                    if !ring.is_empty() {
+                        out.points.extend_from_slice(ring);
+                        out.rings.push((out.points.len(), exterior));
+                    }
+                }
+            }
+            out.areas.push(out.rings.len());
+        }
+        out
+    }
+
+    /// Each area's rings (points, whether exterior), in the order given to [`Clipped::new`].
+    fn areas(&self) -> impl Iterator<Item = impl Iterator<Item = (&[[f64; 2]], bool)>> {
+        let mut first = 0;
+        self.areas.iter().map(move |&end| {
+            let rings = first..end;
+            first = end;
+            rings.map(|i| {
+                let start = if i == 0 { 0 } else { self.rings[i - 1].0 };
+                let (end, exterior) = self.rings[i];
+                (&self.points[start..end], exterior)
+            })
+        })
+    }
 }
 
 /// The attempt to go on with when the first drawing of an areas tile is `bytes` long and over

@@ -21,7 +21,7 @@ pub mod pip;
 mod points;
 mod pyramid;
 
-pub use areas::{AreaFilter, AreaIndex, BBox, GridSet};
+pub use areas::{AreaFilter, AreaIndex, BBox, GridSet, vertices};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use events::{CaseStats, EventFilter, EventIndex, EventIndexBuilder, TileFields, Upsert};
 pub use pyramid::{BASE_ZOOM, Pyramid};

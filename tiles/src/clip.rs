@@ -126,39 +126,67 @@ fn sides(b: &ClipBox) -> [Side; 4] {
 /// nothing is left; the result may be degenerate (the MVT encoder drops zero-area rings).
 #[must_use]
 pub fn clip_ring(ring: &[[f64; 2]], b: &ClipBox) -> Vec<[f64; 2]> {
-    let mut cur: Vec<[f64; 2]> = ring.to_vec();
-    if cur.len() > 1 && cur.first() == cur.last() {
-        cur.pop();
+    RingClipper::new().clip(ring, b).to_vec()
+}
+
+/// Clips rings as [`clip_ring`] does, reusing its buffers from ring to ring.
+#[derive(Debug, Clone, Default)]
+pub struct RingClipper {
+    cur: Vec<[f64; 2]>,
+    next: Vec<[f64; 2]>,
+}
+
+impl RingClipper {
+    /// A clipper with empty buffers.
+    #[must_use]
+    pub fn new() -> RingClipper {
+        RingClipper::default()
     }
-    let bb = bbox(&cur);
-    if cur.len() < 3 || bb[0] > b.max_x || bb[2] < b.min_x || bb[1] > b.max_y || bb[3] < b.min_y {
-        return Vec::new();
-    }
-    if bb[0] >= b.min_x && bb[2] <= b.max_x && bb[1] >= b.min_y && bb[3] <= b.max_y {
-        return cur;
-    }
-    let mut next = Vec::with_capacity(cur.len() + 4);
-    for side in sides(b) {
-        next.clear();
-        let Some(&last) = cur.last() else {
-            return Vec::new();
-        };
-        let mut prev = last;
-        for &p in &cur {
-            match (side.inside(prev), side.inside(p)) {
-                (true, true) => next.push(p),
-                (true, false) => next.push(side.cross(prev, p)),
-                (false, true) => {
-                    next.push(side.cross(prev, p));
-                    next.push(p);
-                }
-                (false, false) => {}
-            }
-            prev = p;
+
+    /// The ring clipped to the box, as [`clip_ring`] returns it: the ring itself (without a
+    /// closing point) when it lies inside the box, else the clipper's buffer.
+    pub fn clip<'a>(&'a mut self, ring: &'a [[f64; 2]], b: &ClipBox) -> &'a [[f64; 2]] {
+        let mut open = ring;
+        if open.len() > 1 && open.first() == open.last() {
+            open = &open[..open.len() - 1];
         }
-        std::mem::swap(&mut cur, &mut next);
+        let bb = bbox(open);
+        if open.len() < 3
+            || bb[0] > b.max_x
+            || bb[2] < b.min_x
+            || bb[1] > b.max_y
+            || bb[3] < b.min_y
+        {
+            return &[];
+        }
+        if bb[0] >= b.min_x && bb[2] <= b.max_x && bb[1] >= b.min_y && bb[3] <= b.max_y {
+            return open;
+        }
+        let (cur, next) = (&mut self.cur, &mut self.next);
+        cur.clear();
+        cur.extend_from_slice(open);
+        for side in sides(b) {
+            next.clear();
+            let Some(&last) = cur.last() else {
+                return &[];
+            };
+            let mut prev = last;
+            for &p in cur.iter() {
+                match (side.inside(prev), side.inside(p)) {
+                    (true, true) => next.push(p),
+                    (true, false) => next.push(side.cross(prev, p)),
+                    (false, true) => {
+                        next.push(side.cross(prev, p));
+                        next.push(p);
+                    }
+                    (false, false) => {}
+                }
+                prev = p;
+            }
+            std::mem::swap(cur, next);
+        }
+        if cur.len() < 3 { &[] } else { cur }
     }
-    if cur.len() < 3 { Vec::new() } else { cur }
 }
 
 /// Clips a polygon (exterior ring, then holes) to the box. Returns no rings when the exterior
@@ -261,6 +289,34 @@ fn clip_segment(a: [f64; 2], b: [f64; 2], bx: &ClipBox) -> Option<([f64; 2], [f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_clipper_clips_as_a_fresh_one() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let b = ClipBox::for_tile(4096, 64);
+        let mut clipper = RingClipper::new();
+        for _ in 0..2_000 {
+            let (cx, cy) = (
+                rng.random_range(-500.0..4600.0),
+                rng.random_range(-500.0..4600.0),
+            );
+            let n = rng.random_range(3..20);
+            let mut ring: Vec<[f64; 2]> = (0..n)
+                .map(|i| {
+                    let t = f64::from(i) / f64::from(n) * std::f64::consts::TAU;
+                    let r = rng.random_range(50.0..900.0);
+                    [cx + r * t.cos(), cy + r * t.sin()]
+                })
+                .collect();
+            ring.push(ring[0]);
+            let mut fresh = RingClipper::new();
+            assert_eq!(clipper.clip(&ring, &b), fresh.clip(&ring, &b));
+            let c = clip_ring(&ring, &b);
+            assert!(c.iter().all(|&p| b.contains(p)));
+            assert_eq!(clipper.clip(&ring, &b), &c[..]);
+        }
+    }
 
     fn inside(p: [f64; 2], b: &ClipBox) -> bool {
         let eps = 1e-9;

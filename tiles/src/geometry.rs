@@ -82,20 +82,66 @@ pub fn signed_area2(ring: &[TileCoord]) -> i64 {
         .sum()
 }
 
-/// Removes consecutive duplicates and a closing point equal to the first.
-fn dedupe(points: &[TileCoord], ring: bool) -> Vec<TileCoord> {
-    let mut out: Vec<TileCoord> = Vec::with_capacity(points.len());
-    for &p in points {
-        if out.last() != Some(&p) {
-            out.push(p);
+/// Twice the signed area term of the edge `a → b` (surveyor formula).
+fn cross(a: TileCoord, b: TileCoord) -> i64 {
+    i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
+}
+
+/// Polygons laid out flat, for encoding without a vector per ring: every ring's points in
+/// one buffer. A ring pushed as exterior starts a polygon; the holes pushed after it belong
+/// to it. Cleaned on encoding as [`Geometry::MultiPolygon`] is (see the module).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlatPolygons {
+    points: Vec<TileCoord>,
+    /// End of each ring in `points`, and whether it is an exterior ring.
+    rings: Vec<(usize, bool)>,
+}
+
+impl FlatPolygons {
+    /// No rings.
+    #[must_use]
+    pub fn new() -> FlatPolygons {
+        FlatPolygons::default()
+    }
+
+    /// Removes every ring (keeping the buffers).
+    pub fn clear(&mut self) {
+        self.points.clear();
+        self.rings.clear();
+    }
+
+    /// Whether there is no ring.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rings.is_empty()
+    }
+
+    /// Adds a ring whose points `fill` appends to the buffer; when `fill` returns `false`
+    /// whatever it appended is removed and no ring is added. Returns what `fill` returned.
+    pub fn push_ring(
+        &mut self,
+        exterior: bool,
+        fill: impl FnOnce(&mut Vec<TileCoord>) -> bool,
+    ) -> bool {
+        let start = self.points.len();
+        if fill(&mut self.points) {
+            self.rings.push((self.points.len(), exterior));
+            true
+        } else {
+            self.points.truncate(start);
+            false
         }
     }
-    if ring {
-        while out.len() > 1 && out.first() == out.last() {
-            out.pop();
-        }
+
+    /// The rings in order: points and whether exterior.
+    pub fn rings(&self) -> impl Iterator<Item = (&[TileCoord], bool)> {
+        let mut start = 0;
+        self.rings.iter().map(move |&(end, exterior)| {
+            let r = &self.points[start..end];
+            start = end;
+            (r, exterior)
+        })
     }
-    out
 }
 
 const MOVE_TO: u32 = 1;
@@ -128,32 +174,55 @@ impl Commands<'_> {
         }
     }
 
-    fn path(&mut self, pts: &[TileCoord], close: bool) {
+    /// Writes a ring cleaned as the module says, without copying it: a closing point equal
+    /// to the first is ignored, consecutive duplicates are skipped, and the ring is walked
+    /// backwards when its winding is the wrong one. `false` (nothing written) when fewer than
+    /// three distinct points or zero area remain.
+    fn ring(&mut self, ring: &[TileCoord], exterior: bool) -> bool {
+        let Some(&first) = ring.first() else {
+            return false;
+        };
+        let mut end = ring.len();
+        while end > 1 && ring[end - 1] == first {
+            end -= 1;
+        }
+        let ring = &ring[..end];
+        let (mut n, mut area2, mut last) = (1usize, 0i64, first);
+        for &p in &ring[1..] {
+            if p != last {
+                area2 += cross(last, p);
+                n += 1;
+                last = p;
+            }
+        }
+        area2 += cross(last, first);
+        if n < 3 || area2 == 0 {
+            return false;
+        }
         self.command(MOVE_TO, 1);
-        self.param(pts[0]);
-        self.command(LINE_TO, pts.len() - 1);
-        for &p in &pts[1..] {
-            self.param(p);
+        if (area2 > 0) == exterior {
+            self.distinct_path(ring.iter().copied(), n);
+        } else {
+            self.distinct_path(ring.iter().rev().copied(), n);
         }
-        if close {
-            self.command(CLOSE_PATH, 1);
-        }
+        self.command(CLOSE_PATH, 1);
+        true
     }
 
-    fn ring(&mut self, ring: &[TileCoord], exterior: bool) -> bool {
-        let mut r = dedupe(ring, true);
-        if r.len() < 3 {
-            return false;
+    /// The `n` distinct points of `points` (consecutive duplicates skipped) as a `MoveTo`
+    /// parameter and a `LineTo`, after the caller's `MoveTo` command.
+    fn distinct_path(&mut self, mut points: impl Iterator<Item = TileCoord>, n: usize) {
+        let Some(mut last) = points.next() else {
+            return;
+        };
+        self.param(last);
+        self.command(LINE_TO, n - 1);
+        for p in points {
+            if p != last {
+                self.param(p);
+                last = p;
+            }
         }
-        let area = signed_area2(&r);
-        if area == 0 {
-            return false;
-        }
-        if (area > 0) != exterior {
-            r.reverse();
-        }
-        self.path(&r, true);
-        true
     }
 
     fn polygon(&mut self, rings: &[Vec<TileCoord>]) {
@@ -167,10 +236,24 @@ impl Commands<'_> {
         }
     }
 
+    fn flat(&mut self, polygons: &FlatPolygons) {
+        let mut polygon_kept = false;
+        for (ring, exterior) in polygons.rings() {
+            if exterior {
+                polygon_kept = self.ring(ring, true);
+            } else if polygon_kept {
+                self.ring(ring, false);
+            }
+        }
+    }
+
+    /// Writes a line without consecutive duplicates; nothing when fewer than two distinct
+    /// points remain.
     fn line(&mut self, line: &[TileCoord]) {
-        let l = dedupe(line, false);
-        if l.len() >= 2 {
-            self.path(&l, false);
+        let n = line.len().min(1) + line.windows(2).filter(|w| w[0] != w[1]).count();
+        if n >= 2 {
+            self.command(MOVE_TO, 1);
+            self.distinct_path(line.iter().copied(), n);
         }
     }
 }
@@ -223,11 +306,109 @@ pub(crate) fn encode_geometry(geometry: &Geometry, out: &mut Vec<u32>) -> Option
     (c.ok && !c.out.is_empty()).then_some(kind)
 }
 
+/// Encodes flat polygons into `out` (cleared first), as [`encode_geometry`] does.
+pub(crate) fn encode_flat(polygons: &FlatPolygons, out: &mut Vec<u32>) -> Option<GeomType> {
+    out.clear();
+    let mut c = Commands {
+        out,
+        cursor: [0, 0],
+        ok: true,
+    };
+    c.flat(polygons);
+    (c.ok && !c.out.is_empty()).then_some(GeomType::Polygon)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::decode::decode;
     use crate::mvt::{LayerBuilder, TileBuilder};
+
+    /// Ring encoding written plainly (copy, de-duplicate, maybe reverse), to check the
+    /// encoder that walks rings in place.
+    fn reference_ring(
+        ring: &[TileCoord],
+        exterior: bool,
+        out: &mut Vec<u32>,
+        cursor: &mut [i64; 2],
+    ) -> bool {
+        let mut r: Vec<TileCoord> = Vec::new();
+        for &p in ring {
+            if r.last() != Some(&p) {
+                r.push(p);
+            }
+        }
+        while r.len() > 1 && r.first() == r.last() {
+            r.pop();
+        }
+        if r.len() < 3 || signed_area2(&r) == 0 {
+            return false;
+        }
+        if (signed_area2(&r) > 0) != exterior {
+            r.reverse();
+        }
+        let mut c = Commands {
+            out,
+            cursor: *cursor,
+            ok: true,
+        };
+        c.command(MOVE_TO, 1);
+        c.param(r[0]);
+        c.command(LINE_TO, r.len() - 1);
+        for &p in &r[1..] {
+            c.param(p);
+        }
+        c.command(CLOSE_PATH, 1);
+        *cursor = c.cursor;
+        true
+    }
+
+    #[test]
+    fn flat_and_nested_polygons_encode_as_the_plain_reference() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let (mut flat_out, mut nested_out) = (Vec::new(), Vec::new());
+        for _ in 0..3_000 {
+            let polygons: Vec<Vec<Vec<TileCoord>>> = (0..rng.random_range(0..4))
+                .map(|_| {
+                    (0..rng.random_range(1..4))
+                        .map(|_| {
+                            let mut r: Vec<TileCoord> = (0..rng.random_range(1..9))
+                                .map(|_| [rng.random_range(0..4) * 3, rng.random_range(0..4) * 3])
+                                .collect();
+                            if rng.random_bool(0.3) {
+                                r.push(r[0]);
+                            }
+                            r
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut want = Vec::new();
+            let mut cursor = [0, 0];
+            for p in &polygons {
+                if reference_ring(&p[0], true, &mut want, &mut cursor) {
+                    for h in &p[1..] {
+                        reference_ring(h, false, &mut want, &mut cursor);
+                    }
+                }
+            }
+            let want = (!want.is_empty()).then_some(want);
+            let mut flat = FlatPolygons::new();
+            for p in &polygons {
+                for (k, r) in p.iter().enumerate() {
+                    flat.push_ring(k == 0, |o| {
+                        o.extend_from_slice(r);
+                        true
+                    });
+                }
+            }
+            let nested = encode_geometry(&Geometry::MultiPolygon(polygons), &mut nested_out);
+            let flat_kind = encode_flat(&flat, &mut flat_out);
+            assert_eq!(nested.map(|_| nested_out.clone()), want);
+            assert_eq!(flat_kind.map(|_| flat_out.clone()), want);
+        }
+    }
 
     #[test]
     fn winding_is_normalised_and_degenerate_rings_dropped() {

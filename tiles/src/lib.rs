@@ -30,16 +30,19 @@
 //!
 //! - `tile` — [`TileId`] (address, [`TileId::parse`], bounds, buffered bounds, children,
 //!   parent, [`TileId::containing`] with its half-open edge rule), [`TileProjection`]
-//!   (lon/lat → tile-local coordinates, ownership test [`TileProjection::locate`]).
+//!   (lon/lat → tile-local coordinates, ownership test [`TileProjection::locate`];
+//!   [`TileProjection::project_y0`] for callers that keep each vertex's [`mercator_y0`]).
 //! - `mvt` — the MVT 2.1 encoder: [`TileBuilder`], [`LayerBuilder`], [`Value`] (key/value
 //!   tables, features, layers).
 //! - `geometry` — [`Geometry`] in tile-local integer coordinates, its cleaning (duplicates,
-//!   degenerate rings, winding) and command encoding; [`signed_area2`].
+//!   degenerate rings, winding) and command encoding; [`FlatPolygons`] (every ring in one
+//!   buffer, for [`LayerBuilder::add_flat_polygons`]); [`signed_area2`].
 //! - `clip` — [`ClipBox`], [`clip_polygon`], [`clip_ring`], [`clip_line`], [`clip_points`] on
-//!   projected `f64` coordinates.
+//!   projected `f64` coordinates; [`RingClipper`] reuses its buffers from ring to ring.
 //! - [`sdf`] — signed distance fields of glyph outlines (map label glyphs).
 //! - `simplify` — crack-free simplification by snapping to the tile grid:
-//!   [`simplify_polygon`], [`simplify_ring`], [`simplify_line`], [`SimplifyOptions`].
+//!   [`simplify_polygon`], [`simplify_ring`], [`simplify_ring_into`], [`simplify_line`],
+//!   [`SimplifyOptions`].
 //! - `cluster` — grid clustering with exact counts: [`cluster_points`], [`Membership`].
 //! - `heat` — density bins with exact counts: [`heat_bins`].
 //! - `decode` — a minimal MVT decoder for round-trip tests: [`decode()`].
@@ -57,16 +60,18 @@ pub mod sdf;
 mod simplify;
 mod tile;
 
-pub use clip::{ClipBox, clip_line, clip_points, clip_polygon, clip_ring};
+pub use clip::{ClipBox, RingClipper, clip_line, clip_points, clip_polygon, clip_ring};
 pub use cluster::{Cluster, ClusterOptions, ClusterPoint, Clusters, Membership, cluster_points};
 pub use decode::{DecodedFeature, DecodedLayer, decode};
-pub use geometry::{GeomType, Geometry, TileCoord, signed_area2};
+pub use geometry::{FlatPolygons, GeomType, Geometry, TileCoord, signed_area2};
 pub use hash::{FastHashMap, FastHasher};
 pub use heat::{Heat, HeatCell, HeatOptions, HeatPoint, heat_bins};
 pub use mvt::{LayerBuilder, MVT_VERSION, TileBuilder, Value};
 pub use pbf::PbfError;
-pub use simplify::{SimplifyOptions, simplify_line, simplify_polygon, simplify_ring};
+pub use simplify::{
+    SimplifyOptions, simplify_line, simplify_polygon, simplify_ring, simplify_ring_into,
+};
 pub use tile::{
     DEFAULT_BUFFER, DEFAULT_EXTENT, LonLatBounds, MAX_LAT, MAX_ZOOM, TileId, TileIdError,
-    TileProjection, round_coord, world_xy,
+    TileProjection, mercator_y0, round_coord, world_xy,
 };

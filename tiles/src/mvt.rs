@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 
-use crate::geometry::{Geometry, encode_geometry};
+use crate::geometry::{FlatPolygons, GeomType, Geometry, encode_flat, encode_geometry};
 use crate::hash::FastHashMap;
 use crate::pbf::{
     self, FIXED64, LEN, varint_len, write_bytes_field, write_key, write_varint, write_varint_field,
@@ -106,11 +106,22 @@ pub struct LayerBuilder {
     scalar_index: FastHashMap<ScalarKey, u32>,
     scratch_tags: Vec<u32>,
     scratch_geom: Vec<u32>,
-    scratch_feature: Vec<u8>,
 }
 
-fn write_packed(buf: &mut Vec<u8>, field: u32, values: &[u32]) {
-    let len: usize = values.iter().map(|&v| pbf::varint_len(v.into())).sum();
+/// Up to this many keys a layer looks keys up by comparing them all.
+const SMALL_KEY_TABLE: usize = 16;
+
+/// Bytes of the packed values (without field key and length).
+fn packed_len(values: &[u32]) -> usize {
+    values.iter().map(|&v| pbf::varint_len(v.into())).sum()
+}
+
+/// Bytes of a length-delimited field of field number below 16 holding `len` bytes.
+fn len_field_len(len: usize) -> usize {
+    1 + varint_len(len as u64) + len
+}
+
+fn write_packed(buf: &mut Vec<u8>, field: u32, values: &[u32], len: usize) {
     write_key(buf, field, LEN);
     write_varint(buf, len as u64);
     for &v in values {
@@ -135,7 +146,6 @@ impl LayerBuilder {
             scalar_index: FastHashMap::default(),
             scratch_tags: Vec::new(),
             scratch_geom: Vec::new(),
-            scratch_feature: Vec::new(),
         }
     }
 
@@ -164,7 +174,13 @@ impl LayerBuilder {
     }
 
     fn key(&mut self, k: &str) -> u32 {
-        if let Some(&i) = self.key_index.get(k) {
+        // Layers have a handful of keys: comparing them beats hashing.
+        if self.keys.len() <= SMALL_KEY_TABLE {
+            if let Some(i) = self.keys.iter().position(|x| x == k) {
+                #[allow(clippy::cast_possible_truncation)]
+                return i as u32;
+            }
+        } else if let Some(&i) = self.key_index.get(k) {
             return i;
         }
         #[allow(clippy::cast_possible_truncation)]
@@ -251,6 +267,32 @@ impl LayerBuilder {
     ) -> bool {
         let mut geom = std::mem::take(&mut self.scratch_geom);
         let kind = encode_geometry(geometry, &mut geom);
+        self.add_encoded(id, kind, geom, properties, unique)
+    }
+
+    /// As [`LayerBuilder::add_feature_with_unique`], for polygons laid out flat (no vector
+    /// per ring).
+    pub fn add_flat_polygons(
+        &mut self,
+        id: Option<u64>,
+        polygons: &FlatPolygons,
+        properties: &[(&str, Value<'_>)],
+        unique: &[(&str, &str)],
+    ) -> bool {
+        let mut geom = std::mem::take(&mut self.scratch_geom);
+        let kind = encode_flat(polygons, &mut geom);
+        self.add_encoded(id, kind, geom, properties, unique)
+    }
+
+    /// Adds a feature whose geometry commands are `geom` (kept as scratch for the next).
+    fn add_encoded(
+        &mut self,
+        id: Option<u64>,
+        kind: Option<GeomType>,
+        geom: Vec<u32>,
+        properties: &[(&str, Value<'_>)],
+        unique: &[(&str, &str)],
+    ) -> bool {
         let Some(kind) = kind else {
             self.scratch_geom = geom;
             return false;
@@ -269,21 +311,32 @@ impl LayerBuilder {
             tags.push(ki);
             tags.push(vi);
         }
-        let mut f = std::mem::take(&mut self.scratch_feature);
-        f.clear();
+        // Written in place: the feature's length is known before its fields.
+        let (tags_len, geom_len) = (packed_len(&tags), packed_len(&geom));
+        let len = id.map_or(0, |id| 1 + varint_len(id))
+            + if tags.is_empty() {
+                0
+            } else {
+                len_field_len(tags_len)
+            }
+            + 1
+            + varint_len(kind.number())
+            + len_field_len(geom_len);
+        let f = &mut self.features;
+        f.reserve(len_field_len(len));
+        write_key(f, 2, LEN);
+        write_varint(f, len as u64);
         if let Some(id) = id {
-            write_varint_field(&mut f, 1, id);
+            write_varint_field(f, 1, id);
         }
         if !tags.is_empty() {
-            write_packed(&mut f, 2, &tags);
+            write_packed(f, 2, &tags, tags_len);
         }
-        write_varint_field(&mut f, 3, kind.number());
-        write_packed(&mut f, 4, &geom);
-        write_bytes_field(&mut self.features, 2, &f);
+        write_varint_field(f, 3, kind.number());
+        write_packed(f, 4, &geom, geom_len);
         self.feature_count += 1;
         self.scratch_geom = geom;
         self.scratch_tags = tags;
-        self.scratch_feature = f;
         true
     }
 
@@ -292,18 +345,29 @@ impl LayerBuilder {
         if self.is_empty() {
             return;
         }
-        let mut body = Vec::with_capacity(
-            self.name.len() + self.features.len() + self.values.len() + 16 * self.keys.len() + 16,
-        );
-        write_varint_field(&mut body, 15, MVT_VERSION.into());
-        write_bytes_field(&mut body, 1, self.name.as_bytes());
-        body.extend_from_slice(&self.features);
+        let len = 1
+            + varint_len(MVT_VERSION.into())
+            + len_field_len(self.name.len())
+            + self.features.len()
+            + self
+                .keys
+                .iter()
+                .map(|k| len_field_len(k.len()))
+                .sum::<usize>()
+            + self.values.len()
+            + 1
+            + varint_len(self.extent.into());
+        out.reserve(len_field_len(len));
+        write_key(out, 3, LEN);
+        write_varint(out, len as u64);
+        write_varint_field(out, 15, MVT_VERSION.into());
+        write_bytes_field(out, 1, self.name.as_bytes());
+        out.extend_from_slice(&self.features);
         for k in &self.keys {
-            write_bytes_field(&mut body, 3, k.as_bytes());
+            write_bytes_field(out, 3, k.as_bytes());
         }
-        body.extend_from_slice(&self.values);
-        write_varint_field(&mut body, 5, self.extent.into());
-        write_bytes_field(out, 3, &body);
+        out.extend_from_slice(&self.values);
+        write_varint_field(out, 5, self.extent.into());
     }
 }
 
@@ -351,7 +415,12 @@ impl TileBuilder {
     /// features encodes to zero bytes.
     #[must_use]
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(
+            self.layers
+                .iter()
+                .map(|l| l.features.len() + l.values.len() + 64 * l.keys.len() + 64)
+                .sum(),
+        );
         for l in &self.layers {
             l.encode_into(&mut out);
         }

@@ -94,24 +94,52 @@ fn straight(a: TileCoord, b: TileCoord, c: TileCoord) -> bool {
 /// than three distinct points or zero area. Orientation is preserved.
 #[must_use]
 pub fn simplify_ring(ring: &[[f64; 2]], opts: SimplifyOptions) -> Option<Vec<TileCoord>> {
-    let mut r = snap_dedupe(ring, opts.grid);
-    while r.len() > 1 && r.first() == r.last() {
-        r.pop();
+    let mut out = Vec::new();
+    simplify_ring_into(ring, opts, &mut out).then_some(out)
+}
+
+/// As [`simplify_ring`], appending the ring to `out`; `false` (and `out` as it was) when it
+/// collapses. For drawing many rings without a vector each (see
+/// [`crate::FlatPolygons::push_ring`]).
+pub fn simplify_ring_into(
+    ring: &[[f64; 2]],
+    opts: SimplifyOptions,
+    out: &mut Vec<TileCoord>,
+) -> bool {
+    let start = out.len();
+    for &p in ring {
+        let q = snap(p, opts.grid);
+        if out.len() == start || out.last() != Some(&q) {
+            out.push(q);
+        }
     }
-    if opts.drop_collinear && r.len() >= 3 {
-        let n = r.len();
+    while out.len() > start + 1 && out[start] == out[out.len() - 1] {
+        out.pop();
+    }
+    let n = out.len() - start;
+    if opts.drop_collinear && n >= 3 {
         // Decided on the de-duplicated neighbours; removing straight-through vertices never
-        // changes whether another vertex is one, so one pass is exact.
-        let keep: Vec<bool> = (0..n)
-            .map(|i| !straight(r[(i + n - 1) % n], r[i], r[(i + 1) % n]))
-            .collect();
-        let mut i = 0;
-        r.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
+        // changes whether another vertex is one, so one pass is exact. Compacted in place:
+        // the neighbours are read before their slots can be overwritten.
+        let first = out[start];
+        let mut prev = out[start + n - 1];
+        let mut w = start;
+        for i in start..start + n {
+            let cur = out[i];
+            let next = if i + 1 < start + n { out[i + 1] } else { first };
+            if !straight(prev, cur, next) {
+                out[w] = cur;
+                w += 1;
+            }
+            prev = cur;
+        }
+        out.truncate(w);
     }
-    (r.len() >= 3 && signed_area2(&r) != 0).then_some(r)
+    let ok = out.len() - start >= 3 && signed_area2(&out[start..]) != 0;
+    if !ok {
+        out.truncate(start);
+    }
+    ok
 }
 
 /// Simplifies a polygon (exterior ring, then holes). `None` when the exterior collapses;
@@ -149,6 +177,71 @@ pub fn simplify_line(line: &[[f64; 2]], opts: SimplifyOptions) -> Option<Vec<Til
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+
+    /// The simplification written plainly (a vector per step), to check the in-place one.
+    fn reference(ring: &[[f64; 2]], opts: SimplifyOptions) -> Option<Vec<TileCoord>> {
+        let mut r: Vec<TileCoord> = Vec::new();
+        for &p in ring {
+            let q = snap(p, opts.grid);
+            if r.last() != Some(&q) {
+                r.push(q);
+            }
+        }
+        while r.len() > 1 && r.first() == r.last() {
+            r.pop();
+        }
+        if opts.drop_collinear && r.len() >= 3 {
+            let n = r.len();
+            let keep: Vec<bool> = (0..n)
+                .map(|i| !straight(r[(i + n - 1) % n], r[i], r[(i + 1) % n]))
+                .collect();
+            r = r
+                .iter()
+                .zip(keep)
+                .filter_map(|(p, k)| k.then_some(*p))
+                .collect();
+        }
+        (r.len() >= 3 && signed_area2(&r) != 0).then_some(r)
+    }
+
+    #[test]
+    fn in_place_simplification_matches_the_plain_one() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut out: Vec<TileCoord> = Vec::new();
+        for case in 0..5_000 {
+            // Rings on a coarse lattice, so that duplicates, straight runs and collapses
+            // all happen; sometimes closed.
+            let n = rng.random_range(1..12);
+            let mut ring: Vec<[f64; 2]> = (0..n)
+                .map(|_| {
+                    [
+                        f64::from(rng.random_range(0..6)) * 2.0 + rng.random_range(-0.6..0.6),
+                        f64::from(rng.random_range(0..6)) * 2.0 + rng.random_range(-0.6..0.6),
+                    ]
+                })
+                .collect();
+            if case % 3 == 0 {
+                ring.push(ring[0]);
+            }
+            for grid in [1, 2, 4] {
+                for drop_collinear in [true, false] {
+                    let opts = SimplifyOptions {
+                        grid,
+                        drop_collinear,
+                    };
+                    // Appended after what the buffer already holds, which stays.
+                    out.truncate(case % 4);
+                    out.resize(case % 4, [-1, -1]);
+                    let before = out.clone();
+                    let ok = simplify_ring_into(&ring, opts, &mut out);
+                    let want = reference(&ring, opts);
+                    assert_eq!(ok, want.is_some(), "{ring:?} {opts:?}");
+                    assert_eq!(&out[..before.len()], &before[..]);
+                    assert_eq!(out[before.len()..], want.unwrap_or_default()[..]);
+                }
+            }
+        }
+    }
 
     /// The longest run of `b` that appears reversed in `a` (as a cyclic sequence).
     fn shared_reversed(a: &[TileCoord], b: &[TileCoord]) -> Vec<TileCoord> {

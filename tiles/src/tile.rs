@@ -97,6 +97,15 @@ pub fn world_xy(lon: f64, lat: f64, z: u8) -> (f64, f64) {
     (fx, fy)
 }
 
+/// Web-Mercator `y` of a latitude at zoom 0, in `[0, 1]` from the north: what [`world_xy`]
+/// returns at zoom 0. A caller that projects the same points into many tiles keeps it and
+/// calls [`TileProjection::project_y0`], which needs no trigonometry and gives bit for bit
+/// what [`TileProjection::project`] gives (scaling by `2^z` is exact).
+#[must_use]
+pub fn mercator_y0(lat: f64) -> f64 {
+    world_xy(0.0, lat, 0).1
+}
+
 /// The tile index along one axis for a world coordinate, clamped to `[0, n)`.
 fn axis_index(f: f64, n: f64) -> u32 {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -261,6 +270,14 @@ impl TileProjection {
         self.local(fx, fy)
     }
 
+    /// As [`TileProjection::project`], for a point whose latitude is given by its
+    /// [`mercator_y0`]: the same coordinates, bit for bit.
+    #[must_use]
+    pub fn project_y0(&self, lon: f64, y0: f64) -> [f64; 2] {
+        let n = f64::from(1u32 << self.tile.z.min(MAX_ZOOM));
+        self.local((lon + 180.0) / 360.0 * n, y0 * n)
+    }
+
     fn local(&self, fx: f64, fy: f64) -> [f64; 2] {
         let e = f64::from(self.extent);
         [
@@ -318,6 +335,28 @@ pub fn round_coord(p: [f64; 2]) -> [i32; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn projecting_a_kept_mercator_y_is_projecting_the_latitude() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..20_000 {
+            let (lon, lat) = (
+                rng.random_range(-180.0..180.0),
+                rng.random_range(-89.0..89.0),
+            );
+            let z: u8 = rng.random_range(0..=MAX_ZOOM);
+            let n = 1u32 << z;
+            let tile = TileId::new(z, rng.random_range(0..n), rng.random_range(0..n)).unwrap();
+            let p = TileProjection::with_defaults(tile);
+            let (a, b) = (p.project(lon, lat), p.project_y0(lon, mercator_y0(lat)));
+            assert_eq!(
+                a.map(f64::to_bits),
+                b.map(f64::to_bits),
+                "{lon} {lat} {tile:?}"
+            );
+        }
+    }
 
     #[test]
     fn z0_covers_the_world_and_points_round_trip() {
