@@ -9,12 +9,12 @@
 use chrono::{DateTime, Utc};
 use minqing_tiles::{
     ClipBox, ClusterOptions, ClusterPoint, DEFAULT_BUFFER, DEFAULT_EXTENT, FlatPolygons, Geometry,
-    HeatOptions, HeatPoint, RingClipper, SimplifyOptions, TileBuilder, TileId, TileProjection,
+    HeatOptions, HeatPoint, RingClipper, SimplifyOptions, Tag, TileBuilder, TileId, TileProjection,
     Value, cluster_points, heat_bins, simplify_ring_into,
 };
 
 use crate::index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, EventFilter, EventIndex};
-use crate::model::{Area, Level};
+use crate::model::{Area, Level, Status};
 
 /// From this zoom on, events are single points; below it, clusters.
 pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
@@ -138,31 +138,40 @@ fn buffered(tile: TileId) -> BBox {
     }
 }
 
-/// The `areas` layer of a tile, with each area's open and overdue cases as `counts` gives
-/// them for the ids (read at once, so that a lock on them is held briefly).
+/// The areas an `areas` tile draws, as slots of the index: those of its zoom's level, or at
+/// zooms up to [`DENSITY_FALLBACK_MAX_ZOOM`] those of the parent level when there are more
+/// than [`MAX_AREA_FEATURES`].
+#[must_use]
+pub fn areas_shown(areas: &AreaIndex, tile: TileId) -> Vec<u32> {
+    let bounds = buffered(tile);
+    let levels = levels_at_zoom(tile.z);
+    let mut shown = Vec::new();
+    for (i, level) in levels.iter().enumerate() {
+        shown = areas.touching(&bounds, *level);
+        if shown.len() <= MAX_AREA_FEATURES || i + 1 == levels.len() {
+            break;
+        }
+    }
+    shown
+}
+
+/// The `areas` layer of a tile drawing the areas `shown` ([`areas_shown`]), with each area's
+/// open and overdue cases as `counts` gives them for the ids (read at once, so that a lock on
+/// them is held briefly).
 ///
-/// A tile stays under [`MAX_TILE_BYTES`]. A tile with more than [`MAX_AREA_FEATURES`] areas of
-/// its zoom's level (at zooms up to [`DENSITY_FALLBACK_MAX_ZOOM`]) draws the parent level
-/// instead; a drawing still too large is redrawn on coarser snap grids (crack-free: shared
-/// edges snap alike), and as a last resort without the `code` and `name` strings (the id
-/// remains, for lookups).
+/// A tile stays under [`MAX_TILE_BYTES`]. A drawing too large is redrawn on coarser snap
+/// grids (crack-free: shared edges snap alike), and as a last resort without the `code` and
+/// `name` strings (the id remains, for lookups).
 #[must_use]
 pub fn areas_tile(
     areas: &AreaIndex,
+    shown: &[u32],
     counts: impl FnOnce(&[i64]) -> Vec<AreaCount>,
     tile: TileId,
 ) -> Vec<u8> {
     let proj = TileProjection::with_defaults(tile);
     let clip = proj.clip_box();
-    let bounds = buffered(tile);
-    let levels = levels_at_zoom(tile.z);
-    let mut shown: Vec<(&Area, &[f64])> = Vec::new();
-    for (i, level) in levels.iter().enumerate() {
-        shown = areas.touching(&bounds, *level).collect();
-        if shown.len() <= MAX_AREA_FEATURES || i + 1 == levels.len() {
-            break;
-        }
-    }
+    let shown: Vec<(&Area, &[f64])> = shown.iter().filter_map(|&s| areas.drawable(s)).collect();
     let ids: Vec<i64> = shown.iter().map(|(a, _)| a.id).collect();
     let counts = counts(&ids);
     let clipped = Clipped::new(&shown, &proj, &clip);
@@ -332,6 +341,9 @@ pub fn events_tile(
     clustered_events(events, tile, filter, ClusterOptions::default().cell_size)
 }
 
+/// Event ages (days) below this are kept by number while a tile is drawn.
+const MAX_CACHED_AGE_DAYS: usize = 3_653;
+
 fn top_category(code: &str) -> &str {
     code.split('.').next().unwrap_or(code)
 }
@@ -342,26 +354,56 @@ fn single_events(
     filter: &EventFilter,
     now: DateTime<Utc>,
 ) -> Vec<u8> {
-    let proj = TileProjection::with_defaults(tile);
+    let proj = TileProjection::with_defaults(tile).fast();
     let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
     let now_us = now.timestamp_micros();
     const DAY_US: i64 = 86_400_000_000;
-    events.for_each_in(&buffered(tile), filter, |slot, lon, lat, _| {
+    // Properties most events share are entered in the layer once and reused by number.
+    let mut categories: Vec<Option<[Tag; 2]>> = vec![None; events.categories().len()];
+    let mut statuses: [Option<Tag>; Status::ALL.len()] = [None; Status::ALL.len()];
+    let mut priorities: [Option<Tag>; 256] = [None; 256];
+    let mut overdues: [Option<Tag>; 2] = [None; 2];
+    let mut escalations: [Option<Tag>; 256] = [None; 256];
+    let mut ages: Vec<Option<Tag>> = Vec::new();
+    events.for_each_in(&buffered(tile), filter, |slot, lon, lat, category| {
         let e = events.tile_fields(slot);
         let age_days = ((now_us - e.reported_at) / DAY_US).max(0);
         let overdue = e.status.is_open() && e.due_at.is_some_and(|d| d < now_us);
-        let props = [
-            ("category", Value::from(top_category(e.category))),
-            ("subcategory", Value::from(e.category)),
-            ("status", Value::from(e.status.as_str())),
-            ("priority", Value::from(i64::from(e.priority))),
-            ("age_days", Value::from(age_days)),
-            ("overdue", Value::from(overdue)),
-            ("escalation", Value::from(u64::from(e.escalation))),
-        ];
+        let [top, sub] = *categories
+            .get_mut(usize::from(category))
+            .unwrap_or(&mut None)
+            .get_or_insert_with(|| {
+                [
+                    layer.tag("category", &Value::from(top_category(e.category))),
+                    layer.tag("subcategory", &Value::from(e.category)),
+                ]
+            });
+        let status = *statuses[e.status as usize]
+            .get_or_insert_with(|| layer.tag("status", &Value::from(e.status.as_str())));
+        let priority = *priorities[usize::from(e.priority)]
+            .get_or_insert_with(|| layer.tag("priority", &Value::from(i64::from(e.priority))));
+        let overdue = *overdues[usize::from(overdue)]
+            .get_or_insert_with(|| layer.tag("overdue", &Value::from(overdue)));
+        let escalation = *escalations[usize::from(e.escalation)]
+            .get_or_insert_with(|| layer.tag("escalation", &Value::from(u64::from(e.escalation))));
+        // Ages of up to ten years by number; older ones (or a clock far off) looked up.
+        let age = match usize::try_from(age_days) {
+            Ok(a) if a < MAX_CACHED_AGE_DAYS => {
+                if ages.len() <= a {
+                    ages.resize(a + 1, None);
+                }
+                *ages[a].get_or_insert_with(|| layer.tag("age_days", &Value::from(age_days)))
+            }
+            _ => layer.tag("age_days", &Value::from(age_days)),
+        };
         let id = u64::try_from(e.id).ok();
-        layer.add_feature(id, &Geometry::Point(proj.project_int(lon, lat)), &props);
+        layer.add_feature_tagged(
+            id,
+            &Geometry::Point(proj.project_int(lon, lat)),
+            &[top, sub, status, priority, age, overdue, escalation],
+            &[],
+        );
     });
     mvt.encode()
 }

@@ -192,25 +192,43 @@ async fn tile(
             };
             let index = state.index.clone();
             let now = Utc::now();
-            let bytes = tokio::task::spawn_blocking(move || match (l, f) {
-                (Layer::Events, Some(f)) => index.events(|ix| render::events_tile(ix, id, &f, now)),
-                (Layer::Heat, Some(f)) => {
+            let areas = (l == Layer::Areas).then(|| {
+                let areas = index.areas();
+                let shown = render::areas_shown(&areas, id);
+                (areas, shown)
+            });
+            let cheap = match &areas {
+                Some((_, shown)) => shown.len() <= INLINE_AREAS,
+                None => index
+                    .events(|ix| ix.pyramid().members(id))
+                    .is_some_and(|n| n <= INLINE_EVENTS),
+            };
+            let draw = move || match (l, f, areas) {
+                (Layer::Events, Some(f), _) => {
+                    index.events(|ix| render::events_tile(ix, id, &f, now))
+                }
+                (Layer::Heat, Some(f), _) => {
                     index.events(|ix| render::heat_tile(ix, id, &f, min_weight))
                 }
-                _ => render::areas_tile(
-                    &index.areas(),
+                (_, _, Some((areas, shown))) => render::areas_tile(
+                    &areas,
+                    &shown,
                     |ids| index.with_counts(|c| ids.iter().map(|i| c.get(*i)).collect()),
                     id,
                 ),
-            })
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "tile rendering failed",
-                )
-            })?;
+                _ => Vec::new(),
+            };
+            let bytes = if cheap {
+                draw()
+            } else {
+                tokio::task::spawn_blocking(draw).await.map_err(|_| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "tile rendering failed",
+                    )
+                })?
+            };
             let t = Arc::new(CachedTile::new(bytes));
             if state.config.tile_cache {
                 render.open = false;
@@ -256,6 +274,14 @@ async fn tile(
     );
     Ok(response)
 }
+
+/// Tiles of at most this many events (as the count pyramid has them), or of at most
+/// [`INLINE_AREAS`] areas, are drawn on the request's own task: a hop to the blocking pool and
+/// back costs about what drawing them does, while a bigger tile would hold up the other
+/// requests of its worker thread.
+const INLINE_EVENTS: u32 = 256;
+/// See [`INLINE_EVENTS`].
+const INLINE_AREAS: usize = 64;
 
 /// A miss being rendered: abandoned in the cache unless it was stored.
 struct Render {

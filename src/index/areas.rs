@@ -335,10 +335,11 @@ impl AreaIndex {
         out
     }
 
-    /// Every area of `level` whose bounding box meets the box (for tiles: the caller clips),
-    /// with the Web-Mercator `y` at zoom 0 of its vertices in [`vertices`] order.
-    pub fn touching(&self, b: &BBox, level: Level) -> impl Iterator<Item = (&Area, &[f64])> {
-        let slots: Vec<u32> = if level == Level::Grid {
+    /// Slots of every area of `level` whose bounding box meets the box (for tiles: the
+    /// caller clips), for [`AreaIndex::drawable`].
+    #[must_use]
+    pub fn touching(&self, b: &BBox, level: Level) -> Vec<u32> {
+        let mut slots: Vec<u32> = if level == Level::Grid {
             self.grids.intersecting(b)
         } else {
             self.upper
@@ -346,14 +347,20 @@ impl AreaIndex {
                 .map(|e| e.data)
                 .collect()
         };
-        slots.into_iter().filter_map(move |s| {
-            let s = s as usize;
-            let a = &self.areas[s];
-            (a.level == level).then(|| {
-                let ys = &self.mercator_y[self.mercator_start[s]..self.mercator_start[s + 1]];
-                (a, ys)
-            })
-        })
+        slots.retain(|&s| self.areas[s as usize].level == level);
+        slots
+    }
+
+    /// The area in a slot [`AreaIndex::touching`] gave, with the Web-Mercator `y` at zoom 0
+    /// of its vertices in [`vertices`] order.
+    #[must_use]
+    pub fn drawable(&self, slot: u32) -> Option<(&Area, &[f64])> {
+        let s = slot as usize;
+        let a = self.areas.get(s)?;
+        let ys = self
+            .mercator_y
+            .get(*self.mercator_start.get(s)?..*self.mercator_start.get(s + 1)?)?;
+        Some((a, ys))
     }
 
     /// Up to `limit` areas matching `filter` with id greater than `after`, in id order.

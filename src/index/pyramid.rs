@@ -209,6 +209,22 @@ impl Pyramid {
         }
     }
 
+    /// Events the tile owns (every category and state) at zooms from 3 to [`BASE_ZOOM`];
+    /// deeper, those its zoom-16 ancestor owns. `None` below zoom 3.
+    #[must_use]
+    pub fn members(&self, tile: TileId) -> Option<u32> {
+        if tile.z < MIN_LEVEL {
+            return None;
+        }
+        let (z, up) = if tile.z > BASE_ZOOM {
+            (BASE_ZOOM, tile.z - BASE_ZOOM)
+        } else {
+            (tile.z, 0)
+        };
+        let key = morton(tile.x >> up, tile.y >> up);
+        Some(self.levels[z as usize].get(&key).map_or(0, |b| b.members))
+    }
+
     /// The cells of a tile `cell_zoom - tile.z` zooms deeper (each a tile of `cell_zoom`,
     /// at most [`BASE_ZOOM`]) with their members matching `f`, by row, then column.
     fn cells(&self, tile: TileId, cell_zoom: u8, f: &EventFilter) -> Vec<(u32, u32, Acc)> {

@@ -31,9 +31,10 @@
 //! - `tile` — [`TileId`] (address, [`TileId::parse`], bounds, buffered bounds, children,
 //!   parent, [`TileId::containing`] with its half-open edge rule), [`TileProjection`]
 //!   (lon/lat → tile-local coordinates, ownership test [`TileProjection::locate`];
-//!   [`TileProjection::project_y0`] for callers that keep each vertex's [`mercator_y0`]).
+//!   [`TileProjection::project_y0`] for callers that keep each vertex's [`mercator_y0`];
+//!   [`FastProjection`] for tiles of many points).
 //! - `mvt` — the MVT 2.1 encoder: [`TileBuilder`], [`LayerBuilder`], [`Value`] (key/value
-//!   tables, features, layers).
+//!   tables, features, layers); [`Tag`] for properties many features repeat.
 //! - `geometry` — [`Geometry`] in tile-local integer coordinates, its cleaning (duplicates,
 //!   degenerate rings, winding) and command encoding; [`FlatPolygons`] (every ring in one
 //!   buffer, for [`LayerBuilder::add_flat_polygons`]); [`signed_area2`].
@@ -66,12 +67,12 @@ pub use decode::{DecodedFeature, DecodedLayer, decode};
 pub use geometry::{FlatPolygons, GeomType, Geometry, TileCoord, signed_area2};
 pub use hash::{FastHashMap, FastHasher};
 pub use heat::{Heat, HeatCell, HeatOptions, HeatPoint, heat_bins};
-pub use mvt::{LayerBuilder, MVT_VERSION, TileBuilder, Value};
+pub use mvt::{LayerBuilder, MVT_VERSION, Tag, TileBuilder, Value};
 pub use pbf::PbfError;
 pub use simplify::{
     SimplifyOptions, simplify_line, simplify_polygon, simplify_ring, simplify_ring_into,
 };
 pub use tile::{
-    DEFAULT_BUFFER, DEFAULT_EXTENT, LonLatBounds, MAX_LAT, MAX_ZOOM, TileId, TileIdError,
-    TileProjection, mercator_y0, round_coord, world_xy,
+    DEFAULT_BUFFER, DEFAULT_EXTENT, FastProjection, LonLatBounds, MAX_LAT, MAX_ZOOM, TileId,
+    TileIdError, TileProjection, mercator_y0, round_coord, world_xy,
 };

@@ -91,6 +91,15 @@ enum ScalarKey {
     Bool(bool),
 }
 
+/// A property entered once in a layer's key and value tables ([`LayerBuilder::tag`]), for
+/// features that repeat it: adding it to a feature looks nothing up. Valid only in the layer
+/// that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tag {
+    key: u32,
+    value: u32,
+}
+
 /// One layer under construction.
 #[derive(Debug, Clone)]
 pub struct LayerBuilder {
@@ -174,19 +183,32 @@ impl LayerBuilder {
     }
 
     fn key(&mut self, k: &str) -> u32 {
-        // Layers have a handful of keys: comparing them beats hashing.
-        if self.keys.len() <= SMALL_KEY_TABLE {
-            if let Some(i) = self.keys.iter().position(|x| x == k) {
-                #[allow(clippy::cast_possible_truncation)]
-                return i as u32;
-            }
-        } else if let Some(&i) = self.key_index.get(k) {
-            return i;
+        // Layers have a handful of keys: comparing them beats hashing, and the hash map is
+        // filled only once a layer has more.
+        let found = if self.keys.len() <= SMALL_KEY_TABLE {
+            self.keys.iter().position(|x| x == k)
+        } else {
+            self.key_index.get(k).map(|&i| i as usize)
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        if let Some(i) = found {
+            return i as u32;
         }
         #[allow(clippy::cast_possible_truncation)]
         let i = self.keys.len() as u32;
         self.keys.push(k.to_owned());
-        self.key_index.insert(k.to_owned(), i);
+        if self.keys.len() > SMALL_KEY_TABLE {
+            if self.key_index.is_empty() {
+                self.key_index.extend(
+                    self.keys
+                        .iter()
+                        .enumerate()
+                        .map(|(j, x)| (x.clone(), j as u32)),
+                );
+            } else {
+                self.key_index.insert(k.to_owned(), i);
+            }
+        }
         i
     }
 
@@ -267,6 +289,7 @@ impl LayerBuilder {
     ) -> bool {
         let mut geom = std::mem::take(&mut self.scratch_geom);
         let kind = encode_geometry(geometry, &mut geom);
+        self.scratch_tags.clear();
         self.add_encoded(id, kind, geom, properties, unique)
     }
 
@@ -281,10 +304,44 @@ impl LayerBuilder {
     ) -> bool {
         let mut geom = std::mem::take(&mut self.scratch_geom);
         let kind = encode_flat(polygons, &mut geom);
+        self.scratch_tags.clear();
         self.add_encoded(id, kind, geom, properties, unique)
     }
 
-    /// Adds a feature whose geometry commands are `geom` (kept as scratch for the next).
+    /// Enters a property in the layer's key and value tables (de-duplicated as features'
+    /// properties are) and returns it for [`LayerBuilder::add_feature_tagged`].
+    pub fn tag(&mut self, key: &str, value: &Value<'_>) -> Tag {
+        Tag {
+            key: self.key(key),
+            value: self.value(value),
+        }
+    }
+
+    /// As [`LayerBuilder::add_feature`], with properties entered beforehand by
+    /// [`LayerBuilder::tag`] (`tags`, written first) besides `properties`. `tags` must come
+    /// from this layer.
+    pub fn add_feature_tagged(
+        &mut self,
+        id: Option<u64>,
+        geometry: &Geometry,
+        tags: &[Tag],
+        properties: &[(&str, Value<'_>)],
+    ) -> bool {
+        debug_assert!(
+            tags.iter()
+                .all(|t| (t.key as usize) < self.keys.len() && t.value < self.value_count)
+        );
+        let mut geom = std::mem::take(&mut self.scratch_geom);
+        let kind = encode_geometry(geometry, &mut geom);
+        self.scratch_tags.clear();
+        self.scratch_tags
+            .extend(tags.iter().flat_map(|t| [t.key, t.value]));
+        self.add_encoded(id, kind, geom, properties, &[])
+    }
+
+    /// Adds a feature whose geometry commands are `geom` (kept as scratch for the next), with
+    /// the tags already in `scratch_tags` (cleared unless [`LayerBuilder::add_feature_tagged`]
+    /// put some there) and then `properties` and `unique`.
     fn add_encoded(
         &mut self,
         id: Option<u64>,
@@ -293,12 +350,13 @@ impl LayerBuilder {
         properties: &[(&str, Value<'_>)],
         unique: &[(&str, &str)],
     ) -> bool {
+        let mut tags = std::mem::take(&mut self.scratch_tags);
         let Some(kind) = kind else {
+            tags.clear();
+            self.scratch_tags = tags;
             self.scratch_geom = geom;
             return false;
         };
-        let mut tags = std::mem::take(&mut self.scratch_tags);
-        tags.clear();
         for (k, v) in properties {
             let ki = self.key(k);
             let vi = self.value(v);
@@ -335,6 +393,7 @@ impl LayerBuilder {
         write_varint_field(f, 3, kind.number());
         write_packed(f, 4, &geom, geom_len);
         self.feature_count += 1;
+        tags.clear();
         self.scratch_geom = geom;
         self.scratch_tags = tags;
         true
@@ -529,6 +588,41 @@ mod tests {
                 ("d".to_owned(), Value::I64(-3))
             ]
         );
+    }
+
+    #[test]
+    fn many_keys_and_tags_decode_to_the_properties_given() {
+        let mut l = LayerBuilder::new("l", 4096);
+        let names: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        let shared = l.tag("shared", &Value::from("yes"));
+        for f in 0..30u64 {
+            // Keys come back in every feature, past the size where the table gets hashed.
+            let props: Vec<(&str, Value)> = names
+                .iter()
+                .take(10 + f as usize)
+                .map(|n| (n.as_str(), Value::U64(f)))
+                .collect();
+            assert!(l.add_feature_tagged(Some(f), &Geometry::Point([1, 1]), &[shared], &props));
+        }
+        let mut t = TileBuilder::new();
+        t.add_layer(l);
+        let layers = decode(&t.encode()).unwrap();
+        let layer = &layers[0];
+        let mut keys = layer.keys.clone();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), layer.keys.len(), "keys repeat");
+        assert_eq!(layer.keys.len(), 40);
+        for (f, feature) in layer.features.iter().enumerate() {
+            let mut want = vec![("shared".to_owned(), Value::from("yes"))];
+            want.extend(
+                names
+                    .iter()
+                    .take(10 + f)
+                    .map(|n| (n.clone(), Value::U64(f as u64))),
+            );
+            assert_eq!(feature.properties, want);
+        }
     }
 
     #[test]
