@@ -253,7 +253,6 @@ impl Clipped {
             areas: Vec::with_capacity(shown.len()),
         };
         let mut clipper = RingClipper::new();
-        let mut projected: Vec<[f64; 2]> = Vec::new();
         for (a, ys) in shown {
             let mut ys = ys.iter();
             for p in &a.geom.0 {
@@ -262,22 +261,24 @@ impl Clipped {
                     .chain(p.interiors())
                     .enumerate()
                 {
-                    projected.clear();
-                    projected.extend(
+                    let exterior = k == 0;
+                    if !exterior && !kept {
+                        // A hole of a polygon clipped away.
+                        ys.by_ref().take(r.0.len()).for_each(drop);
+                        continue;
+                    }
+                    // Projected where it is kept, and clipped there.
+                    let start = out.points.len();
+                    out.points.extend(
                         r.0.iter()
                             .zip(ys.by_ref())
                             .map(|(c, &y)| proj.project_y0(c.x, y)),
                     );
-                    let exterior = k == 0;
-                    if !exterior && !kept {
-                        continue;
-                    }
-                    let ring = clipper.clip(&projected, clip);
+                    let ring_kept = clipper.clip_tail(&mut out.points, start, clip);
                     if exterior {
-                        kept = !ring.is_empty();
+                        kept = ring_kept;
                     }
-                    if !ring.is_empty() {
-                        out.points.extend_from_slice(ring);
+                    if ring_kept {
                         out.rings.push((out.points.len(), exterior));
                     }
                 }

@@ -187,6 +187,27 @@ impl RingClipper {
         }
         if cur.len() < 3 { &[] } else { cur }
     }
+
+    /// Clips the ring that ends `points` (from `start` on) in place: afterwards `points`
+    /// holds from `start` what [`RingClipper::clip`] returns for it, and a ring inside the box
+    /// is not copied. `false` when nothing is left (`points` is then cut back to `start`).
+    pub fn clip_tail(&mut self, points: &mut Vec<[f64; 2]>, start: usize, b: &ClipBox) -> bool {
+        let ring = &points[start..];
+        let kept = self.clip(ring, b);
+        let (inside, len) = (std::ptr::eq(kept.as_ptr(), ring.as_ptr()), kept.len());
+        if len == 0 {
+            points.truncate(start);
+            return false;
+        }
+        if inside {
+            points.truncate(start + len);
+        } else {
+            // A ring that crossed the box was clipped into `cur`.
+            points.truncate(start);
+            points.extend_from_slice(&self.cur);
+        }
+        true
+    }
 }
 
 /// Clips a polygon (exterior ring, then holes) to the box. Returns no rings when the exterior
@@ -312,6 +333,14 @@ mod tests {
             ring.push(ring[0]);
             let mut fresh = RingClipper::new();
             assert_eq!(clipper.clip(&ring, &b), fresh.clip(&ring, &b));
+            // In place, after what the buffer already holds.
+            let mut buf = vec![[-1.0, -1.0]; usize::try_from(n % 3).unwrap()];
+            let head = buf.len();
+            buf.extend_from_slice(&ring);
+            let kept = clipper.clip_tail(&mut buf, head, &b);
+            assert_eq!(kept, !clip_ring(&ring, &b).is_empty());
+            assert_eq!(&buf[head..], &clip_ring(&ring, &b)[..]);
+            assert_eq!(buf[..head], vec![[-1.0, -1.0]; head][..]);
             let c = clip_ring(&ring, &b);
             assert!(c.iter().all(|&p| b.contains(p)));
             assert_eq!(clipper.clip(&ring, &b), &c[..]);
