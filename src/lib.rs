@@ -16,7 +16,8 @@
 //!   acknowledged only after commit (reports arriving together share one statement and one
 //!   commit); grid planning drafts. SQL lives in `src/store/sql/*.sql`.
 //! - [`index`]: the in-memory index — grids in a uniform cell grid (crowded cells cut
-//!   again) and upper levels in an R-tree, with PostGIS-exact point-in-polygon; events in
+//!   again) and upper levels in an R-tree, with PostGIS-exact point-in-polygon, and every
+//!   boundary vertex's Web-Mercator `y` (tiles project without trigonometry); events in
 //!   packed trees (open and finished, arrivals since the build in a bucket grid beside
 //!   each) with earth-centred positions inline, for exact ellipsoidal nearest search, bbox
 //!   and paging (columns in
@@ -28,7 +29,9 @@
 //!   the router shared by `main` and the tests.
 //! - [`glyphs`]: signed-distance-field glyphs for map labels, made from an installed font.
 //! - [`render`]: vector tiles (areas, events and clusters, heat) from the index, encoded by
-//!   `minqing-tiles`.
+//!   `minqing-tiles`: rings projected, clipped and simplified in flat buffers, properties
+//!   that many events share entered once per tile. Cheap tiles are drawn on the request's
+//!   task, others on the blocking pool (`http::tiles`).
 //! - [`tilecache`]: encoded tiles with gzip bytes and ETags, invalidated precisely per
 //!   change.
 //! - [`live`]: the one path every committed change takes (index, area counts, tiles,
