@@ -261,13 +261,7 @@ impl Commands<'_> {
 /// Encodes a geometry into `out` (cleared first); returns its type, or `None` when nothing
 /// is left after cleaning or a delta does not fit the 32-bit parameter range.
 pub(crate) fn encode_geometry(geometry: &Geometry, out: &mut Vec<u32>) -> Option<GeomType> {
-    out.clear();
-    let mut c = Commands {
-        out,
-        cursor: [0, 0],
-        ok: true,
-    };
-    let kind = match geometry {
+    encode_with(out, |c| match geometry {
         Geometry::Point(p) => {
             c.command(MOVE_TO, 1);
             c.param(*p);
@@ -302,20 +296,31 @@ pub(crate) fn encode_geometry(geometry: &Geometry, out: &mut Vec<u32>) -> Option
             }
             GeomType::Polygon
         }
-    };
-    (c.ok && !c.out.is_empty()).then_some(kind)
+    })
 }
 
 /// Encodes flat polygons into `out` (cleared first), as [`encode_geometry`] does.
 pub(crate) fn encode_flat(polygons: &FlatPolygons, out: &mut Vec<u32>) -> Option<GeomType> {
+    encode_with(out, |c| {
+        c.flat(polygons);
+        GeomType::Polygon
+    })
+}
+
+/// Clears `out`, lets `write` put commands in it, and returns the type `write` gives unless
+/// nothing was written or a delta did not fit.
+fn encode_with(
+    out: &mut Vec<u32>,
+    write: impl FnOnce(&mut Commands<'_>) -> GeomType,
+) -> Option<GeomType> {
     out.clear();
     let mut c = Commands {
         out,
         cursor: [0, 0],
         ok: true,
     };
-    c.flat(polygons);
-    (c.ok && !c.out.is_empty()).then_some(GeomType::Polygon)
+    let kind = write(&mut c);
+    (c.ok && !c.out.is_empty()).then_some(kind)
 }
 
 #[cfg(test)]

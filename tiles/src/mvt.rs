@@ -287,10 +287,7 @@ impl LayerBuilder {
         properties: &[(&str, Value<'_>)],
         unique: &[(&str, &str)],
     ) -> bool {
-        let mut geom = std::mem::take(&mut self.scratch_geom);
-        let kind = encode_geometry(geometry, &mut geom);
-        self.scratch_tags.clear();
-        self.add_encoded(id, kind, geom, properties, unique)
+        self.add_with(id, |g| encode_geometry(geometry, g), properties, unique)
     }
 
     /// As [`LayerBuilder::add_feature_with_unique`], for polygons laid out flat (no vector
@@ -302,8 +299,19 @@ impl LayerBuilder {
         properties: &[(&str, Value<'_>)],
         unique: &[(&str, &str)],
     ) -> bool {
+        self.add_with(id, |g| encode_flat(polygons, g), properties, unique)
+    }
+
+    /// Adds a feature whose geometry `encode` writes, with no tags entered beforehand.
+    fn add_with(
+        &mut self,
+        id: Option<u64>,
+        encode: impl FnOnce(&mut Vec<u32>) -> Option<GeomType>,
+        properties: &[(&str, Value<'_>)],
+        unique: &[(&str, &str)],
+    ) -> bool {
         let mut geom = std::mem::take(&mut self.scratch_geom);
-        let kind = encode_flat(polygons, &mut geom);
+        let kind = encode(&mut geom);
         self.scratch_tags.clear();
         self.add_encoded(id, kind, geom, properties, unique)
     }
