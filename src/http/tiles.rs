@@ -198,7 +198,14 @@ async fn tile(
                 (areas, shown)
             });
             let cheap = match &areas {
-                Some((_, shown)) => shown.len() <= INLINE_AREAS,
+                Some((areas, shown)) => {
+                    shown
+                        .iter()
+                        .filter_map(|&s| areas.drawable(s))
+                        .map(|(_, ys)| ys.len())
+                        .sum::<usize>()
+                        <= INLINE_VERTICES
+                }
                 None => index
                     .events(|ix| ix.pyramid().members(id))
                     .is_some_and(|n| n <= INLINE_EVENTS),
@@ -275,13 +282,13 @@ async fn tile(
     Ok(response)
 }
 
-/// Tiles of at most this many events (as the count pyramid has them), or of at most
-/// [`INLINE_AREAS`] areas, are drawn on the request's own task: a hop to the blocking pool and
-/// back costs about what drawing them does, while a bigger tile would hold up the other
-/// requests of its worker thread.
+/// Tiles of at most this many events (as the count pyramid has them), or of areas with at
+/// most [`INLINE_VERTICES`] boundary vertices in all, are drawn on the request's own task
+/// (well under 100 µs): a hop to the blocking pool and back costs about what drawing them
+/// does, while a bigger tile would hold up the other requests of its worker thread.
 const INLINE_EVENTS: u32 = 256;
 /// See [`INLINE_EVENTS`].
-const INLINE_AREAS: usize = 64;
+const INLINE_VERTICES: usize = 2_048;
 
 /// A miss being rendered: abandoned in the cache unless it was stored.
 struct Render {
