@@ -166,13 +166,18 @@ async fn tile(
         Layer::Heat => Some(filter(&state, &p)?),
     };
     // Filters and the audience are part of the cache key (sorted, so equal filters share
-    // an entry).
-    let mut variant = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
-    if let Some(scope) = f.as_ref().and_then(|f| f.scope.as_ref()) {
-        variant.push_str(&format!("&scope={}", scope.area_id));
-    }
-    if public_heat {
-        variant.push_str("&public");
+    // an entry). Without a cache (`--no-tile-cache`) every request renders, and the cache's
+    // bookkeeping is skipped.
+    let caching = state.config.tile_cache;
+    let mut variant = String::new();
+    if caching {
+        variant = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
+        if let Some(scope) = f.as_ref().and_then(|f| f.scope.as_ref()) {
+            variant.push_str(&format!("&scope={}", scope.area_id));
+        }
+        if public_heat {
+            variant.push_str("&public");
+        }
     }
     let min_weight = if public_heat {
         render::PUBLIC_HEAT_MIN_WEIGHT
@@ -180,7 +185,11 @@ async fn tile(
         1
     };
     let key = TileKey { layer: l, tile: id };
-    let (cached, version) = state.tiles.get(key, &variant);
+    let (cached, version) = if caching {
+        state.tiles.get(key, &variant)
+    } else {
+        (None, 0)
+    };
     let tile = match cached {
         Some(t) => t,
         None => {
@@ -188,7 +197,7 @@ async fn tile(
             let mut render = Render {
                 tiles: state.tiles.clone(),
                 key,
-                open: true,
+                open: caching,
             };
             let index = state.index.clone();
             let now = Utc::now();
@@ -237,7 +246,7 @@ async fn tile(
                 })?
             };
             let t = Arc::new(CachedTile::new(bytes));
-            if state.config.tile_cache {
+            if caching {
                 render.open = false;
                 state.tiles.put(key, variant, version, t.clone());
             }
