@@ -21,6 +21,7 @@ use super::error::{ApiError, ApiResult};
 use super::events::{filter, reader_filter};
 use super::extract::Params;
 use crate::auth::Caller;
+use crate::index::{AreaIndex, EventFilter};
 use crate::render::{self, Layer};
 use crate::tilecache::{CachedTile, TileKey};
 
@@ -201,13 +202,18 @@ async fn tile(
             };
             let index = state.index.clone();
             let now = Utc::now();
-            let areas = (l == Layer::Areas).then(|| {
-                let areas = index.areas();
-                let shown = render::areas_shown(&areas, id);
-                (areas, shown)
-            });
-            let cheap = match &areas {
-                Some((areas, shown)) => {
+            // What to draw; areas are looked up here, to tell a cheap tile from a dear one.
+            let job = match f {
+                Some(f) if l == Layer::Events => Job::Events(f),
+                Some(f) => Job::Heat(f),
+                None => {
+                    let areas = index.areas();
+                    let shown = render::areas_shown(&areas, id);
+                    Job::Areas(areas, shown)
+                }
+            };
+            let cheap = match &job {
+                Job::Areas(areas, shown) => {
                     shown
                         .iter()
                         .filter_map(|&s| areas.drawable(s))
@@ -215,24 +221,19 @@ async fn tile(
                         .sum::<usize>()
                         <= INLINE_VERTICES
                 }
-                None => index
+                Job::Events(_) | Job::Heat(_) => index
                     .events(|ix| ix.pyramid().members(id))
                     .is_some_and(|n| n <= INLINE_EVENTS),
             };
-            let draw = move || match (l, f, areas) {
-                (Layer::Events, Some(f), _) => {
-                    index.events(|ix| render::events_tile(ix, id, &f, now))
-                }
-                (Layer::Heat, Some(f), _) => {
-                    index.events(|ix| render::heat_tile(ix, id, &f, min_weight))
-                }
-                (_, _, Some((areas, shown))) => render::areas_tile(
+            let draw = move || match job {
+                Job::Events(f) => index.events(|ix| render::events_tile(ix, id, &f, now)),
+                Job::Heat(f) => index.events(|ix| render::heat_tile(ix, id, &f, min_weight)),
+                Job::Areas(areas, shown) => render::areas_tile(
                     &areas,
                     &shown,
                     |ids| index.with_counts(|c| ids.iter().map(|i| c.get(*i)).collect()),
                     id,
                 ),
-                _ => Vec::new(),
             };
             let bytes = if cheap {
                 draw()
@@ -298,6 +299,16 @@ async fn tile(
 const INLINE_EVENTS: u32 = 256;
 /// See [`INLINE_EVENTS`].
 const INLINE_VERTICES: usize = 2_048;
+
+/// A tile to draw.
+enum Job {
+    /// Events and clusters, with the caller's filter.
+    Events(EventFilter),
+    /// Heat cells, with the caller's filter.
+    Heat(EventFilter),
+    /// Areas: the index and the slots the tile shows.
+    Areas(Arc<AreaIndex>, Vec<u32>),
+}
 
 /// A miss being rendered: abandoned in the cache unless it was stored.
 struct Render {

@@ -199,12 +199,7 @@ impl AreaIndex {
             .filter_map(|(i, a)| Some((u32::try_from(i).ok()?, BBox::of(&a.geom))))
             .collect();
         let mut mercator_start = Vec::with_capacity(areas.len() + 1);
-        let total: usize = areas
-            .iter()
-            .flat_map(|a| &a.geom.0)
-            .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
-            .sum();
-        let mut mercator_y = Vec::with_capacity(total);
+        let mut mercator_y = Vec::new();
         for a in &areas {
             mercator_start.push(mercator_y.len());
             mercator_y.extend(vertices(&a.geom).map(|c| mercator_y0(c.y)));
