@@ -10,7 +10,9 @@ use std::time::Instant;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use minqing::index::{EventFilter, Index};
 use minqing::model::{StatusFilter, Taxonomy};
+use minqing::render;
 use minqing::store::Store;
+use minqing_tiles::TileId;
 
 const POINTS: usize = 4096; // as many as benches/sql/points.sql returns
 
@@ -129,6 +131,74 @@ fn benches(c: &mut Criterion) {
         });
     });
     g.finish();
+    tile_benches(c, &s);
+}
+
+/// Areas tiles (boundaries with counts, drawn from the index as the tile endpoint draws
+/// them, without HTTP) at zooms 12–16, against PostGIS's `ST_AsMVT` for the same tiles
+/// (`bench_areas` of `benches/sql/martin.sql`, when `benches/tiles.sh` has created it).
+fn tile_benches(c: &mut Criterion, s: &Setup) {
+    let areas = s.index.areas();
+    let has_sql =
+        s.rt.block_on(
+            s.client
+                .query_one("SELECT to_regproc('bench_areas') IS NOT NULL", &[]),
+        )
+        .map(|r| r.get::<_, bool>(0))
+        .unwrap_or(false);
+    let stmt =
+        s.rt.block_on(s.client.prepare("SELECT bench_areas($1, $2, $3)"))
+            .ok()
+            .filter(|_| has_sql);
+    for z in 12u8..=16 {
+        let tiles: Vec<TileId> =
+            s.rt.block_on(s.client.query(
+                &include_str!("sql/tiles.sql").replace(":z", &z.to_string()),
+                &[],
+            ))
+            .expect("tile list")
+            .iter()
+            .filter_map(|r| {
+                let a: String = r.get(0);
+                let mut it = a.split('/');
+                let (z, x, y) = (it.next()?, it.next()?, it.next()?);
+                TileId::parse(z, x, y).ok()
+            })
+            .collect();
+        let mut g = c.benchmark_group(format!("areas_tile_z{z}"));
+        g.throughput(Throughput::Elements(1));
+        let mut i = 0;
+        g.bench_function("memory", |b| {
+            b.iter(|| {
+                i = (i + 1) % tiles.len();
+                let shown = render::areas_shown(&areas, tiles[i]);
+                render::areas_tile(
+                    &areas,
+                    &shown,
+                    |ids| {
+                        s.index
+                            .with_counts(|c| ids.iter().map(|i| c.get(*i)).collect())
+                    },
+                    tiles[i],
+                )
+                .len()
+            });
+        });
+        if let Some(stmt) = &stmt {
+            g.bench_function("postgis", |b| {
+                b.iter(|| {
+                    i = (i + 1) % tiles.len();
+                    let t = tiles[i];
+                    let (z, x, y) = (i32::from(t.z), t.x as i32, t.y as i32);
+                    s.rt.block_on(s.client.query_one(stmt, &[&z, &x, &y]))
+                        .expect("query")
+                        .get::<_, Option<Vec<u8>>>(0)
+                        .map_or(0, |b| b.len())
+                });
+            });
+        }
+        g.finish();
+    }
 }
 
 criterion_group! {

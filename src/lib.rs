@@ -16,8 +16,9 @@
 //!   acknowledged only after commit (reports arriving together share one statement and one
 //!   commit); grid planning drafts. SQL lives in `src/store/sql/*.sql`.
 //! - [`index`]: the in-memory index — grids in a uniform cell grid (crowded cells cut
-//!   again) and upper levels in an R-tree, with PostGIS-exact point-in-polygon, and every
-//!   boundary vertex's Web-Mercator `y` (tiles project without trigonometry); events in
+//!   again) and upper levels in an R-tree, with PostGIS-exact point-in-polygon, and what
+//!   tiles draw of each area laid out flat in slot order (boundaries in 32-bit Web-Mercator
+//!   world coordinates, code and name labels: few cache misses, no trigonometry); events in
 //!   packed trees (open and finished, arrivals since the build in a bucket grid beside
 //!   each) with earth-centred positions inline, for exact ellipsoidal nearest search, bbox
 //!   and paging (columns in

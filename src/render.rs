@@ -9,11 +9,11 @@
 use chrono::{DateTime, Utc};
 use minqing_tiles::{
     ClipBox, ClusterOptions, ClusterPoint, DEFAULT_BUFFER, DEFAULT_EXTENT, FlatPolygons, Geometry,
-    HeatOptions, HeatPoint, RingClipper, SimplifyOptions, Tag, TileBuilder, TileId, TileProjection,
-    Value, cluster_points, heat_bins, simplify_ring_into,
+    HeatOptions, HeatPoint, LayerBuilder, RingClipper, SimplifyOptions, Tag, TileBuilder, TileId,
+    TileProjection, Value, cluster_points, heat_bins, simplify_ring_into,
 };
 
-use crate::index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, EventFilter, EventIndex};
+use crate::index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, Drawing, EventFilter, EventIndex};
 use crate::model::{Area, Level, Status};
 
 /// From this zoom on, events are single points; below it, clusters.
@@ -171,7 +171,8 @@ pub fn areas_tile(
 ) -> Vec<u8> {
     let proj = TileProjection::with_defaults(tile);
     let clip = proj.clip_box();
-    let shown: Vec<(&Area, &[f64])> = shown.iter().filter_map(|&s| areas.drawable(s)).collect();
+    let shown: Vec<(&Area, Drawing<'_>)> =
+        shown.iter().filter_map(|&s| areas.drawable(s)).collect();
     let ids: Vec<i64> = shown.iter().map(|(a, _)| a.id).collect();
     let counts = counts(&ids);
     let clipped = Clipped::new(&shown, &proj, &clip);
@@ -189,7 +190,12 @@ pub fn areas_tile(
             grid,
             ..SimplifyOptions::default()
         };
-        for (((a, _), count), rings) in shown.iter().zip(&counts).zip(clipped.areas()) {
+        // Properties neighbours share, entered once per tile.
+        let mut levels: [Option<Tag>; Level::ALL.len()] = [None; Level::ALL.len()];
+        let mut generated: [Option<Tag>; 2] = [None; 2];
+        let mut opens: [Option<Tag>; SMALL_COUNTS] = [None; SMALL_COUNTS];
+        let mut overdues: [Option<Tag>; SMALL_COUNTS] = [None; SMALL_COUNTS];
+        for (((a, drawing), count), rings) in shown.iter().zip(&counts).zip(clipped.areas()) {
             polygons.clear();
             let mut kept = false;
             for (ring, exterior) in rings {
@@ -203,17 +209,26 @@ pub fn areas_tile(
             if polygons.is_empty() {
                 continue;
             }
-            let props = [
-                ("level", Value::from(a.level.as_str())),
-                ("households", Value::from(i64::from(a.households))),
-                ("open", Value::from(u64::from(count.open))),
-                ("overdue", Value::from(u64::from(count.overdue))),
-                ("generated", Value::from(a.generated)),
+            let mut count_tag = |cache: &mut [Option<Tag>; SMALL_COUNTS], key, n: u32| {
+                let tag = |layer: &mut LayerBuilder| layer.tag(key, &Value::from(u64::from(n)));
+                match cache.get_mut(n as usize) {
+                    Some(t) => *t.get_or_insert_with(|| tag(layer)),
+                    None => tag(layer),
+                }
+            };
+            let tags = [
+                count_tag(&mut opens, "open", count.open),
+                count_tag(&mut overdues, "overdue", count.overdue),
+                *levels[a.level as usize]
+                    .get_or_insert_with(|| layer.tag("level", &Value::from(a.level.as_str()))),
+                *generated[usize::from(a.generated)]
+                    .get_or_insert_with(|| layer.tag("generated", &Value::from(a.generated))),
             ];
-            let labels = [("code", a.code.as_str()), ("name", a.name.as_str())];
+            let props = [("households", Value::from(i64::from(a.households)))];
+            let labels = [("code", drawing.code), ("name", drawing.name)];
             let labels: &[(&str, &str)] = if names { &labels } else { &[] };
             let id = u64::try_from(a.id).ok();
-            layer.add_flat_polygons(id, &polygons, &props, labels);
+            layer.add_flat_polygons(id, &polygons, &tags, &props, labels);
         }
         out = mvt.encode();
         tracing::trace!(
@@ -233,6 +248,9 @@ pub fn areas_tile(
     out
 }
 
+/// Open and overdue counts below this are entered once per areas tile.
+const SMALL_COUNTS: usize = 64;
+
 /// The boundaries of a tile's areas projected and clipped once (then simplified per attempt),
 /// flat: every ring's points in one buffer.
 struct Clipped {
@@ -244,43 +262,32 @@ struct Clipped {
 }
 
 impl Clipped {
-    /// Projects (with the index's Mercator `y` of each vertex) and clips every ring; a
-    /// polygon whose exterior is clipped away is dropped with its holes.
-    fn new(shown: &[(&Area, &[f64])], proj: &TileProjection, clip: &ClipBox) -> Clipped {
+    /// Projects (from the index's world coordinates) and clips every ring; a polygon whose
+    /// exterior is clipped away is dropped with its holes.
+    fn new(shown: &[(&Area, Drawing<'_>)], proj: &TileProjection, clip: &ClipBox) -> Clipped {
         let mut out = Clipped {
-            points: Vec::new(),
+            points: Vec::with_capacity(shown.iter().map(|(_, d)| d.outline.len()).sum()),
             rings: Vec::new(),
             areas: Vec::with_capacity(shown.len()),
         };
         let mut clipper = RingClipper::new();
-        for (a, ys) in shown {
-            let mut ys = ys.iter();
-            for p in &a.geom.0 {
-                let mut kept = false;
-                for (k, r) in std::iter::once(p.exterior())
-                    .chain(p.interiors())
-                    .enumerate()
-                {
-                    let exterior = k == 0;
-                    if !exterior && !kept {
-                        // A hole of a polygon clipped away.
-                        ys.by_ref().take(r.0.len()).for_each(drop);
-                        continue;
-                    }
-                    // Projected where it is kept, and clipped there.
-                    let start = out.points.len();
-                    out.points.extend(
-                        r.0.iter()
-                            .zip(ys.by_ref())
-                            .map(|(c, &y)| proj.project_y0(c.x, y)),
-                    );
-                    let ring_kept = clipper.clip_tail(&mut out.points, start, clip);
-                    if exterior {
-                        kept = ring_kept;
-                    }
-                    if ring_kept {
-                        out.rings.push((out.points.len(), exterior));
-                    }
+        for (_, drawing) in shown {
+            let mut kept = false;
+            for (exterior, ring) in drawing.outline.rings() {
+                if !exterior && !kept {
+                    // A hole of a polygon clipped away.
+                    continue;
+                }
+                // Projected where it is kept, and clipped there.
+                let start = out.points.len();
+                out.points
+                    .extend(ring.iter().map(|&p| proj.project_world(p)));
+                let ring_kept = clipper.clip_tail(&mut out.points, start, clip);
+                if exterior {
+                    kept = ring_kept;
+                }
+                if ring_kept {
+                    out.rings.push((out.points.len(), exterior));
                 }
             }
             out.areas.push(out.rings.len());

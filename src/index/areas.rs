@@ -9,10 +9,10 @@
 
 use geo::{BoundingRect, Intersects};
 use geo_types::{Coord, Rect};
-use minqing_tiles::mercator_y0;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
+use super::drawing::{Drawing, Drawings};
 use super::gridcells::GridCells;
 use super::pip;
 use crate::model::{Area, Level};
@@ -151,20 +151,8 @@ pub struct AreaIndex {
     by_code: Vec<u32>,
     /// Boxes of the areas above grid level, by slot (grids' boxes are in `grids`).
     upper_boxes: Vec<(u32, BBox)>,
-    /// Web-Mercator `y` at zoom 0 of every vertex (`minqing_tiles::mercator_y0`), area after
-    /// area in slot order, rings and vertices in geometry order: tiles project without
-    /// trigonometry. 8 bytes a vertex (about 115 MB at 1M grids).
-    mercator_y: Vec<f64>,
-    /// Where each slot's vertices start in `mercator_y` (one more entry than areas).
-    mercator_start: Vec<usize>,
-}
-
-/// Every vertex of a boundary: polygon after polygon, exterior ring then holes, each ring
-/// with its closing point.
-pub fn vertices(g: &geo_types::MultiPolygon<f64>) -> impl Iterator<Item = &Coord<f64>> {
-    g.0.iter()
-        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-        .flat_map(|r| r.0.iter())
+    /// What tiles draw of each area, laid out flat, by slot.
+    drawings: Drawings,
 }
 
 fn entry(a: &Area, slot: usize) -> Option<BoxEntry> {
@@ -198,16 +186,8 @@ impl AreaIndex {
             .filter(|(_, a)| a.level != Level::Grid)
             .filter_map(|(i, a)| Some((u32::try_from(i).ok()?, BBox::of(&a.geom))))
             .collect();
-        let mut mercator_start = Vec::with_capacity(areas.len() + 1);
-        let mut mercator_y = Vec::new();
-        for a in &areas {
-            mercator_start.push(mercator_y.len());
-            mercator_y.extend(vertices(&a.geom).map(|c| mercator_y0(c.y)));
-        }
-        mercator_start.push(mercator_y.len());
         AreaIndex {
-            mercator_y,
-            mercator_start,
+            drawings: Drawings::new(&areas),
             upper_boxes,
             grids: GridCells::new(&boxes),
             upper: RTree::bulk_load(upper),
@@ -351,16 +331,12 @@ impl AreaIndex {
         slots
     }
 
-    /// The area in a slot [`AreaIndex::touching`] gave, with the Web-Mercator `y` at zoom 0
-    /// of its vertices in [`vertices`] order.
+    /// The area in a slot [`AreaIndex::touching`] gave, with its boundary and labels laid
+    /// out for drawing.
     #[must_use]
-    pub fn drawable(&self, slot: u32) -> Option<(&Area, &[f64])> {
+    pub fn drawable(&self, slot: u32) -> Option<(&Area, Drawing<'_>)> {
         let s = slot as usize;
-        let a = self.areas.get(s)?;
-        let ys = self
-            .mercator_y
-            .get(*self.mercator_start.get(s)?..*self.mercator_start.get(s + 1)?)?;
-        Some((a, ys))
+        Some((self.areas.get(s)?, self.drawings.get(s)?))
     }
 
     /// Up to `limit` areas matching `filter` with id greater than `after`, in id order.

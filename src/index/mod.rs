@@ -14,6 +14,7 @@
 mod areas;
 mod cells;
 mod counts;
+mod drawing;
 mod events;
 pub mod geodesic;
 mod gridcells;
@@ -21,8 +22,9 @@ pub mod pip;
 mod points;
 mod pyramid;
 
-pub use areas::{AreaFilter, AreaIndex, BBox, GridSet, vertices};
+pub use areas::{AreaFilter, AreaIndex, BBox, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
+pub use drawing::{Drawing, Outline};
 pub use events::{CaseStats, EventFilter, EventIndex, EventIndexBuilder, TileFields, Upsert};
 pub use pyramid::{BASE_ZOOM, Pyramid};
 

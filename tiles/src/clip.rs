@@ -73,6 +73,7 @@ struct Side {
 }
 
 impl Side {
+    #[cfg(test)]
     fn inside(self, p: [f64; 2]) -> bool {
         if self.is_min {
             p[self.axis] >= self.value
@@ -122,6 +123,37 @@ fn sides(b: &ClipBox) -> [Side; 4] {
     ]
 }
 
+/// One Sutherland–Hodgman pass of `input` (a ring, open) against `side`, whose axis and
+/// kind are `AXIS` and `MIN` (spelled out so that each side's loop is compiled for it).
+fn pass<const AXIS: usize, const MIN: bool>(
+    side: Side,
+    input: &[[f64; 2]],
+    out: &mut Vec<[f64; 2]>,
+) {
+    let inside = |p: [f64; 2]| {
+        if MIN {
+            p[AXIS] >= side.value
+        } else {
+            p[AXIS] <= side.value
+        }
+    };
+    let Some(&last) = input.last() else {
+        return;
+    };
+    out.reserve(input.len() + 4);
+    let (mut prev, mut prev_in) = (last, inside(last));
+    for &p in input {
+        let p_in = inside(p);
+        if p_in != prev_in {
+            out.push(side.cross(prev, p));
+        }
+        if p_in {
+            out.push(p);
+        }
+        (prev, prev_in) = (p, p_in);
+    }
+}
+
 /// Clips one ring (open or closed; returned open) to the box. Returns an empty ring when
 /// nothing is left; the result may be degenerate (the MVT encoder drops zero-area rings).
 #[must_use]
@@ -162,28 +194,34 @@ impl RingClipper {
         if bb[0] >= b.min_x && bb[2] <= b.max_x && bb[1] >= b.min_y && bb[3] <= b.max_y {
             return open;
         }
+        // A side the ring's box lies inside of leaves every point as it is (points made by
+        // the passes lie on the ring's segments, inside its box): only the sides the ring
+        // crosses get a pass, the first reading the ring itself.
         let (cur, next) = (&mut self.cur, &mut self.next);
-        cur.clear();
-        cur.extend_from_slice(open);
+        let mut first = true;
         for side in sides(b) {
-            next.clear();
-            let Some(&last) = cur.last() else {
-                return &[];
+            let crossed = match (side.axis, side.is_min) {
+                (0, true) => bb[0] < side.value,
+                (0, false) => bb[2] > side.value,
+                (_, true) => bb[1] < side.value,
+                (_, false) => bb[3] > side.value,
             };
-            let mut prev = last;
-            for &p in cur.iter() {
-                match (side.inside(prev), side.inside(p)) {
-                    (true, true) => next.push(p),
-                    (true, false) => next.push(side.cross(prev, p)),
-                    (false, true) => {
-                        next.push(side.cross(prev, p));
-                        next.push(p);
-                    }
-                    (false, false) => {}
-                }
-                prev = p;
+            if !crossed {
+                continue;
+            }
+            let input: &[[f64; 2]] = if first { open } else { cur };
+            next.clear();
+            match (side.axis, side.is_min) {
+                (0, true) => pass::<0, true>(side, input, next),
+                (0, false) => pass::<0, false>(side, input, next),
+                (_, true) => pass::<1, true>(side, input, next),
+                (_, false) => pass::<1, false>(side, input, next),
             }
             std::mem::swap(cur, next);
+            first = false;
+            if cur.is_empty() {
+                return &[];
+            }
         }
         if cur.len() < 3 { &[] } else { cur }
     }
@@ -344,6 +382,70 @@ mod tests {
             let c = clip_ring(&ring, &b);
             assert!(c.iter().all(|&p| b.contains(p)));
             assert_eq!(clipper.clip(&ring, &b), &c[..]);
+        }
+    }
+
+    /// Plain Sutherland–Hodgman: all four sides, every time.
+    fn reference_clip(ring: &[[f64; 2]], b: &ClipBox) -> Vec<[f64; 2]> {
+        let mut cur = ring.to_vec();
+        if cur.len() > 1 && cur.first() == cur.last() {
+            cur.pop();
+        }
+        if cur.len() < 3 {
+            return Vec::new();
+        }
+        for side in sides(b) {
+            let mut next = Vec::new();
+            let Some(&last) = cur.last() else {
+                return Vec::new();
+            };
+            let mut prev = last;
+            for &p in &cur {
+                match (side.inside(prev), side.inside(p)) {
+                    (true, true) => next.push(p),
+                    (true, false) => next.push(side.cross(prev, p)),
+                    (false, true) => {
+                        next.push(side.cross(prev, p));
+                        next.push(p);
+                    }
+                    (false, false) => {}
+                }
+                prev = p;
+            }
+            cur = next;
+        }
+        if cur.len() < 3 { Vec::new() } else { cur }
+    }
+
+    #[test]
+    fn passes_only_for_crossed_sides_clip_as_all_four_do() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let b = ClipBox::for_tile(4096, 64);
+        for _ in 0..20_000 {
+            let (cx, cy) = (
+                rng.random_range(-1500.0..5600.0),
+                rng.random_range(-1500.0..5600.0),
+            );
+            let n = rng.random_range(3..30);
+            let mut ring: Vec<[f64; 2]> = (0..n)
+                .map(|_| {
+                    [
+                        cx + rng.random_range(-2000.0..2000.0),
+                        cy + rng.random_range(-2000.0..2000.0),
+                    ]
+                })
+                .collect();
+            if rng.random_bool(0.5) {
+                ring.push(ring[0]);
+            }
+            let want = reference_clip(&ring, &b);
+            let got = clip_ring(&ring, &b);
+            assert_eq!(
+                got.iter().map(|p| p.map(f64::to_bits)).collect::<Vec<_>>(),
+                want.iter().map(|p| p.map(f64::to_bits)).collect::<Vec<_>>(),
+                "{ring:?}"
+            );
         }
     }
 

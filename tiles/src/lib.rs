@@ -31,7 +31,8 @@
 //! - `tile` — [`TileId`] (address, [`TileId::parse`], bounds, buffered bounds, children,
 //!   parent, [`TileId::containing`] with its half-open edge rule), [`TileProjection`]
 //!   (lon/lat → tile-local coordinates, ownership test [`TileProjection::locate`];
-//!   [`TileProjection::project_y0`] for callers that keep each vertex's [`mercator_y0`];
+//!   [`TileProjection::project_world`] for callers that keep each vertex in 32-bit world
+//!   coordinates ([`world_u32`]);
 //!   [`FastProjection`] for tiles of many points).
 //! - `mvt` — the MVT 2.1 encoder: [`TileBuilder`], [`LayerBuilder`], [`Value`] (key/value
 //!   tables, features, layers); [`Tag`] for properties many features repeat.
@@ -74,5 +75,5 @@ pub use simplify::{
 };
 pub use tile::{
     DEFAULT_BUFFER, DEFAULT_EXTENT, FastProjection, LonLatBounds, MAX_LAT, MAX_ZOOM, TileId,
-    TileIdError, TileProjection, mercator_y0, round_coord, world_xy,
+    TileIdError, TileProjection, round_coord, world_u32, world_xy,
 };

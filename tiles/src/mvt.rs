@@ -287,32 +287,47 @@ impl LayerBuilder {
         properties: &[(&str, Value<'_>)],
         unique: &[(&str, &str)],
     ) -> bool {
-        self.add_with(id, |g| encode_geometry(geometry, g), properties, unique)
+        self.add_with(
+            id,
+            |g| encode_geometry(geometry, g),
+            &[],
+            properties,
+            unique,
+        )
     }
 
     /// As [`LayerBuilder::add_feature_with_unique`], for polygons laid out flat (no vector
-    /// per ring).
+    /// per ring), with properties entered beforehand ([`LayerBuilder::tag`]; `tags`, written
+    /// first) besides `properties` and `unique`. `tags` must come from this layer.
     pub fn add_flat_polygons(
         &mut self,
         id: Option<u64>,
         polygons: &FlatPolygons,
+        tags: &[Tag],
         properties: &[(&str, Value<'_>)],
         unique: &[(&str, &str)],
     ) -> bool {
-        self.add_with(id, |g| encode_flat(polygons, g), properties, unique)
+        self.add_with(id, |g| encode_flat(polygons, g), tags, properties, unique)
     }
 
-    /// Adds a feature whose geometry `encode` writes, with no tags entered beforehand.
+    /// Adds a feature whose geometry `encode` writes, with the tags entered beforehand.
     fn add_with(
         &mut self,
         id: Option<u64>,
         encode: impl FnOnce(&mut Vec<u32>) -> Option<GeomType>,
+        tags: &[Tag],
         properties: &[(&str, Value<'_>)],
         unique: &[(&str, &str)],
     ) -> bool {
+        debug_assert!(
+            tags.iter()
+                .all(|t| (t.key as usize) < self.keys.len() && t.value < self.value_count)
+        );
         let mut geom = std::mem::take(&mut self.scratch_geom);
         let kind = encode(&mut geom);
         self.scratch_tags.clear();
+        self.scratch_tags
+            .extend(tags.iter().flat_map(|t| [t.key, t.value]));
         self.add_encoded(id, kind, geom, properties, unique)
     }
 
@@ -335,16 +350,7 @@ impl LayerBuilder {
         tags: &[Tag],
         properties: &[(&str, Value<'_>)],
     ) -> bool {
-        debug_assert!(
-            tags.iter()
-                .all(|t| (t.key as usize) < self.keys.len() && t.value < self.value_count)
-        );
-        let mut geom = std::mem::take(&mut self.scratch_geom);
-        let kind = encode_geometry(geometry, &mut geom);
-        self.scratch_tags.clear();
-        self.scratch_tags
-            .extend(tags.iter().flat_map(|t| [t.key, t.value]));
-        self.add_encoded(id, kind, geom, properties, &[])
+        self.add_with(id, |g| encode_geometry(geometry, g), tags, properties, &[])
     }
 
     /// Adds a feature whose geometry commands are `geom` (kept as scratch for the next), with

@@ -97,13 +97,25 @@ pub fn world_xy(lon: f64, lat: f64, z: u8) -> (f64, f64) {
     (fx, fy)
 }
 
-/// Web-Mercator `y` of a latitude at zoom 0, in `[0, 1]` from the north: what [`world_xy`]
-/// returns at zoom 0. A caller that projects the same points into many tiles keeps it and
-/// calls [`TileProjection::project_y0`], which needs no trigonometry and gives bit for bit
-/// what [`TileProjection::project`] gives (scaling by `2^z` is exact).
+/// Grid steps across the world in [`world_u32`] coordinates: 2^32.
+const WORLD_STEPS: f64 = 4_294_967_296.0;
+
+/// Web-Mercator position of a lon/lat point on a grid of 2^32 steps across the world (`x`
+/// east from 180° W, `y` south from the northern edge), rounded to the nearest step:
+/// "32-bit world coordinates", as Tippecanoe keeps geometry. A caller that projects the same
+/// points into many tiles keeps these (8 bytes a point) and calls
+/// [`TileProjection::project_world`], which needs no trigonometry. One step is 2^(z−20)
+/// tile units at zoom `z` with extent 4096: a point is at most half a unit off at z20 and
+/// 1/32 of a unit at z16; equal points stay equal, so shared edges stay shared.
 #[must_use]
-pub fn mercator_y0(lat: f64) -> f64 {
-    world_xy(0.0, lat, 0).1
+pub fn world_u32(lon: f64, lat: f64) -> [u32; 2] {
+    let (fx, fy) = world_xy(lon, lat, 0);
+    let step = |f: f64| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let s = (f * WORLD_STEPS).round().clamp(0.0, WORLD_STEPS - 1.0) as u32;
+        s
+    };
+    [step(fx), step(fy)]
 }
 
 /// The tile index along one axis for a world coordinate, clamped to `[0, n)`.
@@ -270,12 +282,19 @@ impl TileProjection {
         self.local(fx, fy)
     }
 
-    /// As [`TileProjection::project`], for a point whose latitude is given by its
-    /// [`mercator_y0`]: the same coordinates, bit for bit.
+    /// Tile-local coordinates of a point in [`world_u32`] coordinates, not rounded and not
+    /// clamped to the tile. Exact arithmetic for power-of-two extents (the scale is a power
+    /// of two), so a point projects alike in every tile.
     #[must_use]
-    pub fn project_y0(&self, lon: f64, y0: f64) -> [f64; 2] {
+    #[inline]
+    pub fn project_world(&self, p: [u32; 2]) -> [f64; 2] {
         let n = f64::from(1u32 << self.tile.z.min(MAX_ZOOM));
-        self.local((lon + 180.0) / 360.0 * n, y0 * n)
+        let e = f64::from(self.extent);
+        let scale = n / WORLD_STEPS * e;
+        [
+            f64::from(p[0]) * scale - f64::from(self.tile.x) * e,
+            f64::from(p[1]) * scale - f64::from(self.tile.y) * e,
+        ]
     }
 
     fn local(&self, fx: f64, fy: f64) -> [f64; 2] {
@@ -455,25 +474,39 @@ mod tests {
     }
 
     #[test]
-    fn projecting_a_kept_mercator_y_is_projecting_the_latitude() {
+    fn world_coordinates_project_within_half_a_step_of_the_exact_projection() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         for _ in 0..20_000 {
             let (lon, lat) = (
                 rng.random_range(-180.0..180.0),
-                rng.random_range(-89.0..89.0),
+                rng.random_range(-85.0..85.0),
             );
             let z: u8 = rng.random_range(0..=MAX_ZOOM);
             let n = 1u32 << z;
             let tile = TileId::new(z, rng.random_range(0..n), rng.random_range(0..n)).unwrap();
             let p = TileProjection::with_defaults(tile);
-            let (a, b) = (p.project(lon, lat), p.project_y0(lon, mercator_y0(lat)));
-            assert_eq!(
-                a.map(f64::to_bits),
-                b.map(f64::to_bits),
-                "{lon} {lat} {tile:?}"
-            );
+            let (a, b) = (p.project(lon, lat), p.project_world(world_u32(lon, lat)));
+            // Half a grid step, in tile units, plus the exact projection's own rounding.
+            let half_step = f64::from(n) * f64::from(DEFAULT_EXTENT) / WORLD_STEPS / 2.0;
+            let slack = half_step + 1e-9 * f64::from(n) * f64::from(DEFAULT_EXTENT);
+            for k in 0..2 {
+                assert!(
+                    (a[k] - b[k]).abs() <= slack,
+                    "{lon} {lat} {tile:?}: {a:?} vs {b:?}"
+                );
+            }
         }
+        // The corners of the world stay on the grid.
+        assert_eq!(world_u32(-180.0, MAX_LAT), [0, 0]);
+        assert_eq!(world_u32(180.0, -MAX_LAT), [u32::MAX, u32::MAX]);
+        // At z20 with extent 4096 one step is one tile unit: projection is exact.
+        let t = TileId::new(20, 5, 7).unwrap();
+        let p = TileProjection::with_defaults(t);
+        assert_eq!(
+            p.project_world([5 * 4096 + 3, 7 * 4096 + 4000]),
+            [3.0, 4000.0]
+        );
     }
 
     #[test]
