@@ -340,14 +340,23 @@ pub fn events_tile(
     now: DateTime<Utc>,
 ) -> Vec<u8> {
     if tile.z >= EVENTS_SINGLE_FROM_ZOOM {
-        let out = single_events(events, tile, filter, now);
-        if out.len() <= MAX_TILE_BYTES {
+        // Singles surely over the limit (the pyramid counts the tile's own matching events,
+        // each at least MIN_SINGLE_BYTES) are not drawn to be thrown away.
+        let surely_over = events
+            .pyramid()
+            .count(tile, filter)
+            .is_some_and(|n| n as usize * MIN_SINGLE_BYTES > MAX_TILE_BYTES);
+        if !surely_over && let Some(out) = single_events(events, tile, filter, now) {
             return out;
         }
         return clustered_events(events, tile, filter, DENSE_CELL);
     }
     clustered_events(events, tile, filter, ClusterOptions::default().cell_size)
 }
+
+/// Fewest bytes a single event takes in a tile: feature key and length (2), id (2), tags
+/// (2 + 7 pairs of one byte each), type (2), geometry (2 + `MoveTo` and two coordinates).
+const MIN_SINGLE_BYTES: usize = 27;
 
 /// Event ages (days) below this are kept by number while a tile is drawn.
 const MAX_CACHED_AGE_DAYS: usize = 3_653;
@@ -356,12 +365,14 @@ fn top_category(code: &str) -> &str {
     code.split('.').next().unwrap_or(code)
 }
 
+/// The single events of a tile; `None` when they would exceed [`MAX_TILE_BYTES`] (given up
+/// as soon as the features drawn so far do).
 fn single_events(
     events: &EventIndex,
     tile: TileId,
     filter: &EventFilter,
     now: DateTime<Utc>,
-) -> Vec<u8> {
+) -> Option<Vec<u8>> {
     let proj = TileProjection::with_defaults(tile).fast();
     let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
@@ -374,7 +385,11 @@ fn single_events(
     let mut overdues: [Option<Tag>; 2] = [None; 2];
     let mut escalations: [Option<Tag>; 256] = [None; 256];
     let mut ages: Vec<Option<Tag>> = Vec::new();
+    let mut over = false;
     events.for_each_in(&buffered(tile), filter, |slot, lon, lat, category| {
+        if over {
+            return;
+        }
         let e = events.tile_fields(slot);
         let age_days = ((now_us - e.reported_at) / DAY_US).max(0);
         let overdue = e.status.is_open() && e.due_at.is_some_and(|d| d < now_us);
@@ -412,8 +427,10 @@ fn single_events(
             &[top, sub, status, priority, age, overdue, escalation],
             &[],
         );
+        over = layer.bytes() > MAX_TILE_BYTES;
     });
-    mvt.encode()
+    let out = mvt.encode();
+    (!over && out.len() <= MAX_TILE_BYTES).then_some(out)
 }
 
 fn clustered_events(
@@ -448,24 +465,58 @@ fn clustered_events(
         };
         cluster_points(&proj, options, points).clusters
     };
+    // Per tile: each category's `count_<top category>` key, numbered; small counts entered
+    // once, by number.
+    let mut top_of: Vec<Option<usize>> = vec![None; codes.len()];
+    let mut tops: Vec<(String, Vec<Option<Tag>>)> = Vec::new();
+    let mut other: Option<usize> = None;
+    let mut point_counts: Vec<Option<Tag>> = vec![None; SMALL_CLUSTER_COUNT];
+    let mut per_top: Vec<(usize, u64)> = Vec::new();
+    let mut tags: Vec<Tag> = Vec::new();
     for c in clusters {
-        let mut per_top: Vec<(String, u64)> = Vec::new();
+        per_top.clear();
         for (cat, n) in &c.categories {
-            let name = format!(
-                "count_{}",
-                top_category(codes.get(*cat as usize).map_or("other", String::as_str))
-            );
-            match per_top.iter_mut().find(|(k, _)| *k == name) {
+            let slot = match top_of.get_mut(*cat as usize) {
+                Some(t) => t,
+                None => &mut other,
+            };
+            let t = *slot.get_or_insert_with(|| {
+                let code = codes.get(*cat as usize).map_or("other", String::as_str);
+                let name = format!("count_{}", top_category(code));
+                tops.iter()
+                    .position(|(k, _)| *k == name)
+                    .unwrap_or_else(|| {
+                        tops.push((name, Vec::new()));
+                        tops.len() - 1
+                    })
+            });
+            match per_top.iter_mut().find(|(k, _)| *k == t) {
                 Some(entry) => entry.1 += u64::from(*n),
-                None => per_top.push((name, u64::from(*n))),
+                None => per_top.push((t, u64::from(*n))),
             }
         }
-        let mut props: Vec<(&str, Value)> = vec![("point_count", Value::from(u64::from(c.count)))];
-        props.extend(per_top.iter().map(|(k, n)| (k.as_str(), Value::from(*n))));
-        layer.add_feature(c.id, &Geometry::Point(c.tile_coord()), &props);
+        let mut tag = |cache: &mut Vec<Option<Tag>>, key: &str, n: u64| match usize::try_from(n) {
+            Ok(i) if i < SMALL_CLUSTER_COUNT => {
+                if cache.len() <= i {
+                    cache.resize(i + 1, None);
+                }
+                *cache[i].get_or_insert_with(|| layer.tag(key, &Value::from(n)))
+            }
+            _ => layer.tag(key, &Value::from(n)),
+        };
+        tags.clear();
+        tags.push(tag(&mut point_counts, "point_count", u64::from(c.count)));
+        for &(t, n) in &per_top {
+            let (key, cache) = &mut tops[t];
+            tags.push(tag(cache, key, n));
+        }
+        layer.add_feature_tagged(c.id, &Geometry::Point(c.tile_coord()), &tags, &[]);
     }
     mvt.encode()
 }
+
+/// Cluster counts below this are entered once per tile.
+const SMALL_CLUSTER_COUNT: usize = 256;
 
 /// Fewest events a cell of the public (anonymous) heat layer shows.
 pub const PUBLIC_HEAT_MIN_WEIGHT: u32 = 3;

@@ -225,6 +225,31 @@ impl Pyramid {
         Some(self.levels[z as usize].get(&key).map_or(0, |b| b.members))
     }
 
+    /// Events the tile owns matching `f`, at zooms from 3 to [`BASE_ZOOM`], for a filter
+    /// of state and category only ([`EventFilter::inline_only`]); `None` otherwise.
+    #[must_use]
+    pub fn count(&self, tile: TileId, f: &EventFilter) -> Option<u32> {
+        if tile.z < MIN_LEVEL || tile.z > BASE_ZOOM || !f.inline_only() {
+            return None;
+        }
+        let key = morton(tile.x, tile.y);
+        let Some(bin) = self.levels[tile.z as usize].get(&key) else {
+            return Some(0);
+        };
+        Some(
+            bin.entries
+                .iter()
+                .filter(|e| {
+                    f.status.matches(Status::ALL[e.status as usize])
+                        && f.categories
+                            .as_ref()
+                            .is_none_or(|cs| cs.contains(&e.category))
+                })
+                .map(|e| e.count)
+                .sum(),
+        )
+    }
+
     /// The cells of a tile `cell_zoom - tile.z` zooms deeper (each a tile of `cell_zoom`,
     /// at most [`BASE_ZOOM`]) with their members matching `f`, by row, then column.
     fn cells(&self, tile: TileId, cell_zoom: u8, f: &EventFilter) -> Vec<(u32, u32, Acc)> {

@@ -24,7 +24,7 @@
 
 use crate::clip::ClipBox;
 use crate::geometry::TileCoord;
-use crate::tile::{TileProjection, round_coord};
+use crate::tile::{FastProjection, MAX_ZOOM, TileProjection, round_coord};
 
 /// Which points a tile bins; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -113,6 +113,12 @@ pub struct Clusters {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Binner {
     proj: TileProjection,
+    /// For owned points at zoom ≥ [`FastProjection::MIN_ZOOM`]: the projection without
+    /// trigonometry, trusted where it cannot decide otherwise than the exact one.
+    fast: Option<FastProjection>,
+    /// Distance (tile units) from a cell or tile edge within which the exact projection
+    /// decides: 10⁻¹² of the world's width, 80 times the series' error bound.
+    near: f64,
     membership: Membership,
     clip: ClipBox,
     size: f64,
@@ -136,8 +142,11 @@ impl Binner {
             (-margin / size).floor() as i32,
             (((e + margin) / size).ceil() as i32 - 1).max(0),
         );
+        let own_fast = membership == Membership::OwnTile && proj.tile.z >= FastProjection::MIN_ZOOM;
         Binner {
             proj: *proj,
+            fast: own_fast.then(|| proj.fast()),
+            near: 1e-12 * f64::from(1u32 << proj.tile.z.min(MAX_ZOOM)) * e,
             membership,
             clip: proj.clip_box(),
             size,
@@ -158,7 +167,18 @@ impl Binner {
     /// The cell (linear index) and local position of a point, if the tile bins it.
     pub(crate) fn bin(&self, lon: f64, lat: f64) -> Option<(usize, [f64; 2])> {
         let p = match self.membership {
-            Membership::OwnTile => self.proj.locate(lon, lat)?,
+            Membership::OwnTile => match &self.fast {
+                Some(f) => {
+                    let p = f.project(lon, lat);
+                    if self.clear_of_edges(p) {
+                        let e = f64::from(self.proj.extent);
+                        (p[0] >= 0.0 && p[0] < e && p[1] >= 0.0 && p[1] < e).then_some(p)?
+                    } else {
+                        self.proj.locate(lon, lat)?
+                    }
+                }
+                None => self.proj.locate(lon, lat)?,
+            },
             Membership::Buffered => {
                 Some(self.proj.project(lon, lat)).filter(|&p| self.clip.contains(p))?
             }
@@ -168,6 +188,18 @@ impl Binner {
         let (c, r) = (idx(p[0]), idx(p[1]));
         let side = self.max - self.min + 1;
         usize::try_from(r * side + c).ok().map(|i| (i, p))
+    }
+
+    /// Whether a point projected by the fast projection lies clear of every cell edge and
+    /// tile edge, so that the exact projection puts it in the same cell of the same tile.
+    fn clear_of_edges(&self, p: [f64; 2]) -> bool {
+        let e = f64::from(self.proj.extent);
+        p.iter().all(|&v| {
+            let cells = v / self.size;
+            (cells - cells.round()).abs() * self.size > self.near
+                && v.abs() > self.near
+                && (v - e).abs() > self.near
+        })
     }
 
     /// Column and row of a linear cell index.
@@ -260,6 +292,60 @@ mod tests {
                 weight: 1.0,
             })
             .collect()
+    }
+
+    #[test]
+    fn owned_points_bin_alike_with_the_fast_projection_and_the_exact_one() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+        for _ in 0..200 {
+            let z: u8 = rng.random_range(FastProjection::MIN_ZOOM..=20);
+            let n = 1u32 << z;
+            let t = TileId::new(
+                z,
+                rng.random_range(0..n),
+                rng.random_range(n / 4..n * 3 / 4),
+            )
+            .unwrap();
+            let proj = TileProjection::with_defaults(t);
+            let size = [8.0, 64.0, 512.0][rng.random_range(0..3)];
+            let fast = Binner::new(&proj, size, Membership::OwnTile);
+            assert!(fast.fast.is_some());
+            let mut exact = fast;
+            exact.fast = None;
+            let b = proj.tile.buffered_bounds(4096, 64);
+            // Random points, and points on the tile's edges and on cell edges (lon/lat of
+            // a tile or cell corner, computed back from tiles of deeper zooms).
+            let mut pts: Vec<(f64, f64)> = (0..300)
+                .map(|_| {
+                    (
+                        rng.random_range(b.west..b.east),
+                        rng.random_range(b.south..b.north),
+                    )
+                })
+                .collect();
+            for _ in 0..300 {
+                let dz: u8 = rng.random_range(0..=(24 - z).min(9));
+                let m = 1u32 << dz;
+                let corner = TileId::new(
+                    z + dz,
+                    t.x * m + rng.random_range(0..=m - 1),
+                    t.y * m + rng.random_range(0..=m - 1),
+                )
+                .unwrap()
+                .bounds();
+                pts.push((corner.west, corner.north));
+                pts.push((corner.west, rng.random_range(corner.south..corner.north)));
+                pts.push((rng.random_range(corner.west..corner.east), corner.north));
+            }
+            for (lon, lat) in pts {
+                let (f, x) = (fast.bin(lon, lat), exact.bin(lon, lat));
+                assert_eq!(f.map(|c| c.0), x.map(|c| c.0), "{t:?} {lon} {lat}");
+                if let (Some(f), Some(x)) = (f, x) {
+                    let off = (f.1[0] - x.1[0]).abs().max((f.1[1] - x.1[1]).abs());
+                    assert!(off < fast.near, "{off} {}", fast.near);
+                }
+            }
+        }
     }
 
     fn count(t: TileId, pts: &[ClusterPoint], opts: ClusterOptions) -> Clusters {

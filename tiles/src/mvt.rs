@@ -182,6 +182,13 @@ impl LayerBuilder {
         self.feature_count == 0
     }
 
+    /// Bytes of features and values so far: a lower bound of the encoded layer's size, for
+    /// giving up on a drawing that is already too big.
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        self.features.len() + self.values.len()
+    }
+
     fn key(&mut self, k: &str) -> u32 {
         // Layers have a handful of keys: comparing them beats hashing, and the hash map is
         // filled only once a layer has more.
