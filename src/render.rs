@@ -14,7 +14,7 @@ use minqing_tiles::{
 };
 
 use crate::index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, Drawing, EventFilter, EventIndex};
-use crate::model::{Area, Level, Status};
+use crate::model::{Level, Status};
 
 /// From this zoom on, events are single points; below it, clusters.
 pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
@@ -171,9 +171,8 @@ pub fn areas_tile(
 ) -> Vec<u8> {
     let proj = TileProjection::with_defaults(tile);
     let clip = proj.clip_box();
-    let shown: Vec<(&Area, Drawing<'_>)> =
-        shown.iter().filter_map(|&s| areas.drawable(s)).collect();
-    let ids: Vec<i64> = shown.iter().map(|(a, _)| a.id).collect();
+    let shown: Vec<Drawing<'_>> = shown.iter().filter_map(|&s| areas.drawable(s)).collect();
+    let ids: Vec<i64> = shown.iter().map(|d| d.id).collect();
     let counts = counts(&ids);
     let clipped = Clipped::new(&shown, &proj, &clip);
     let attempts = [(1, true), (4, true), (16, true), (64, true), (64, false)];
@@ -195,7 +194,7 @@ pub fn areas_tile(
         let mut generated: [Option<Tag>; 2] = [None; 2];
         let mut opens: [Option<Tag>; SMALL_COUNTS] = [None; SMALL_COUNTS];
         let mut overdues: [Option<Tag>; SMALL_COUNTS] = [None; SMALL_COUNTS];
-        for (((a, drawing), count), rings) in shown.iter().zip(&counts).zip(clipped.areas()) {
+        for ((a, count), rings) in shown.iter().zip(&counts).zip(clipped.areas()) {
             polygons.clear();
             let mut kept = false;
             for (ring, exterior) in rings {
@@ -225,7 +224,7 @@ pub fn areas_tile(
                     .get_or_insert_with(|| layer.tag("generated", &Value::from(a.generated))),
             ];
             let props = [("households", Value::from(i64::from(a.households)))];
-            let labels = [("code", drawing.code), ("name", drawing.name)];
+            let labels = [("code", a.code), ("name", a.name)];
             let labels: &[(&str, &str)] = if names { &labels } else { &[] };
             let id = u64::try_from(a.id).ok();
             layer.add_flat_polygons(id, &polygons, &tags, &props, labels);
@@ -264,14 +263,14 @@ struct Clipped {
 impl Clipped {
     /// Projects (from the index's world coordinates) and clips every ring; a polygon whose
     /// exterior is clipped away is dropped with its holes.
-    fn new(shown: &[(&Area, Drawing<'_>)], proj: &TileProjection, clip: &ClipBox) -> Clipped {
+    fn new(shown: &[Drawing<'_>], proj: &TileProjection, clip: &ClipBox) -> Clipped {
         let mut out = Clipped {
-            points: Vec::with_capacity(shown.iter().map(|(_, d)| d.outline.len()).sum()),
+            points: Vec::with_capacity(shown.iter().map(|d| d.outline.len()).sum()),
             rings: Vec::new(),
             areas: Vec::with_capacity(shown.len()),
         };
         let mut clipper = RingClipper::new();
-        for (_, drawing) in shown {
+        for drawing in shown {
             let mut kept = false;
             for (exterior, ring) in drawing.outline.rings() {
                 if !exterior && !kept {

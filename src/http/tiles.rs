@@ -217,7 +217,7 @@ async fn tile(
                     shown
                         .iter()
                         .filter_map(|&s| areas.drawable(s))
-                        .map(|(_, d)| d.outline.len())
+                        .map(|d| d.outline.len())
                         .sum::<usize>()
                         <= INLINE_VERTICES
                 }

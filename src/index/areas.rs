@@ -327,16 +327,18 @@ impl AreaIndex {
                 .map(|e| e.data)
                 .collect()
         };
-        slots.retain(|&s| self.areas[s as usize].level == level);
+        if level != Level::Grid {
+            // The cell grid holds grids only; the R-tree every other level.
+            slots.retain(|&s| self.areas[s as usize].level == level);
+        }
         slots
     }
 
-    /// The area in a slot [`AreaIndex::touching`] gave, with its boundary and labels laid
-    /// out for drawing.
+    /// What a tile draws of the area in a slot [`AreaIndex::touching`] gave: boundary,
+    /// labels and facts, laid out flat.
     #[must_use]
-    pub fn drawable(&self, slot: u32) -> Option<(&Area, Drawing<'_>)> {
-        let s = slot as usize;
-        Some((self.areas.get(s)?, self.drawings.get(s)?))
+    pub fn drawable(&self, slot: u32) -> Option<Drawing<'_>> {
+        self.drawings.get(slot as usize)
     }
 
     /// Up to `limit` areas matching `filter` with id greater than `after`, in id order.

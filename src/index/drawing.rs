@@ -1,6 +1,6 @@
 //! What a tile draws of each area, laid out flat in slot order: the boundary, every vertex
 //! in 32-bit Web-Mercator world coordinates ([`minqing_tiles::world_u32`]), and the code and
-//! name labels.
+//! name labels, with the few facts a tile shows (id, households, level, kind).
 //!
 //! A tile draws a handful of neighbouring areas out of thousands, at random: what costs is
 //! reaching their data in memory, not projecting or encoding it. Geometry kept as nested
@@ -8,12 +8,13 @@
 //! chain of cache misses per area (measured: the labels alone were a fifth of an areas
 //! tile). Here an area's rings, vertices and labels are short runs, neighbours (slots follow
 //! ids, which follow codes) lie next to each other, and projecting a vertex is two
-//! multiply-adds. 8 bytes a vertex, 4 a ring, the labels' bytes and 8 more an area (at 1M
-//! grids: about the 115 MB of Mercator `y` kept before, plus 53 MB of labels).
+//! multiply-adds; an areas tile touches no [`Area`] at all. 8 bytes a vertex, 4 a ring, the
+//! labels' bytes and 24 more an area (at 1M grids: about the 115 MB of Mercator `y` kept
+//! before, plus 69 MB of labels and facts).
 
 use minqing_tiles::world_u32;
 
-use crate::model::Area;
+use crate::model::{Area, Level};
 
 /// Flag of an exterior ring's end in `Drawings::rings`.
 const EXTERIOR: u32 = 1 << 31;
@@ -33,6 +34,8 @@ pub struct Drawings {
     labels: String,
     /// End of each slot's code and of its name in `labels`.
     label_ends: Vec<[u32; 2]>,
+    /// Each slot's id, households, level and kind.
+    facts: Vec<(i64, i32, Level, bool)>,
 }
 
 /// What a tile draws of one area ([`crate::index::AreaIndex::drawable`]).
@@ -44,6 +47,14 @@ pub struct Drawing<'a> {
     pub code: &'a str,
     /// The area's name.
     pub name: &'a str,
+    /// The area's id.
+    pub id: i64,
+    /// Households living in the area.
+    pub households: i32,
+    /// The area's level.
+    pub level: Level,
+    /// Whether the area is generated.
+    pub generated: bool,
 }
 
 /// One area's boundary.
@@ -61,6 +72,10 @@ impl Drawings {
         let mut out = Drawings {
             first_ring: Vec::with_capacity(areas.len() + 1),
             label_ends: Vec::with_capacity(areas.len()),
+            facts: areas
+                .iter()
+                .map(|a| (a.id, a.households, a.level, a.generated))
+                .collect(),
             labels: String::with_capacity(areas.iter().map(|a| a.code.len() + a.name.len()).sum()),
             ..Drawings::default()
         };
@@ -98,7 +113,12 @@ impl Drawings {
             None => 0,
         };
         let [code_end, name_end] = *self.label_ends.get(slot)?;
+        let (id, households, level, generated) = *self.facts.get(slot)?;
         Some(Drawing {
+            id,
+            households,
+            level,
+            generated,
             outline: self.outline(slot)?,
             code: self.labels.get(start..code_end as usize)?,
             name: self.labels.get(code_end as usize..name_end as usize)?,
@@ -219,6 +239,7 @@ mod tests {
                 (got.code, got.name),
                 (&*areas[slot].code, &*areas[slot].name)
             );
+            assert_eq!((got.id, got.level), (areas[slot].id, areas[slot].level));
         };
         check(0, &a);
         check(1, &empty);
