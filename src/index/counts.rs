@@ -160,23 +160,16 @@ mod tests {
     use geo_types::{MultiPolygon, polygon};
 
     fn area(id: i64, parent: Option<i64>, level: Level) -> Area {
-        Area {
+        Area::for_tests(
             id,
-            code: id.to_string(),
-            name: id.to_string(),
-            name_en: None,
+            &id.to_string(),
+            &id.to_string(),
             level,
-            parent_id: parent,
-            households: 0,
-            population: 0,
-            workers: Vec::new(),
-            generated: true,
-            source: String::new(),
-            version: 1,
-            geom: MultiPolygon(vec![
+            parent,
+            MultiPolygon(vec![
                 polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)],
             ]),
-        }
+        )
     }
 
     #[test]

@@ -186,21 +186,7 @@ mod tests {
     }
 
     fn area(code: &str, name: &str, geom: MultiPolygon<f64>) -> Area {
-        Area {
-            id: 1,
-            code: code.to_owned(),
-            name: name.to_owned(),
-            name_en: None,
-            level: crate::model::Level::Grid,
-            parent_id: None,
-            households: 0,
-            population: 0,
-            workers: Vec::new(),
-            generated: true,
-            source: String::new(),
-            version: 1,
-            geom,
-        }
+        Area::for_tests(1, code, name, Level::Grid, None, geom)
     }
 
     #[test]

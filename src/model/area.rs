@@ -121,6 +121,35 @@ pub struct Area {
 }
 
 #[cfg(test)]
+impl Area {
+    /// An area for unit tests: generated, version 1, no households or workers.
+    pub(crate) fn for_tests(
+        id: i64,
+        code: &str,
+        name: &str,
+        level: Level,
+        parent_id: Option<i64>,
+        geom: MultiPolygon<f64>,
+    ) -> Area {
+        Area {
+            id,
+            code: code.to_owned(),
+            name: name.to_owned(),
+            name_en: None,
+            level,
+            parent_id,
+            households: 0,
+            population: 0,
+            workers: Vec::new(),
+            generated: true,
+            source: String::new(),
+            version: 1,
+            geom,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

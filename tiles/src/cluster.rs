@@ -21,6 +21,11 @@
 //! With [`Membership::Buffered`] every point inside the buffered box `[-buffer, extent +
 //! buffer]²` is binned (cells continue into the buffer with the same alignment), so points
 //! near an edge appear in two or more tiles: use it for display without totals.
+//!
+//! At zoom ≥ [`crate::FastProjection::MIN_ZOOM`] owned points are projected by the series of
+//! [`crate::TileProjection::fast`]; a point within 10⁻¹² of the world's width of a tile or
+//! cell edge (80 times the series' error) is decided by the exact projection, so every point
+//! lands in the cell the exact projection gives (tested on edges).
 
 use crate::clip::ClipBox;
 use crate::geometry::TileCoord;
