@@ -1,7 +1,7 @@
 //! Live: the change stream, several instances on one database, catch-up after a lost
 //! connection, and area counts in tiles — real servers, a real PostGIS.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 mod common;
 
@@ -342,4 +342,113 @@ async fn area_tiles_count_open_and_overdue_cases_live() {
     }
     let still = etag_of(far).await;
     assert_eq!(still, far_etag, "an untouched areas tile keeps its ETag");
+}
+
+/// The event ids of the z16 tile holding a point; an empty tile (204) has none.
+async fn shown_ids(s: &TestServer, lon: f64, lat: f64) -> Vec<u64> {
+    let t = TileId::containing(lon, lat, 16);
+    let path = format!("/tiles/events/{}/{}/{}?status=all", t.z, t.x, t.y);
+    let (status, layers) = s.tile(&path).await;
+    assert!(status == 200 || status == 204, "tile {status}");
+    layers
+        .first()
+        .map(|l| l.features.iter().filter_map(|f| f.id).collect())
+        .unwrap_or_default()
+}
+
+/// Write-to-visible over many writes, for BENCHMARKS.md (issue 3: p99 < 1 s on one instance
+/// and across two). Run alone:
+/// `cargo nextest run --release --test live --run-ignored only --no-capture write_to_visible`.
+/// Each report is timed from the moment it is sent: on instance A (which took the write),
+/// the next tile fetch after the acknowledgement and the arrival on A's stream; on instance B
+/// (same database), the arrival on B's stream and the first fetch of B's tile showing it.
+#[tokio::test]
+#[ignore = "benchmark: run alone, with --run-ignored only"]
+async fn write_to_visible_p99_on_one_instance_and_across_two() {
+    use std::collections::HashMap;
+    let url = demo_db().await;
+    let a = TestServer::start(&url).await;
+    let b = TestServer::start(&url).await;
+    // Stream readers record when each event arrives, while the writes go on.
+    let arrivals = |mut s: common::SseReader| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(i64, Instant)>();
+        tokio::spawn(async move {
+            while let Some(e) = s.next(Duration::from_secs(120)).await {
+                let at = Instant::now();
+                if let Some(id) = serde_json::from_str::<Value>(&e.data)
+                    .ok()
+                    .and_then(|v| v["id"].as_i64())
+                {
+                    let _ = tx.send((id, at));
+                }
+            }
+        });
+        rx
+    };
+    let mut on_a_stream = arrivals(a.stream("", None).await);
+    let mut on_b_stream = arrivals(b.stream("", None).await);
+    let writes = 300;
+    let mut sent: HashMap<i64, Instant> = HashMap::new();
+    let (mut a_tile, mut b_tile) = (Vec::new(), Vec::new());
+    for i in 0..writes {
+        let k = f64::from(i);
+        let (lon, lat) = (
+            115.30 + 0.15 * (k * 0.618_034).fract(),
+            22.70 + 0.15 * (k * 0.381_966).fract(),
+        );
+        let started = Instant::now();
+        let id = report(&a, lon, lat, "hazard.fire", "吴先生 13100000000").await;
+        sent.insert(id, started);
+        assert!(
+            shown_ids(&a, lon, lat).await.contains(&(id as u64)),
+            "A's next tile fetch shows its write"
+        );
+        a_tile.push(started.elapsed());
+        let deadline = started + 5 * SECOND;
+        loop {
+            if shown_ids(&b, lon, lat).await.contains(&(id as u64)) {
+                b_tile.push(started.elapsed());
+                break;
+            }
+            assert!(Instant::now() < deadline, "B's tile shows A's write");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    let streamed = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<(i64, Instant)>| {
+        let mut out = Vec::new();
+        while let Ok((id, at)) = rx.try_recv() {
+            if let Some(s) = sent.get(&id) {
+                out.push(at.duration_since(*s));
+            }
+        }
+        assert_eq!(
+            out.len(),
+            usize::try_from(writes).unwrap(),
+            "every write streamed"
+        );
+        out
+    };
+    let (a_stream, b_stream) = (streamed(&mut on_a_stream), streamed(&mut on_b_stream));
+    let pct = |v: &mut Vec<Duration>, p: f64| {
+        v.sort();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+        v[i]
+    };
+    for (name, mut v) in [
+        ("A: next tile fetch after the acknowledgement", a_tile),
+        ("A: stream", a_stream),
+        ("B: stream", b_stream),
+        ("B: first tile fetch showing it", b_tile),
+    ] {
+        let (p50, p99, max) = (pct(&mut v, 0.5), pct(&mut v, 0.99), pct(&mut v, 1.0));
+        println!(
+            "{name}: {} writes, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            v.len(),
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+            max.as_secs_f64() * 1e3
+        );
+        assert!(p99 < SECOND, "{name}: p99 {p99:?}");
+    }
 }
