@@ -192,8 +192,8 @@ pub fn areas_tile(
         // Properties neighbours share, entered once per tile.
         let mut levels: [Option<Tag>; Level::ALL.len()] = [None; Level::ALL.len()];
         let mut generated: [Option<Tag>; 2] = [None; 2];
-        let mut opens: [Option<Tag>; SMALL_COUNTS] = [None; SMALL_COUNTS];
-        let mut overdues: [Option<Tag>; SMALL_COUNTS] = [None; SMALL_COUNTS];
+        let mut opens = NumberTags::new("open", SMALL_COUNTS);
+        let mut overdues = NumberTags::new("overdue", SMALL_COUNTS);
         for ((a, count), rings) in shown.iter().zip(&counts).zip(clipped.areas()) {
             polygons.clear();
             let mut kept = false;
@@ -208,16 +208,9 @@ pub fn areas_tile(
             if polygons.is_empty() {
                 continue;
             }
-            let mut count_tag = |cache: &mut [Option<Tag>; SMALL_COUNTS], key, n: u32| {
-                let tag = |layer: &mut LayerBuilder| layer.tag(key, &Value::from(u64::from(n)));
-                match cache.get_mut(n as usize) {
-                    Some(t) => *t.get_or_insert_with(|| tag(layer)),
-                    None => tag(layer),
-                }
-            };
             let tags = [
-                count_tag(&mut opens, "open", count.open),
-                count_tag(&mut overdues, "overdue", count.overdue),
+                opens.get(layer, count.open.into()),
+                overdues.get(layer, count.overdue.into()),
                 *levels[a.level as usize]
                     .get_or_insert_with(|| layer.tag("level", &Value::from(a.level.as_str()))),
                 *generated[usize::from(a.generated)]
@@ -249,6 +242,36 @@ pub fn areas_tile(
 
 /// Open and overdue counts below this are entered once per areas tile.
 const SMALL_COUNTS: usize = 64;
+
+/// One numeric property's values entered once per tile, by number, below a limit (counts,
+/// ages); larger numbers are looked up each time.
+struct NumberTags {
+    key: String,
+    limit: usize,
+    tags: Vec<Option<Tag>>,
+}
+
+impl NumberTags {
+    fn new(key: impl Into<String>, limit: usize) -> NumberTags {
+        NumberTags {
+            key: key.into(),
+            limit,
+            tags: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, layer: &mut LayerBuilder, n: u64) -> Tag {
+        match usize::try_from(n) {
+            Ok(i) if i < self.limit => {
+                if self.tags.len() <= i {
+                    self.tags.resize(i + 1, None);
+                }
+                *self.tags[i].get_or_insert_with(|| layer.tag(&self.key, &Value::from(n)))
+            }
+            _ => layer.tag(&self.key, &Value::from(n)),
+        }
+    }
+}
 
 /// The boundaries of a tile's areas projected and clipped once (then simplified per attempt),
 /// flat: every ring's points in one buffer.
@@ -383,7 +406,8 @@ fn single_events(
     let mut priorities: [Option<Tag>; 256] = [None; 256];
     let mut overdues: [Option<Tag>; 2] = [None; 2];
     let mut escalations: [Option<Tag>; 256] = [None; 256];
-    let mut ages: Vec<Option<Tag>> = Vec::new();
+    // Ages of up to ten years by number; older ones (or a clock far off) looked up.
+    let mut ages = NumberTags::new("age_days", MAX_CACHED_AGE_DAYS);
     let mut over = false;
     events.for_each_in(&buffered(tile), filter, |slot, lon, lat, category| {
         if over {
@@ -409,16 +433,7 @@ fn single_events(
             .get_or_insert_with(|| layer.tag("overdue", &Value::from(overdue)));
         let escalation = *escalations[usize::from(e.escalation)]
             .get_or_insert_with(|| layer.tag("escalation", &Value::from(u64::from(e.escalation))));
-        // Ages of up to ten years by number; older ones (or a clock far off) looked up.
-        let age = match usize::try_from(age_days) {
-            Ok(a) if a < MAX_CACHED_AGE_DAYS => {
-                if ages.len() <= a {
-                    ages.resize(a + 1, None);
-                }
-                *ages[a].get_or_insert_with(|| layer.tag("age_days", &Value::from(age_days)))
-            }
-            _ => layer.tag("age_days", &Value::from(age_days)),
-        };
+        let age = ages.get(layer, age_days.unsigned_abs());
         let id = u64::try_from(e.id).ok();
         layer.add_feature_tagged(
             id,
@@ -467,9 +482,9 @@ fn clustered_events(
     // Per tile: each category's `count_<top category>` key, numbered; small counts entered
     // once, by number.
     let mut top_of: Vec<Option<usize>> = vec![None; codes.len()];
-    let mut tops: Vec<(String, Vec<Option<Tag>>)> = Vec::new();
+    let mut tops: Vec<NumberTags> = Vec::new();
     let mut other: Option<usize> = None;
-    let mut point_counts: Vec<Option<Tag>> = vec![None; SMALL_CLUSTER_COUNT];
+    let mut point_counts = NumberTags::new("point_count", SMALL_CLUSTER_COUNT);
     let mut per_top: Vec<(usize, u64)> = Vec::new();
     let mut tags: Vec<Tag> = Vec::new();
     for c in clusters {
@@ -482,33 +497,19 @@ fn clustered_events(
             let t = *slot.get_or_insert_with(|| {
                 let code = codes.get(*cat as usize).map_or("other", String::as_str);
                 let name = format!("count_{}", top_category(code));
-                tops.iter()
-                    .position(|(k, _)| *k == name)
-                    .unwrap_or_else(|| {
-                        tops.push((name, Vec::new()));
-                        tops.len() - 1
-                    })
+                tops.iter().position(|k| k.key == name).unwrap_or_else(|| {
+                    tops.push(NumberTags::new(name, SMALL_CLUSTER_COUNT));
+                    tops.len() - 1
+                })
             });
             match per_top.iter_mut().find(|(k, _)| *k == t) {
                 Some(entry) => entry.1 += u64::from(*n),
                 None => per_top.push((t, u64::from(*n))),
             }
         }
-        let mut tag = |cache: &mut Vec<Option<Tag>>, key: &str, n: u64| match usize::try_from(n) {
-            Ok(i) if i < SMALL_CLUSTER_COUNT => {
-                if cache.len() <= i {
-                    cache.resize(i + 1, None);
-                }
-                *cache[i].get_or_insert_with(|| layer.tag(key, &Value::from(n)))
-            }
-            _ => layer.tag(key, &Value::from(n)),
-        };
         tags.clear();
-        tags.push(tag(&mut point_counts, "point_count", u64::from(c.count)));
-        for &(t, n) in &per_top {
-            let (key, cache) = &mut tops[t];
-            tags.push(tag(cache, key, n));
-        }
+        tags.push(point_counts.get(layer, c.count.into()));
+        tags.extend(per_top.iter().map(|&(t, n)| tops[t].get(layer, n)));
         layer.add_feature_tagged(c.id, &Geometry::Point(c.tile_coord()), &tags, &[]);
     }
     mvt.encode()
