@@ -79,27 +79,25 @@ impl Drawings {
             labels: String::with_capacity(areas.iter().map(|a| a.code.len() + a.name.len()).sum()),
             ..Drawings::default()
         };
-        let end = |points: &Vec<[u32; 2]>| u32::try_from(points.len()).unwrap_or(EXTERIOR - 1);
-        let label_end = |labels: &String| u32::try_from(labels.len()).unwrap_or(u32::MAX);
         for a in areas {
             out.labels.push_str(&a.code);
-            let code_end = label_end(&out.labels);
+            let code_end = index32(out.labels.len());
             out.labels.push_str(&a.name);
-            out.label_ends.push([code_end, label_end(&out.labels)]);
-            let g = &a.geom;
-            out.first_ring.push(end_of(&out.rings));
-            for p in &g.0 {
+            out.label_ends.push([code_end, index32(out.labels.len())]);
+            out.first_ring.push(index32(out.rings.len()));
+            for p in &a.geom.0 {
                 for (k, r) in std::iter::once(p.exterior())
                     .chain(p.interiors())
                     .enumerate()
                 {
                     out.points.extend(r.0.iter().map(|c| world_u32(c.x, c.y)));
                     let flag = if k == 0 { EXTERIOR } else { 0 };
-                    out.rings.push(end(&out.points) | flag);
+                    out.rings
+                        .push(index32(out.points.len()).min(EXTERIOR - 1) | flag);
                 }
             }
         }
-        out.first_ring.push(end_of(&out.rings));
+        out.first_ring.push(index32(out.rings.len()));
         out.points.shrink_to_fit();
         out.rings.shrink_to_fit();
         out
@@ -145,8 +143,9 @@ impl Drawings {
     }
 }
 
-fn end_of(rings: &[u32]) -> u32 {
-    u32::try_from(rings.len()).unwrap_or(u32::MAX)
+/// A position in one of the flat arrays, as stored (saturating: see [`Drawings`]' limits).
+fn index32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl<'a> Outline<'a> {

@@ -361,8 +361,8 @@ impl LayerBuilder {
     }
 
     /// Adds a feature whose geometry commands are `geom` (kept as scratch for the next), with
-    /// the tags already in `scratch_tags` (cleared unless [`LayerBuilder::add_feature_tagged`]
-    /// put some there) and then `properties` and `unique`.
+    /// the tags [`LayerBuilder::add_with`] put in `scratch_tags`, then `properties` and
+    /// `unique`.
     fn add_encoded(
         &mut self,
         id: Option<u64>,
