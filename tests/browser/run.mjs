@@ -405,10 +405,25 @@ async function anonymous(browser) {
   const notice = await page.locator('#events-notice').innerText();
   assert(notice.includes('登录'), `anonymous users are asked to sign in for events: ${notice}`);
   assert(!(await page.evaluate(() => !!window.mq.map.getSource('events'))), 'no events layer without a token');
+  // The window is changed while the first heat tiles (last 30 days) are still on their way:
+  // the map must end up showing all time, not keep the tiles of the window it left.
+  const heatTiles = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/tiles/heat/')) heatTiles.push(r.url());
+  });
   await page.check('#heat-toggle');
   await page.selectOption('#window', 'all');
   await idle(page);
-  await page.waitForFunction(() => window.mq.map.querySourceFeatures('heat', { sourceLayer: 'heat' }).length > 0, null, { timeout: 10000 });
+  assert(
+    await page.evaluate(() => window.mq.map.getSource('heat').tiles.every((u) => !u.includes('from='))),
+    'the heat source follows the chosen window',
+  );
+  try {
+    await page.waitForFunction(() => window.mq.map.querySourceFeatures('heat', { sourceLayer: 'heat' }).length > 0, null, { timeout: 10000 });
+  } catch (e) {
+    throw new Error(`no public heat shown for all time; heat tiles asked for:\n${heatTiles.join('\n')}\n${e.message}`);
+  }
+  assert(heatTiles.some((u) => !u.includes('from=')), `heat tiles for all time were fetched: ${heatTiles.join(' ')}`);
   await shot(page, 'command-anonymous');
   // A bad token is a clear prompt, not a broken map.
   await page.evaluate(() => localStorage.setItem('minqing.token', 'mq_not_a_token'));

@@ -3,7 +3,7 @@
 
 import { api, ApiError, followStream, getToken, loadConfig, loadTaxonomy } from './api.js';
 import { fmtNumber, fmtTime, isEn, localName, onLang, STATES, statusName, t } from './i18n.js';
-import { areaId, areasStyle, CATEGORY_COLORS, createMap, refreshSourceTiles, selectedFilter, eventsStyle, heatStyle, liveStyle, OTHER_COLOR, OVERDUE_COLOR, setVisible, tilesAt, tilesUrl } from './mapkit.js';
+import { areaId, areasStyle, CATEGORY_COLORS, createMap, refreshSourceTiles, selectedFilter, eventsStyle, heatStyle, liveStyle, OTHER_COLOR, OVERDUE_COLOR, setSourceTiles, setVisible, tilesAt, tilesUrl } from './mapkit.js';
 import { areaHeading, categoryDot, errorText, h, setupHeader, showCase, signInNotice, statusBadge } from './ui.js';
 import { trendChart } from './chart.js';
 
@@ -205,14 +205,14 @@ function fillFilters() {
 }
 
 function applyFilters() {
-  if (map.getSource('events')) map.getSource('events').setTiles([tilesUrl(tj.events, eventParams())]);
-  map.getSource('heat').setTiles([tilesUrl(tj.heat, heatParams())]);
+  setSourceTiles(map, 'events', tilesUrl(tj.events, eventParams()));
+  setSourceTiles(map, 'heat', tilesUrl(tj.heat, heatParams()));
   if (map.getLayer('live')) map.setFilter('live', state.category ? ['==', ['get', 'top'], state.category] : null);
 }
 
 // A relative time window ("last 24 hours") moves on with the clock.
 setInterval(() => {
-  if (map && state.heat && WINDOW_HOURS[state.window]) map.getSource('heat').setTiles([tilesUrl(tj.heat, heatParams())]);
+  if (map && state.heat && WINDOW_HOURS[state.window]) setSourceTiles(map, 'heat', tilesUrl(tj.heat, heatParams()));
 }, 10 * 60 * 1000);
 
 function bindFilters() {

@@ -397,6 +397,21 @@ export function refreshSourceTiles(map, id, tiles) {
   map.refreshTiles(id, tiles);
 }
 
+/**
+ * Points a vector source at a new tile URL (other filters) and reloads its tiles.
+ *
+ * MapLibre 5's `setTiles` only takes effect once an asynchronous reload has run: a tile asked
+ * for in the same frame still goes to the old URL, and its pending reload can be dropped, so
+ * the map kept showing the old filter's tiles (maplibre-gl-js#6251; fixed upstream by #8323,
+ * which sets `tiles` at once as done here).
+ */
+export function setSourceTiles(map, id, url) {
+  const source = map.getSource(id);
+  if (!source) return;
+  source.setTiles([url]);
+  source.tiles = [url];
+}
+
 /** Sets the layer's visibility. */
 export function setVisible(map, id, visible) {
   if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
