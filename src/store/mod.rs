@@ -84,8 +84,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
-    /// For connections outside the pool (the change-feed listener).
-    config: tokio_postgres::Config,
+    /// For connections outside the pool (the change-feed listener). Shared: the store is
+    /// cloned with the application state on every request.
+    config: std::sync::Arc<tokio_postgres::Config>,
     /// Reports waiting to be written together.
     intake: std::sync::Arc<intake::Intake>,
 }
@@ -108,7 +109,7 @@ impl Store {
             .map_err(|e| StoreError::Input(format!("cannot build the pool: {e}")))?;
         Ok(Store {
             pool,
-            config,
+            config: std::sync::Arc::new(config),
             intake: intake::new(MAX_BATCH),
         })
     }

@@ -158,6 +158,22 @@ impl LayerBuilder {
         }
     }
 
+    /// Empties the layer and renames it, keeping its buffers' allocations (for drawing
+    /// tile after tile with one builder).
+    fn reset(&mut self, name: &str, extent: u32) {
+        self.name.clear();
+        self.name.push_str(name);
+        self.extent = extent;
+        self.features.clear();
+        self.feature_count = 0;
+        self.keys.clear();
+        self.key_index.clear();
+        self.values.clear();
+        self.value_count = 0;
+        self.string_index.clear();
+        self.scalar_index.clear();
+    }
+
     /// The layer name.
     #[must_use]
     pub fn name(&self) -> &str {
@@ -452,9 +468,14 @@ impl LayerBuilder {
 }
 
 /// A tile under construction: an ordered set of uniquely named layers.
+///
+/// [`TileBuilder::clear`] empties it for the next tile and keeps its layers' buffers, so that
+/// a builder kept from tile to tile stops allocating once its buffers have grown.
 #[derive(Debug, Clone, Default)]
 pub struct TileBuilder {
     layers: Vec<LayerBuilder>,
+    /// Layers of earlier tiles, emptied, for reuse.
+    spare: Vec<LayerBuilder>,
 }
 
 impl TileBuilder {
@@ -470,11 +491,33 @@ impl TileBuilder {
         let i = match self.layers.iter().position(|l| l.name == name) {
             Some(i) => i,
             None => {
-                self.layers.push(LayerBuilder::new(name, extent));
+                let layer = match self.spare.pop() {
+                    Some(mut l) => {
+                        l.reset(name, extent);
+                        l
+                    }
+                    None => LayerBuilder::new(name, extent),
+                };
+                self.layers.push(layer);
                 self.layers.len() - 1
             }
         };
         &mut self.layers[i]
+    }
+
+    /// Removes every layer, keeping their buffers for the layers of the next tile.
+    pub fn clear(&mut self) {
+        self.spare.append(&mut self.layers);
+    }
+
+    /// Bytes the builder holds allocated (at least), for deciding whether to keep it.
+    #[must_use]
+    pub fn allocated(&self) -> usize {
+        self.layers
+            .iter()
+            .chain(&self.spare)
+            .map(|l| l.features.capacity() + l.values.capacity())
+            .sum()
     }
 
     /// Adds a layer built separately, replacing any layer with the same name.
@@ -513,6 +556,45 @@ mod tests {
     use super::*;
     use crate::decode::decode;
     use crate::geometry::{GeomType, signed_area2};
+
+    /// Draws a small tile of two layers into `t`; `k` varies keys, values and extents.
+    fn draw_into(t: &mut TileBuilder, k: u32) {
+        let layer = t.layer(&format!("a{k}"), 4096 + k);
+        let tag = layer.tag("level", &Value::from(format!("l{}", k % 3).as_str()));
+        for i in 0..(k + 2) {
+            let c = i32::try_from(i).unwrap_or(0);
+            layer.add_with(
+                Some(u64::from(i)),
+                |g| encode_geometry(&Geometry::Point([c, c * 2]), g),
+                &[tag],
+                &[
+                    ("n", Value::from(i64::from(i))),
+                    (&format!("k{k}"), Value::from(k % 2 == 0)),
+                ],
+                &[("name", "x")],
+            );
+        }
+        t.layer("second", 512).add_feature(
+            None,
+            &Geometry::Point([1, 1]),
+            &[("k", Value::from(f64::from(k)))],
+        );
+    }
+
+    #[test]
+    fn a_cleared_builder_encodes_as_a_fresh_one() {
+        let mut reused = TileBuilder::new();
+        for k in [3, 0, 7, 1, 1] {
+            reused.clear();
+            draw_into(&mut reused, k);
+            let mut fresh = TileBuilder::new();
+            draw_into(&mut fresh, k);
+            assert_eq!(reused.encode(), fresh.encode(), "tile {k}");
+        }
+        assert!(reused.allocated() > 0);
+        reused.clear();
+        assert!(reused.is_empty() && reused.encode().is_empty());
+    }
 
     #[test]
     fn known_answer_point_tile() {
