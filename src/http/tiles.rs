@@ -142,7 +142,7 @@ async fn tilejson(
 async fn tile(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    headers: TileHeaders,
     Path((name, z, x, y)): Path<(String, String, String, String)>,
     p: Params,
 ) -> ApiResult<Response> {
@@ -258,23 +258,19 @@ async fn tile(
         (header::ETAG, tile.etag.clone()),
         (header::CACHE_CONTROL, "no-cache".into()),
     ];
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
+    let matches = headers.if_none_match.as_ref().is_some_and(|v| {
+        v.to_str().is_ok_and(|v| {
             v.split(',')
                 .any(|t| t.trim() == tile.etag || t.trim() == "*")
-        });
+        })
+    });
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, etag).into_response());
     }
     if tile.raw.is_empty() {
         return Ok((StatusCode::NO_CONTENT, etag).into_response());
     }
-    let gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(accepts_gzip);
+    let gzip = headers.gzip;
     let mut response = if gzip {
         (etag, [(header::CONTENT_ENCODING, "gzip")], tile.gzip()).into_response()
     } else {
@@ -322,6 +318,34 @@ impl Drop for Render {
         if self.open {
             self.tiles.abandon(self.key);
         }
+    }
+}
+
+/// The request headers a tile answer depends on, read without copying the others (an
+/// extracted `HeaderMap` is a copy of all of them, on every tile).
+struct TileHeaders {
+    /// `If-None-Match`, as sent.
+    if_none_match: Option<header::HeaderValue>,
+    /// Whether `Accept-Encoding` allows gzip.
+    gzip: bool,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for TileHeaders {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let h = &parts.headers;
+        Ok(TileHeaders {
+            if_none_match: h.get(header::IF_NONE_MATCH).cloned(),
+            gzip: h
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(accepts_gzip),
+        })
     }
 }
 
