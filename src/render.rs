@@ -175,7 +175,8 @@ pub fn areas_tile(
     let ids: Vec<i64> = shown.iter().map(|d| d.id).collect();
     let counts = counts(&ids);
     AREAS_SCRATCH.with_borrow_mut(|scratch| {
-        let out = draw_areas(&shown, &counts, tile, &proj, &clip, scratch);
+        let out =
+            with_tile_builder(|mvt| draw_areas(&shown, &counts, tile, &proj, &clip, scratch, mvt));
         if scratch.allocated() > MAX_KEPT_SCRATCH_BYTES {
             *scratch = AreasScratch::default();
         }
@@ -183,30 +184,46 @@ pub fn areas_tile(
     })
 }
 
-/// Buffers an areas tile is drawn with, kept by each thread from one tile to the next:
-/// allocating and growing them afresh was about a tenth of an areas tile's time.
+/// Buffers an areas tile is drawn with besides its [`TileBuilder`], kept by each thread from
+/// one tile to the next (see [`with_tile_builder`]).
 #[derive(Default)]
 struct AreasScratch {
     clipped: Clipped,
     clipper: RingClipper,
     polygons: FlatPolygons,
-    mvt: TileBuilder,
 }
 
 impl AreasScratch {
     /// Bytes held (at least).
     fn allocated(&self) -> usize {
-        self.clipped.points.capacity() * std::mem::size_of::<[f64; 2]>() + self.mvt.allocated()
+        self.clipped.points.capacity() * std::mem::size_of::<[f64; 2]>()
     }
 }
 
 thread_local! {
     static AREAS_SCRATCH: std::cell::RefCell<AreasScratch> = std::cell::RefCell::default();
+    static TILE_BUILDER: std::cell::RefCell<TileBuilder> = std::cell::RefCell::default();
 }
 
-/// A thread lets its [`AreasScratch`] go once it holds more than this (after a dense tile),
-/// so that the many threads of the blocking pool do not each keep megabytes.
+/// A thread lets its tile builder or [`AreasScratch`] go once it holds more than this (after
+/// a dense tile), so that the many threads of the blocking pool do not each keep megabytes.
 const MAX_KEPT_SCRATCH_BYTES: usize = 1 << 20;
+
+/// Runs `draw` with this thread's tile builder, emptied. Kept from one tile to the next, its
+/// buffers stop growing (allocating and growing them afresh was about a tenth of an areas
+/// tile's time). Not to be nested.
+fn with_tile_builder<R>(draw: impl FnOnce(&mut TileBuilder) -> R) -> R {
+    TILE_BUILDER.with_borrow_mut(|mvt| {
+        mvt.clear();
+        let out = draw(mvt);
+        if mvt.allocated() > MAX_KEPT_SCRATCH_BYTES {
+            *mvt = TileBuilder::new();
+        } else {
+            mvt.clear();
+        }
+        out
+    })
+}
 
 /// [`areas_tile`] with the areas' drawings and counts at hand.
 fn draw_areas(
@@ -216,12 +233,12 @@ fn draw_areas(
     proj: &TileProjection,
     clip: &ClipBox,
     scratch: &mut AreasScratch,
+    mvt: &mut TileBuilder,
 ) -> Vec<u8> {
     let AreasScratch {
         clipped,
         clipper,
         polygons,
-        mvt,
     } = scratch;
     clipped.fill(shown, proj, clip, clipper);
     let attempts = [(1, true), (4, true), (16, true), (64, true), (64, false)];
@@ -450,8 +467,18 @@ fn single_events(
     filter: &EventFilter,
     now: DateTime<Utc>,
 ) -> Option<Vec<u8>> {
+    with_tile_builder(|mvt| draw_single_events(events, tile, filter, now, mvt))
+}
+
+/// [`single_events`] drawn with `mvt` (empty).
+fn draw_single_events(
+    events: &EventIndex,
+    tile: TileId,
+    filter: &EventFilter,
+    now: DateTime<Utc>,
+    mvt: &mut TileBuilder,
+) -> Option<Vec<u8>> {
     let proj = TileProjection::with_defaults(tile).fast();
-    let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
     let now_us = now.timestamp_micros();
     const DAY_US: i64 = 86_400_000_000;
@@ -508,8 +535,18 @@ fn clustered_events(
     filter: &EventFilter,
     cell_size: u32,
 ) -> Vec<u8> {
+    with_tile_builder(|mvt| draw_clustered_events(events, tile, filter, cell_size, mvt))
+}
+
+/// [`clustered_events`] drawn with `mvt` (empty).
+fn draw_clustered_events(
+    events: &EventIndex,
+    tile: TileId,
+    filter: &EventFilter,
+    cell_size: u32,
+    mvt: &mut TileBuilder,
+) -> Vec<u8> {
     let proj = TileProjection::with_defaults(tile);
-    let mut mvt = TileBuilder::new();
     let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
     let codes = events.categories();
     let from_pyramid = cell_size == ClusterOptions::default().cell_size
@@ -601,16 +638,17 @@ pub fn heat_tile(
         });
         heat_bins(&proj, HeatOptions::default(), points).cells
     };
-    let mut mvt = TileBuilder::new();
-    let layer = mvt.layer(Layer::Heat.name(), DEFAULT_EXTENT);
-    for cell in cells.into_iter().filter(|c| c.count >= min_weight) {
-        layer.add_feature(
-            None,
-            &Geometry::Point(cell.tile_coord()),
-            &[("weight", Value::from(u64::from(cell.count)))],
-        );
-    }
-    mvt.encode()
+    with_tile_builder(|mvt| {
+        let layer = mvt.layer(Layer::Heat.name(), DEFAULT_EXTENT);
+        for cell in cells.into_iter().filter(|c| c.count >= min_weight) {
+            layer.add_feature(
+                None,
+                &Geometry::Point(cell.tile_coord()),
+                &[("weight", Value::from(u64::from(cell.count)))],
+            );
+        }
+        mvt.encode()
+    })
 }
 
 #[cfg(test)]
