@@ -517,11 +517,10 @@ fn draw_single_events(
             .get_or_insert_with(|| layer.tag("escalation", &Value::from(u64::from(e.escalation))));
         let age = ages.get(layer, age_days.unsigned_abs());
         let id = u64::try_from(e.id).ok();
-        layer.add_feature_tagged(
+        layer.add_point_tagged(
             id,
-            &Geometry::Point(proj.project_int(lon, lat)),
+            proj.project_int(lon, lat),
             &[top, sub, status, priority, age, overdue, escalation],
-            &[],
         );
         over = layer.bytes() > MAX_TILE_BYTES;
     });
@@ -602,7 +601,7 @@ fn draw_clustered_events(
         tags.clear();
         tags.push(point_counts.get(layer, c.count.into()));
         tags.extend(per_top.iter().map(|&(t, n)| tops[t].get(layer, n)));
-        layer.add_feature_tagged(c.id, &Geometry::Point(c.tile_coord()), &tags, &[]);
+        layer.add_point_tagged(c.id, c.tile_coord(), &tags);
     }
     mvt.encode()
 }

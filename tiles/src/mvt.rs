@@ -376,6 +376,50 @@ impl LayerBuilder {
         self.add_with(id, |g| encode_geometry(geometry, g), tags, properties, &[])
     }
 
+    /// A point feature with only properties entered beforehand by [`LayerBuilder::tag`]:
+    /// the bytes [`LayerBuilder::add_feature_tagged`] writes for a [`Geometry::Point`] and no
+    /// other properties, written straight (single events and clusters, most features of all).
+    /// `tags` must come from this layer.
+    pub fn add_point_tagged(&mut self, id: Option<u64>, point: [i32; 2], tags: &[Tag]) {
+        debug_assert!(
+            tags.iter()
+                .all(|t| (t.key as usize) < self.keys.len() && t.value < self.value_count)
+        );
+        // MoveTo(1) from the origin: the command, then the point's zigzag coordinates.
+        let geom = [9, pbf::zigzag32(point[0]), pbf::zigzag32(point[1])];
+        let geom_len = packed_len(&geom);
+        let tags_len: usize = tags
+            .iter()
+            .map(|t| varint_len(t.key.into()) + varint_len(t.value.into()))
+            .sum();
+        let len = id.map_or(0, |id| 1 + varint_len(id))
+            + if tags.is_empty() {
+                0
+            } else {
+                len_field_len(tags_len)
+            }
+            + 2
+            + len_field_len(geom_len);
+        let f = &mut self.features;
+        f.reserve(len_field_len(len));
+        write_key(f, 2, LEN);
+        write_varint(f, len as u64);
+        if let Some(id) = id {
+            write_varint_field(f, 1, id);
+        }
+        if !tags.is_empty() {
+            write_key(f, 2, LEN);
+            write_varint(f, tags_len as u64);
+            for t in tags {
+                write_varint(f, t.key.into());
+                write_varint(f, t.value.into());
+            }
+        }
+        write_varint_field(f, 3, GeomType::Point.number());
+        write_packed(f, 4, &geom, geom_len);
+        self.feature_count += 1;
+    }
+
     /// Adds a feature whose geometry commands are `geom` (kept as scratch for the next), with
     /// the tags [`LayerBuilder::add_with`] put in `scratch_tags`, then `properties` and
     /// `unique`.
@@ -579,6 +623,35 @@ mod tests {
             &Geometry::Point([1, 1]),
             &[("k", Value::from(f64::from(k)))],
         );
+    }
+
+    #[test]
+    fn tagged_points_written_straight_are_the_general_bytes() {
+        let mut straight = TileBuilder::new();
+        let mut general = TileBuilder::new();
+        let (a, b) = (straight.layer("p", 4096), general.layer("p", 4096));
+        // Many keys and values, so that indices past one varint byte occur.
+        let mut tags = Vec::new();
+        for i in 0..300_i64 {
+            let t = a.tag(&format!("k{}", i % 140), &Value::from(i * 7));
+            assert_eq!(t, b.tag(&format!("k{}", i % 140), &Value::from(i * 7)));
+            tags.push(t);
+        }
+        let mut seed = 11_u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            seed >> 33
+        };
+        for n in 0..2_000_u64 {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+            let p = [next() as i32 % 70_000 - 35_000, next() as i32 % 9_000 - 300];
+            let id = (n % 3 != 0).then(|| next() << (n % 40));
+            let from = usize::try_from(next() % 300).unwrap_or(0);
+            let to = (from + usize::try_from(next() % 9).unwrap_or(0)).min(tags.len());
+            a.add_point_tagged(id, p, &tags[from..to]);
+            assert!(b.add_feature_tagged(id, &Geometry::Point(p), &tags[from..to], &[]));
+        }
+        assert_eq!(straight.encode(), general.encode());
     }
 
     #[test]
