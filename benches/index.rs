@@ -151,20 +151,7 @@ fn tile_benches(c: &mut Criterion, s: &Setup) {
             .ok()
             .filter(|_| has_sql);
     for z in 12u8..=16 {
-        let tiles: Vec<TileId> =
-            s.rt.block_on(s.client.query(
-                &include_str!("sql/tiles.sql").replace(":z", &z.to_string()),
-                &[],
-            ))
-            .expect("tile list")
-            .iter()
-            .filter_map(|r| {
-                let a: String = r.get(0);
-                let mut it = a.split('/');
-                let (z, x, y) = (it.next()?, it.next()?, it.next()?);
-                TileId::parse(z, x, y).ok()
-            })
-            .collect();
+        let tiles = tile_list(s, z);
         let mut g = c.benchmark_group(format!("areas_tile_z{z}"));
         g.throughput(Throughput::Elements(1));
         let mut i = 0;
@@ -188,17 +175,81 @@ fn tile_benches(c: &mut Criterion, s: &Setup) {
             g.bench_function("postgis", |b| {
                 b.iter(|| {
                     i = (i + 1) % tiles.len();
-                    let t = tiles[i];
-                    let (z, x, y) = (i32::from(t.z), t.x as i32, t.y as i32);
-                    s.rt.block_on(s.client.query_one(stmt, &[&z, &x, &y]))
-                        .expect("query")
-                        .get::<_, Option<Vec<u8>>>(0)
-                        .map_or(0, |b| b.len())
+                    postgis_tile(s, stmt, tiles[i])
                 });
             });
         }
         g.finish();
     }
+    events_tile_bench(c, s);
+}
+
+/// Events tiles at z14 (singles, or fine clusters where they would not fit), every state,
+/// drawn from the index as the tile endpoint draws them, against `ST_AsMVT` over the events
+/// table for the same tiles, as Martin's table source asks it (id, category, status,
+/// priority; 64-unit buffer).
+fn events_tile_bench(c: &mut Criterion, s: &Setup) {
+    let tiles = tile_list(s, 14);
+    let all = EventFilter {
+        status: StatusFilter::All,
+        ..EventFilter::default()
+    };
+    let stmt =
+        s.rt.block_on(s.client.prepare(
+            "SELECT ST_AsMVT(t, 'events', 4096, 'geom', 'id') FROM (
+               SELECT id, category, status, priority,
+                      ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope($1, $2, $3),
+                                   4096, 64, true) AS geom
+               FROM events
+               WHERE geom && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326)
+             ) t",
+        ))
+        .expect("events tile statement");
+    let mut g = c.benchmark_group("events_tile_z14");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    let now = chrono::Utc::now();
+    g.bench_function("memory", |b| {
+        b.iter(|| {
+            i = (i + 1) % tiles.len();
+            s.index
+                .events(|ix| render::events_tile(ix, tiles[i], &all, now).len())
+        });
+    });
+    g.bench_function("postgis", |b| {
+        b.iter(|| {
+            i = (i + 1) % tiles.len();
+            postgis_tile(s, &stmt, tiles[i])
+        });
+    });
+    g.finish();
+}
+
+/// The tiles of `benches/sql/tiles.sql` at zoom `z` (those holding pseudo-random events).
+fn tile_list(s: &Setup, z: u8) -> Vec<TileId> {
+    s.rt.block_on(s.client.query(
+        &include_str!("sql/tiles.sql").replace(":z", &z.to_string()),
+        &[],
+    ))
+    .expect("tile list")
+    .iter()
+    .filter_map(|r| {
+        let a: String = r.get(0);
+        let mut it = a.split('/');
+        let (z, x, y) = (it.next()?, it.next()?, it.next()?);
+        TileId::parse(z, x, y).ok()
+    })
+    .collect()
+}
+
+/// Bytes of the tile `stmt` (taking z, x, y) draws in PostGIS.
+fn postgis_tile(s: &Setup, stmt: &tokio_postgres::Statement, t: TileId) -> usize {
+    #[allow(clippy::cast_possible_wrap)]
+    let (z, x, y) = (i32::from(t.z), t.x as i32, t.y as i32);
+    s.rt.block_on(s.client.query_one(stmt, &[&z, &x, &y]))
+        .expect("query")
+        .get::<_, Option<Vec<u8>>>(0)
+        .map_or(0, |b| b.len())
 }
 
 criterion_group! {
