@@ -130,6 +130,42 @@ fn len_field_len(len: usize) -> usize {
     1 + varint_len(len as u64) + len
 }
 
+/// Appends a feature (field 2 of a layer) written in place, its length known before its
+/// fields: `id`, the tags (`tags_len` bytes, which `write_tags` writes as packed varints),
+/// the type and the geometry commands.
+fn write_feature(
+    f: &mut Vec<u8>,
+    id: Option<u64>,
+    tags_len: usize,
+    kind: GeomType,
+    geom: &[u32],
+    write_tags: impl FnOnce(&mut Vec<u8>),
+) {
+    let geom_len = packed_len(geom);
+    let len = id.map_or(0, |id| 1 + varint_len(id))
+        + if tags_len == 0 {
+            0
+        } else {
+            len_field_len(tags_len)
+        }
+        + 1
+        + varint_len(kind.number())
+        + len_field_len(geom_len);
+    f.reserve(len_field_len(len));
+    write_key(f, 2, LEN);
+    write_varint(f, len as u64);
+    if let Some(id) = id {
+        write_varint_field(f, 1, id);
+    }
+    if tags_len > 0 {
+        write_key(f, 2, LEN);
+        write_varint(f, tags_len as u64);
+        write_tags(f);
+    }
+    write_varint_field(f, 3, kind.number());
+    write_packed(f, 4, geom, geom_len);
+}
+
 fn write_packed(buf: &mut Vec<u8>, field: u32, values: &[u32], len: usize) {
     write_key(buf, field, LEN);
     write_varint(buf, len as u64);
@@ -387,36 +423,23 @@ impl LayerBuilder {
         );
         // MoveTo(1) from the origin: the command, then the point's zigzag coordinates.
         let geom = [9, pbf::zigzag32(point[0]), pbf::zigzag32(point[1])];
-        let geom_len = packed_len(&geom);
         let tags_len: usize = tags
             .iter()
             .map(|t| varint_len(t.key.into()) + varint_len(t.value.into()))
             .sum();
-        let len = id.map_or(0, |id| 1 + varint_len(id))
-            + if tags.is_empty() {
-                0
-            } else {
-                len_field_len(tags_len)
-            }
-            + 2
-            + len_field_len(geom_len);
-        let f = &mut self.features;
-        f.reserve(len_field_len(len));
-        write_key(f, 2, LEN);
-        write_varint(f, len as u64);
-        if let Some(id) = id {
-            write_varint_field(f, 1, id);
-        }
-        if !tags.is_empty() {
-            write_key(f, 2, LEN);
-            write_varint(f, tags_len as u64);
-            for t in tags {
-                write_varint(f, t.key.into());
-                write_varint(f, t.value.into());
-            }
-        }
-        write_varint_field(f, 3, GeomType::Point.number());
-        write_packed(f, 4, &geom, geom_len);
+        write_feature(
+            &mut self.features,
+            id,
+            tags_len,
+            GeomType::Point,
+            &geom,
+            |f| {
+                for t in tags {
+                    write_varint(f, t.key.into());
+                    write_varint(f, t.value.into());
+                }
+            },
+        );
         self.feature_count += 1;
     }
 
@@ -450,29 +473,18 @@ impl LayerBuilder {
             tags.push(ki);
             tags.push(vi);
         }
-        // Written in place: the feature's length is known before its fields.
-        let (tags_len, geom_len) = (packed_len(&tags), packed_len(&geom));
-        let len = id.map_or(0, |id| 1 + varint_len(id))
-            + if tags.is_empty() {
-                0
-            } else {
-                len_field_len(tags_len)
-            }
-            + 1
-            + varint_len(kind.number())
-            + len_field_len(geom_len);
-        let f = &mut self.features;
-        f.reserve(len_field_len(len));
-        write_key(f, 2, LEN);
-        write_varint(f, len as u64);
-        if let Some(id) = id {
-            write_varint_field(f, 1, id);
-        }
-        if !tags.is_empty() {
-            write_packed(f, 2, &tags, tags_len);
-        }
-        write_varint_field(f, 3, kind.number());
-        write_packed(f, 4, &geom, geom_len);
+        write_feature(
+            &mut self.features,
+            id,
+            packed_len(&tags),
+            kind,
+            &geom,
+            |f| {
+                for &v in &tags {
+                    write_varint(f, v.into());
+                }
+            },
+        );
         self.feature_count += 1;
         tags.clear();
         self.scratch_geom = geom;
