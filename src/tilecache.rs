@@ -14,6 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use minqing_tiles::{DEFAULT_BUFFER, DEFAULT_EXTENT, TileId};
 use parking_lot::Mutex;
+use prometheus_client::metrics::counter::Counter;
 
 use crate::index::BBox;
 use crate::model::Level;
@@ -132,6 +133,10 @@ impl Inner {
 #[derive(Default)]
 pub struct TileCache {
     inner: Mutex<Inner>,
+    /// Lookups answered from the cache …
+    hits: Counter,
+    /// … and those that had to render.
+    misses: Counter,
 }
 
 impl TileCache {
@@ -149,7 +154,21 @@ impl TileCache {
         if tile.is_none() {
             *g.inflight.entry(key).or_insert(0) += 1;
         }
-        (tile, g.clock)
+        let clock = g.clock;
+        drop(g);
+        if tile.is_some() {
+            self.hits.inc();
+        } else {
+            self.misses.inc();
+        }
+        (tile, clock)
+    }
+
+    /// Lookups answered from the cache and lookups that missed, since start (for
+    /// `/metrics`).
+    #[must_use]
+    pub fn lookups(&self) -> (Counter, Counter) {
+        (self.hits.clone(), self.misses.clone())
     }
 
     /// Ends a render of a miss without storing it.
@@ -337,5 +356,26 @@ mod tests {
         let t = TileId::containing(115.37, 22.79, 10);
         let b = t.bounds();
         assert!(touching(b.west, 22.79, 10).len() >= 2);
+    }
+
+    #[test]
+    fn lookups_are_counted() {
+        let cache = TileCache::default();
+        let key = TileKey {
+            layer: Layer::Heat,
+            tile: TileId::containing(115.37, 22.79, 8),
+        };
+        let (none, token) = cache.get(key, "");
+        assert!(none.is_none());
+        cache.put(
+            key,
+            String::new(),
+            token,
+            Arc::new(CachedTile::new(vec![1])),
+        );
+        assert!(cache.get(key, "").0.is_some());
+        assert!(cache.get(key, "").0.is_some());
+        let (hits, misses) = cache.lookups();
+        assert_eq!((hits.get(), misses.get()), (2, 1));
     }
 }

@@ -1,4 +1,5 @@
-//! Liveness and readiness.
+//! Liveness and readiness: `/healthz` is 200 while the process runs; `/readyz` is 200
+//! once the index is loaded and while the database answers.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -15,10 +16,17 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(ready))
 }
 
-/// 200 only once the index is loaded.
+/// 200 only once the index is loaded and while the database answers (checked with a
+/// pooled `SELECT 1`; refused at once during an outage). `/healthz` stays 200 meanwhile:
+/// reads answered from memory still work.
 async fn ready(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     if !state.index.is_ready() {
         return Err(ApiError::unavailable("the index is still loading"));
+    }
+    if !state.store.ping().await {
+        return Err(ApiError::unavailable(
+            "database unreachable; reads from memory still work, writes are refused",
+        ));
     }
     let areas = state.index.areas();
     let events = state.index.events(|e| e.len());

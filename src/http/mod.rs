@@ -11,6 +11,7 @@ mod extract;
 mod features;
 mod glyphs;
 mod health;
+pub mod metrics;
 mod open311;
 mod plans;
 mod stats;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .merge(open311::router())
         .merge(glyphs::router())
         .merge(plans::router())
+        .merge(metrics::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -83,5 +85,6 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             crate::auth::authenticate,
         ))
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }

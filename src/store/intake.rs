@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use tokio::sync::oneshot;
 
 use super::write::{InsertedEvent, event_from_row};
@@ -54,6 +55,8 @@ struct Queue {
 pub(super) struct Intake {
     queue: Mutex<Queue>,
     max_batch: usize,
+    /// Reports per written batch.
+    batch_sizes: Histogram,
 }
 
 impl Store {
@@ -62,6 +65,12 @@ impl Store {
     pub fn with_intake_batch(mut self, n: usize) -> Store {
         self.intake = new(n);
         self
+    }
+
+    /// Reports per batch written so far (for `/metrics`; buckets 1, 2, 4 … 128).
+    #[must_use]
+    pub fn intake_batch_sizes(&self) -> Histogram {
+        self.intake.batch_sizes.clone()
     }
 
     /// Queues a report and waits until it is committed (or refused).
@@ -99,6 +108,7 @@ impl Store {
                 let n = q.jobs.len().min(self.intake.max_batch);
                 q.jobs.drain(..n).collect()
             };
+            self.intake.batch_sizes.observe(batch.len() as f64);
             let reports: Vec<&Report> = batch.iter().map(|j| &j.report).collect();
             tracing::trace!(reports = reports.len(), "writing a batch of reports");
             match self.insert_batch(&reports).await {
@@ -206,5 +216,6 @@ pub(super) fn new(max_batch: usize) -> Arc<Intake> {
     Arc::new(Intake {
         queue: Mutex::new(Queue::default()),
         max_batch: max_batch.max(1),
+        batch_sizes: Histogram::new(exponential_buckets(1.0, 2.0, 8)),
     })
 }

@@ -25,8 +25,21 @@ pub use plans::{
 };
 pub use write::InsertedEvent;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, TimeoutType};
 use tokio_postgres::NoTls;
+
+/// How long a new connection may take before the attempt counts as failed.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a request waits for a free pooled connection before it is refused (503).
+pub const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// First and longest pause between reconnection probes during an outage.
+const PROBE_BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
 
 /// Lowest PostGIS version minqing runs on.
 pub const MINIMUM_POSTGIS_VERSION: (u32, u32) = (3, 0);
@@ -40,6 +53,11 @@ pub enum StoreError {
     /// No connection could be taken from the pool.
     #[error("no database connection: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
+    /// The database cannot be reached: a connection attempt failed, and until a probe
+    /// reconnects, requests are refused at once (nothing was stored; retry later). The
+    /// outage is logged once when it begins and once when it ends, not per request.
+    #[error("database unreachable; retry later")]
+    Unavailable,
     /// A statement failed.
     #[error("database error: {0}")]
     Db(#[from] tokio_postgres::Error),
@@ -81,6 +99,13 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Handle to the database: a connection pool. Cheap to clone.
+///
+/// New connections time out after [`CONNECT_TIMEOUT`]; a request waits at most
+/// [`POOL_WAIT_TIMEOUT`] for a free one. When an attempt to connect fails, the store enters
+/// an *outage*: every request for a connection is refused at once with
+/// [`StoreError::Unavailable`] while a single background probe tries to reconnect, pausing
+/// 100 ms, then twice as long after each failure, up to 5 s. The outage is logged when it
+/// begins (warn) and when it ends (info, with its length).
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
@@ -89,13 +114,27 @@ pub struct Store {
     config: std::sync::Arc<tokio_postgres::Config>,
     /// Reports waiting to be written together.
     intake: std::sync::Arc<intake::Intake>,
+    /// Whether the database is in an outage.
+    health: Arc<Health>,
+}
+
+/// The outage state shared by the clones of a [`Store`].
+#[derive(Default)]
+struct Health {
+    /// Set while the database is unreachable (a probe is running then).
+    down: AtomicBool,
+    /// When the current outage began.
+    since: parking_lot::Mutex<Option<Instant>>,
 }
 
 impl Store {
     /// Connects to `url` (a libpq connection string or `postgres://` URL) with a pool of
     /// `size` connections.
     pub fn connect(url: &str, size: usize) -> Result<Store> {
-        let config: tokio_postgres::Config = url.parse().map_err(StoreError::Config)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(StoreError::Config)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -105,18 +144,78 @@ impl Store {
         );
         let pool = Pool::builder(manager)
             .max_size(size)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT + Duration::from_secs(1)))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Input(format!("cannot build the pool: {e}")))?;
         Ok(Store {
             pool,
             config: std::sync::Arc::new(config),
             intake: intake::new(MAX_BATCH),
+            health: Arc::default(),
         })
     }
 
-    /// Takes a connection from the pool.
+    /// Takes a connection from the pool; during an outage, fails at once with
+    /// [`StoreError::Unavailable`].
     pub async fn conn(&self) -> Result<deadpool_postgres::Object> {
-        Ok(self.pool.get().await?)
+        if !self.reachable() {
+            return Err(StoreError::Unavailable);
+        }
+        match self.pool.get().await {
+            Ok(conn) => Ok(conn),
+            Err(e) if is_unreachable(&e) => {
+                self.begin_outage(&e);
+                Err(StoreError::Unavailable)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// False while the database is in an outage (a connection attempt failed and no probe
+    /// has reconnected since).
+    #[must_use]
+    pub fn reachable(&self) -> bool {
+        !self.health.down.load(Ordering::Acquire)
+    }
+
+    /// Whether the database answers now: a pooled connection runs `SELECT 1` within the
+    /// connect timeout. False at once during an outage.
+    pub async fn ping(&self) -> bool {
+        let check = async {
+            let conn = self.conn().await?;
+            conn.simple_query("SELECT 1").await?;
+            Ok::<_, StoreError>(())
+        };
+        matches!(
+            tokio::time::timeout(CONNECT_TIMEOUT, check).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// The pool's size, idle connections and waiting requests.
+    #[must_use]
+    pub fn pool_status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
+    /// Enters the outage state (once) and starts its probe.
+    fn begin_outage(&self, cause: &PoolError) {
+        if self
+            .health
+            .down
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        *self.health.since.lock() = Some(Instant::now());
+        tracing::warn!(error = %cause, "database unreachable; refusing requests that need it until it answers again");
+        let pool = self.pool.clone();
+        let health = self.health.clone();
+        tokio::spawn(probe(pool, health));
     }
 
     /// Checks PostGIS (creating the extension if allowed) and applies pending migrations.
@@ -133,6 +232,43 @@ impl Store {
             .await?;
         Ok(row.get(0))
     }
+}
+
+/// Whether a pool error means the database cannot be reached (a new connection failed or
+/// timed out), rather than that the pool is busy.
+fn is_unreachable(e: &PoolError) -> bool {
+    matches!(
+        e,
+        PoolError::Backend(_) | PoolError::Timeout(TimeoutType::Create | TimeoutType::Recycle)
+    )
+}
+
+/// Tries to reconnect, one attempt at a time with growing pauses, until the database
+/// answers; then ends the outage.
+async fn probe(pool: Pool, health: Arc<Health>) {
+    let mut pause = PROBE_BACKOFF.0;
+    loop {
+        tokio::time::sleep(pause).await;
+        let attempt = async {
+            let conn = pool.get().await.map_err(|e| e.to_string())?;
+            conn.simple_query("SELECT 1")
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(())
+        };
+        match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(1), attempt).await {
+            Ok(Ok(())) => break,
+            Ok(Err(e)) => tracing::debug!(error = %e, ?pause, "database still unreachable"),
+            Err(_) => tracing::debug!(?pause, "database still unreachable (timed out)"),
+        }
+        pause = (pause * 2).min(PROBE_BACKOFF.1);
+    }
+    let since = health.since.lock().take();
+    health.down.store(false, Ordering::Release);
+    tracing::info!(
+        seconds = since.map_or(0.0, |s| s.elapsed().as_secs_f64()),
+        "database reachable again"
+    );
 }
 
 /// Parses "3.3 USE_GEOS=1 …" into (3, 3).
