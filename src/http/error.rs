@@ -15,6 +15,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds to wait before retrying, sent as `Retry-After` (429, 503).
+    retry_after: Option<u64>,
 }
 
 /// Result alias of handlers.
@@ -48,11 +50,15 @@ impl ApiError {
 
     /// 429: too many requests; retry after `seconds`.
     pub fn too_many(seconds: u64) -> ApiError {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many reports from this address; retry in {seconds} s"),
-        )
+        let seconds = seconds.max(1);
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many reports from this address; retry in {seconds} s"),
+            )
+        }
     }
 
     /// 500 without detail (the cause is logged where it happened).
@@ -81,6 +87,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -127,6 +134,12 @@ impl IntoResponse for ApiError {
             r.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer realm=\"minqing\""),
+            );
+        }
+        if let Some(seconds) = self.retry_after {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
             );
         }
         r

@@ -97,43 +97,42 @@ async fn export(state: AppState, caller: Caller, p: Params, format: Format) -> A
     let taxonomy = state.taxonomy.clone();
     let now = Utc::now();
     // Rows become text in chunks; a database error ends the body abruptly (the client sees
-    // a truncated transfer, never a silently short file).
+    // a truncated transfer, never a silently short file). The header (CSV) or the opening
+    // of the collection (GeoJSON) goes first on its own, so that an export matching nothing
+    // is still a whole file: the header row, or an empty FeatureCollection.
+    let head = Bytes::from_static(match format {
+        Format::Csv => CSV_HEADER.as_bytes(),
+        Format::GeoJson => b"{\"type\":\"FeatureCollection\",\"features\":[\n",
+    });
+    let tail = Bytes::from_static(match format {
+        Format::Csv => b"",
+        Format::GeoJson => b"\n]}\n",
+    });
     let mut first = true;
-    let body = rows
-        .ready_chunks(256)
-        .map(move |batch| {
-            let mut out = String::with_capacity(CHUNK);
-            if first {
-                out.push_str(match format {
-                    Format::Csv => CSV_HEADER,
-                    Format::GeoJson => "{\"type\":\"FeatureCollection\",\"features\":[\n",
-                });
-            }
-            for row in batch {
-                let row = row.map_err(|e| {
-                    tracing::error!(error = %e, "export failed");
-                    std::io::Error::other("export failed")
-                })?;
-                let line = Line::from_row(&row, &taxonomy, now);
-                match format {
-                    Format::Csv => line.csv(&mut out),
-                    Format::GeoJson => {
-                        if !first {
-                            out.push_str(",\n");
-                        }
-                        out.push_str(&line.feature().to_string());
+    let rows = rows.ready_chunks(256).map(move |batch| {
+        let mut out = String::with_capacity(CHUNK);
+        for row in batch {
+            let row = row.map_err(|e| {
+                tracing::error!(error = %e, "export failed");
+                std::io::Error::other("export failed")
+            })?;
+            let line = Line::from_row(&row, &taxonomy, now);
+            match format {
+                Format::Csv => line.csv(&mut out),
+                Format::GeoJson => {
+                    if !first {
+                        out.push_str(",\n");
                     }
+                    out.push_str(&line.feature().to_string());
                 }
-                first = false;
             }
-            Ok::<_, std::io::Error>(Bytes::from(out))
-        })
-        .chain(futures_util::stream::once(async move {
-            Ok(Bytes::from_static(match format {
-                Format::Csv => b"",
-                Format::GeoJson => b"\n]}\n",
-            }))
-        }));
+            first = false;
+        }
+        Ok::<_, std::io::Error>(Bytes::from(out))
+    });
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) })
+        .chain(rows)
+        .chain(futures_util::stream::once(async move { Ok(tail) }));
     let (kind, name) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "events.csv"),
         Format::GeoJson => ("application/geo+json", "events.geojson"),

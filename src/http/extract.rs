@@ -25,6 +25,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
             .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))?;
         let mut map = BTreeMap::new();
         for (k, v) in pairs {
+            if k.contains('\0') {
+                return Err(ApiError::bad_request(format!(
+                    "parameter name {k:?} holds a NUL character (U+0000)"
+                )));
+            }
+            if v.contains('\0') {
+                return Err(ApiError::bad_request(format!(
+                    "parameter {k:?} holds a NUL character (U+0000), which no text may hold"
+                )));
+            }
             if map.insert(k.clone(), v).is_some() {
                 return Err(ApiError::bad_request(format!(
                     "parameter {k:?} given twice"
@@ -202,10 +212,61 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ApiError::bad_request(format!("cannot read the body: {e}"))
             }
         })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+        if let Some(path) = nul_path(&value) {
+            return Err(ApiError::bad_request(format!(
+                "{path} holds a NUL character (U+0000), which no text may hold"
+            )));
+        }
+        Ok(JsonBody(value))
     }
+}
+
+/// The JSON path (`properties.title`, `grids[2]`, `body` for the top level) of the first
+/// string or object key holding a NUL character, which PostgreSQL's text cannot store.
+fn nul_path(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    fn walk(v: &Value, path: &mut String) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(a) => a.iter().enumerate().any(|(i, x)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(x, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            Value::Object(o) => o.iter().any(|(k, x)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                if k.contains('\0') {
+                    // The key itself: named escaped, as a key of its object.
+                    path.push_str(&format!("{k:?} (a key)"));
+                    return true;
+                }
+                path.push_str(k);
+                let found = walk(x, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            Value::Null | Value::Bool(_) | Value::Number(_) => false,
+        }
+    }
+    let mut path = String::new();
+    walk(v, &mut path).then(|| {
+        if path.is_empty() {
+            "the body".to_owned()
+        } else {
+            path
+        }
+    })
 }
 
 #[cfg(test)]
@@ -214,6 +275,24 @@ mod tests {
 
     fn params(q: &str) -> Params {
         Params(serde_urlencoded::from_str(q).unwrap())
+    }
+
+    #[test]
+    fn nul_characters_are_found_with_their_path() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"type": "Feature", "properties": {"title": "a\u0000b", "n": 1}}"#,
+        )
+        .unwrap();
+        assert_eq!(nul_path(&v).as_deref(), Some("properties.title"));
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"grids": [1, "x", "\u0000"]}"#).unwrap();
+        assert_eq!(nul_path(&v).as_deref(), Some("grids[2]"));
+        let v: serde_json::Value = serde_json::from_str(r#"{"a": {"k\u0000": 1}}"#).unwrap();
+        assert!(nul_path(&v).unwrap().starts_with("a."));
+        let v: serde_json::Value = serde_json::from_str(r#""\u0000""#).unwrap();
+        assert_eq!(nul_path(&v).as_deref(), Some("the body"));
+        let v: serde_json::Value = serde_json::from_str(r#"{"a": ["b", {"c": null}]}"#).unwrap();
+        assert_eq!(nul_path(&v), None);
     }
 
     #[test]

@@ -339,6 +339,17 @@ struct Args(BTreeMap<String, String>);
 impl Args {
     fn add(&mut self, pairs: Vec<(String, String)>) -> Result<()> {
         for (k, v) in pairs {
+            // PostgreSQL's text cannot hold U+0000: refused here, naming the argument.
+            if k.contains('\0') {
+                return Err(Fail::bad(format!(
+                    "argument name {k:?} holds a NUL character (U+0000)"
+                )));
+            }
+            if v.contains('\0') {
+                return Err(Fail::bad(format!(
+                    "{k} holds a NUL character (U+0000), which no text may hold"
+                )));
+            }
             let v = v.trim().to_owned();
             if v.is_empty() || k.starts_with("attribute[") {
                 // Attributes: our services define none a client fills in.

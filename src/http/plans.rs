@@ -570,12 +570,15 @@ async fn operation(
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
         let op = parse_operation(&body)?;
-        state
+        // Applied and validated in one transaction: a refused operation leaves the draft
+        // exactly as it was.
+        let (_, report) = state
             .store
             .plan_operation(plan.id, &op, &body, &caller.actor())
             .await
             .map_err(refused)?;
-        validated_draft(&state, plan.id).await
+        let plan = state.store.plan(plan.id).await.map_err(refused)?;
+        draft(&state, &plan, Some(json!(report))).await
     };
     run.await.unwrap_or_else(|e| e)
 }

@@ -263,7 +263,11 @@ impl Store {
         Ok(Ok(event))
     }
 
-    /// Raises up to `limit` overdue open cases one level; returns their new states.
+    /// Raises up to `limit` overdue open cases to the escalation level their deadline implies
+    /// (`1 + floor((now - due_at) / every_secs)`, at most district), each in one step with a
+    /// history entry per level passed (`sql/escalate.sql`); returns their new states. Cases
+    /// already at their level are not touched, so repeated sweeps, several instances and
+    /// restarts raise nothing twice.
     pub async fn escalate_overdue(&self, every_secs: f64, limit: i64) -> Result<Vec<Event>> {
         let conn = self.conn().await?;
         let stmt = conn

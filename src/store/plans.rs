@@ -269,7 +269,12 @@ impl From<tokio_postgres::Error> for PlanError {
         // GEOS refusing a computation is about the input, not the server.
         if let Some(db) = e.as_db_error() {
             let m = db.message();
-            if m.contains("GEOS") || m.contains("Topology") || m.contains("geometry") {
+            if m.contains("GEOS")
+                || m.contains("Topology")
+                || m.contains("geometry")
+                || m.contains("ntipodal")
+                || m.contains("geography")
+            {
                 return PlanError::Input(format!("PostGIS cannot compute this: {m}"));
             }
         }
@@ -572,18 +577,66 @@ fn apportion(shares: &[f64]) -> Vec<i32> {
         .collect()
 }
 
-/// A geometry to be stored: its WKB, after checking it is valid.
+/// Longest side (degrees) of the bounding box of an input geometry: a grid, a piece of one
+/// or a new grid is a few kilometres across; no input may be anywhere near a hemisphere
+/// (geography computations refuse edges of 180°, and such a polygon could never be a grid).
+pub const MAX_INPUT_SIDE_DEG: f64 = 2.0;
+/// How far (degrees) an input geometry may reach beyond the bounding box of the plan's area.
+pub const INPUT_MARGIN_DEG: f64 = 0.5;
+
+/// Bounding box `[min_lon, min_lat, max_lon, max_lat]` of a geometry's coordinates, or the
+/// reason it has none usable (no coordinate, or one not finite or off the globe).
+fn input_bounds(what: &str, g: &MultiPolygon<f64>) -> PlanResult<[f64; 4]> {
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for poly in &g.0 {
+        for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+            for c in &ring.0 {
+                // (NaN and infinities are in no range.)
+                if !((-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y)) {
+                    return Err(PlanError::Input(format!(
+                        "{what}: the position ({}, {}) is not a finite longitude and latitude",
+                        c.x, c.y
+                    )));
+                }
+                b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
+            }
+        }
+    }
+    if b[0] > b[2] {
+        return Err(PlanError::Input(format!("{what}: the geometry is empty")));
+    }
+    Ok(b)
+}
+
+/// A geometry to be stored in draft `plan`: its WKB, after checking that its coordinates
+/// are finite, that it is no larger than [`MAX_INPUT_SIDE_DEG`] a side, that it is valid
+/// (reason and location otherwise) and that it lies within the bounding box of the plan's
+/// area grown by [`INPUT_MARGIN_DEG`]. Nothing is written before these checks pass.
 async fn checked_wkb(
     c: &impl GenericClient,
+    plan: i64,
     what: &str,
     g: &MultiPolygon<f64>,
 ) -> PlanResult<Vec<u8>> {
     if g.0.is_empty() {
         return Err(PlanError::Input(format!("{what}: the geometry is empty")));
     }
+    let b = input_bounds(what, g)?;
+    let (w_deg, h_deg) = (b[2] - b[0], b[3] - b[1]);
+    if w_deg > MAX_INPUT_SIDE_DEG || h_deg > MAX_INPUT_SIDE_DEG {
+        return Err(PlanError::Input(format!(
+            "{what} is too large: its bounding box is {w_deg:.4}° × {h_deg:.4}°, more than \
+             {MAX_INPUT_SIDE_DEG}° a side; nothing was changed"
+        )));
+    }
     let w = wkb::write_multipolygon(g);
     let row = c
-        .query_one(include_str!("sql/plan_check_geom.sql"), &[&w])
+        .query_one(include_str!("sql/plan_check_geom.sql"), &[&w, &plan])
         .await?;
     let valid: bool = row.get(0);
     if !valid {
@@ -592,6 +645,18 @@ async fn checked_wkb(
             reason: row.get::<_, Option<String>>(1).unwrap_or_default(),
             location: loc(row.get(2), row.get(3)),
         });
+    }
+    let area: [Option<f64>; 4] = [row.get(4), row.get(5), row.get(6), row.get(7)];
+    if let [Some(x0), Some(y0), Some(x1), Some(y1)] = area {
+        let m = INPUT_MARGIN_DEG;
+        if b[0] < x0 - m || b[1] < y0 - m || b[2] > x1 + m || b[3] > y1 + m {
+            return Err(PlanError::Input(format!(
+                "{what} lies outside the plan's region: its bounding box [{:.5}, {:.5}, {:.5}, \
+                 {:.5}] must be within {m}° of the plan area's [{x0:.5}, {y0:.5}, {x1:.5}, \
+                 {y1:.5}]; nothing was changed",
+                b[0], b[1], b[2], b[3]
+            )));
+        }
     }
     Ok(w)
 }
@@ -704,15 +769,18 @@ impl Store {
         Ok((grids, closed))
     }
 
-    /// Applies one operation to a draft (one transaction, logged); returns the keys it
-    /// touched.
+    /// Applies one operation to a draft and validates the result, all in one transaction
+    /// (logged, the report kept with the draft); returns the keys it touched and the new
+    /// report. Any error — a refused input, a database or PostGIS failure, a draft the
+    /// validation cannot check any more — rolls the whole operation back: the draft stays
+    /// exactly as it was.
     pub async fn plan_operation(
         &self,
         id: i64,
         op: &Operation,
         body: &serde_json::Value,
         actor: &str,
-    ) -> PlanResult<Vec<i32>> {
+    ) -> PlanResult<(Vec<i32>, Report)> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
         let plan = lock_draft(&tx, id).await?;
@@ -722,13 +790,15 @@ impl Store {
             &[&id, &actor, body],
         )
         .await?;
+        let report = validate(&tx, &plan).await?;
+        let v = serde_json::to_value(&report).unwrap_or(serde_json::Value::Null);
         tx.execute(
-            "UPDATE plans SET updated_at = clock_timestamp() WHERE id = $1",
-            &[&id],
+            "UPDATE plans SET updated_at = clock_timestamp(), report = $2 WHERE id = $1",
+            &[&id, &v],
         )
         .await?;
         tx.commit().await?;
-        Ok(touched)
+        Ok((touched, report))
     }
 
     /// Validates a draft and keeps the report with it.
@@ -1167,7 +1237,7 @@ async fn apply_operation(
         } => {
             ensure_keys(c, id, &[*grid]).await?;
             if let Some(g) = geom {
-                let w = checked_wkb(c, &format!("grid {grid}'s new geometry"), g).await?;
+                let w = checked_wkb(c, id, &format!("grid {grid}'s new geometry"), g).await?;
                 c.execute(
                     "UPDATE plan_grids SET geom = ST_GeomFromWKB($3, 4326), changed = true WHERE plan_id = $1 AND key = $2",
                     &[&id, grid, &w],
@@ -1272,7 +1342,7 @@ async fn apply_operation(
                 ));
             }
             ensure_keys(c, id, &[*from, *to]).await?;
-            let w = checked_wkb(c, "the piece", piece).await?;
+            let w = checked_wkb(c, id, "the piece", piece).await?;
             let r = c
                 .query_one(include_str!("sql/plan_give.sql"), &[&id, from, to, &w])
                 .await?;
@@ -1392,7 +1462,7 @@ async fn apply_operation(
                     "create needs households and population".into(),
                 ));
             };
-            let w = checked_wkb(c, "the new grid's geometry", geom).await?;
+            let w = checked_wkb(c, id, "the new grid's geometry", geom).await?;
             let (next, default_name) = next_code(c, id, parent).await?;
             let code = match code {
                 Some(code) => {
