@@ -162,6 +162,8 @@ pub struct Caller {
     pub principal: Option<Arc<Principal>>,
     /// The client's address (rate limits), when the server knows it.
     pub ip: Option<IpAddr>,
+    /// The SHA-256 of the token presented (to check it again, e.g. for a long stream).
+    pub token_hash: Option<Arc<str>>,
 }
 
 impl Caller {
@@ -201,11 +203,21 @@ impl Caller {
     }
 }
 
-/// When a token hash was looked up, and what it was.
-type Cached = (Instant, Option<Arc<Principal>>);
+/// A cached token lookup: when it was made, at which generation of token changes
+/// ([`crate::live::Live::token_generation`]), and what it found.
+struct Cached {
+    at: Instant,
+    generation: u64,
+    principal: Option<Arc<Principal>>,
+}
 
-/// Token lookups, cached (a valid token for a minute, an unknown one for five seconds, so
-/// that a token made by `minqing token create` works at once and a revoked one stops soon).
+/// Token lookups, cached: a valid token for a minute, an unknown one for five seconds, so
+/// that a token made by `minqing token create` works at once. Any write to `tokens` (a
+/// revocation) on any instance moves the generation of token changes (the change feed's
+/// `minqing_tokens` notification), after which every cached entry is checked again: a
+/// revoked token stops working within a second everywhere. While the database is
+/// unreachable, a token already known to be valid keeps working (reads are answered from
+/// memory), and one known to be unknown or revoked stays refused.
 #[derive(Default)]
 pub struct Auth {
     tokens: Mutex<HashMap<String, Cached>>,
@@ -217,25 +229,65 @@ const UNKNOWN_FOR: Duration = Duration::from_secs(5);
 const MAX_CACHED: usize = 100_000;
 
 impl Auth {
-    /// The principal of a secret, if it is a valid token.
+    /// The principal of a secret, if it is a valid token. `generation` is the current
+    /// generation of token changes: entries cached before it are checked again.
     pub async fn principal(
         &self,
         store: &crate::store::Store,
+        generation: u64,
         secret: &str,
     ) -> Result<Option<Arc<Principal>>, ApiError> {
-        let h = hash(secret);
-        if let Some((at, p)) = self.tokens.lock().get(&h) {
-            let ttl = if p.is_some() { VALID_FOR } else { UNKNOWN_FOR };
-            if at.elapsed() < ttl {
-                return Ok(p.clone());
+        self.principal_by_hash(store, generation, &hash(secret))
+            .await
+    }
+
+    /// [`Auth::principal`] of a secret's hash.
+    pub async fn principal_by_hash(
+        &self,
+        store: &crate::store::Store,
+        generation: u64,
+        h: &str,
+    ) -> Result<Option<Arc<Principal>>, ApiError> {
+        let known = {
+            let cache = self.tokens.lock();
+            match cache.get(h) {
+                Some(c) => {
+                    let ttl = if c.principal.is_some() {
+                        VALID_FOR
+                    } else {
+                        UNKNOWN_FOR
+                    };
+                    if c.generation == generation && c.at.elapsed() < ttl {
+                        return Ok(c.principal.clone());
+                    }
+                    Some(c.principal.clone())
+                }
+                None => None,
             }
-        }
-        let p = store.token(&h).await?.map(Arc::new);
+        };
+        let p = match store.token(h).await {
+            Ok(p) => p.map(Arc::new),
+            // The database is away (or failing): what this instance knew of the token
+            // still holds, a revocation it learned of included.
+            Err(e) => {
+                return match known {
+                    Some(p) => Ok(p),
+                    None => Err(e.into()),
+                };
+            }
+        };
         let mut cache = self.tokens.lock();
         if cache.len() >= MAX_CACHED {
             cache.clear();
         }
-        cache.insert(h, (Instant::now(), p.clone()));
+        cache.insert(
+            h.to_owned(),
+            Cached {
+                at: Instant::now(),
+                generation,
+                principal: p.clone(),
+            },
+        );
         Ok(p)
     }
 
@@ -270,6 +322,23 @@ impl Auth {
 }
 
 impl Caller {
+    /// Whether the token this caller presented is still valid (always true for an anonymous
+    /// caller). Revocations reach this instance through the change feed; while the
+    /// database is away, a token known to be valid stays so.
+    pub async fn still_valid(&self, state: &AppState) -> bool {
+        let Some(h) = &self.token_hash else {
+            return true;
+        };
+        match state
+            .auth
+            .principal_by_hash(&state.store, state.live.token_generation(), h)
+            .await
+        {
+            Ok(p) => p.is_some(),
+            Err(_) => true,
+        }
+    }
+
     /// Who sent a request: anonymous without an `Authorization` header; 401 for a header
     /// that is not a valid bearer token.
     pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
@@ -281,6 +350,7 @@ impl Caller {
             return Ok(Caller {
                 principal: None,
                 ip,
+                token_hash: None,
             });
         };
         let secret = value
@@ -295,9 +365,10 @@ impl Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be \"Bearer <token>\"")
             })?;
+        let h = hash(secret);
         let principal = state
             .auth
-            .principal(&state.store, secret)
+            .principal_by_hash(&state.store, state.live.token_generation(), &h)
             .await?
             .ok_or_else(|| {
                 ApiError::unauthorized("this token is not valid (unknown or revoked)")
@@ -305,6 +376,7 @@ impl Caller {
         Ok(Caller {
             principal: Some(principal),
             ip,
+            token_hash: Some(Arc::from(h)),
         })
     }
 }

@@ -77,6 +77,15 @@ pub struct Live {
     /// One area reload at a time (a publish and the change feed's notification ask at
     /// once; the second then finds the index current).
     reloading: tokio::sync::Mutex<()>,
+    /// Set once at shutdown: streams end and background loops stop.
+    closing: tokio::sync::watch::Sender<bool>,
+    /// Moves on every write to `tokens` (any instance's, through the change feed) and at
+    /// every (re)connection of the feed: cached token lookups older than it are checked
+    /// again, and streams check their token.
+    tokens: tokio::sync::watch::Sender<u64>,
+    /// This process's stream epoch: stream positions are `epoch-seq`, so a position from
+    /// another process (a restart, another instance) is never taken for one of ours.
+    epoch: u64,
 }
 
 /// Bounding box of an area.
@@ -102,7 +111,62 @@ impl Live {
             recent: Mutex::new((VecDeque::with_capacity(REPLAY), 1)),
             feed_connected: AtomicBool::new(false),
             reloading: tokio::sync::Mutex::new(()),
+            closing: tokio::sync::watch::Sender::new(false),
+            tokens: tokio::sync::watch::Sender::new(0),
+            epoch: rand::random::<u64>() >> 12,
         }
+    }
+
+    /// The current generation of token changes (see [`crate::auth::Auth`]).
+    #[must_use]
+    pub fn token_generation(&self) -> u64 {
+        *self.tokens.borrow()
+    }
+
+    /// A receiver that wakes when tokens change.
+    #[must_use]
+    pub fn token_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.tokens.subscribe()
+    }
+
+    /// Tokens were written (a revocation): cached lookups are checked again.
+    pub fn tokens_changed(&self) {
+        self.tokens.send_modify(|g| *g += 1);
+    }
+
+    /// The stream position (SSE id) of a change: `epoch-seq` in hex and decimal.
+    #[must_use]
+    pub fn position(&self, change: &Change) -> String {
+        format!("{:x}-{}", self.epoch, change.seq)
+    }
+
+    /// The sequence number of a stream position, if it is one of this process's.
+    #[must_use]
+    pub fn own_position(&self, position: &str) -> Option<u64> {
+        let (epoch, seq) = position.trim().split_once('-')?;
+        (u64::from_str_radix(epoch, 16).ok()? == self.epoch)
+            .then(|| seq.parse().ok())
+            .flatten()
+    }
+
+    /// Begins shutdown: every open stream ends and the background loops stop.
+    pub fn shut_down(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Live::shut_down`] was called (at once if it already was).
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.closing.subscribe();
+        async move {
+            // An error means the sender is gone: the hub itself is dropped.
+            let _ = rx.wait_for(|c| *c).await;
+        }
+    }
+
+    /// Whether shutdown has begun.
+    #[must_use]
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
     }
 
     /// Takes a committed state of an event; returns the published change, or `None` when
@@ -312,7 +376,7 @@ impl Live {
             None => Some(Vec::new()),
             Some(seen) => {
                 let oldest = recent.0.front().map_or(recent.1, |c| c.seq);
-                if seen + 1 < oldest || seen >= recent.1 {
+                if seen.saturating_add(1) < oldest || seen >= recent.1 {
                     None
                 } else {
                     Some(recent.0.iter().filter(|c| c.seq > seen).cloned().collect())
@@ -338,6 +402,8 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
         match store.listen().await {
             Ok(mut listener) => {
                 backoff = Duration::from_millis(100);
+                // Tokens may have been revoked while this instance was not listening.
+                live.tokens_changed();
                 // Boundaries may have changed while this instance was not listening.
                 let mut check_areas = true;
                 loop {
@@ -367,7 +433,14 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
                         }
                     }
                     // A notification, or every few seconds anyway.
-                    if !listener.wait(Duration::from_secs(5)).await {
+                    let alive = tokio::select! {
+                        alive = listener.wait(Duration::from_secs(5)) => alive,
+                        () = live.closed() => return,
+                    };
+                    if listener.take_tokens_changed() {
+                        live.tokens_changed();
+                    }
+                    if !alive {
                         tracing::warn!("change feed connection closed; reconnecting");
                         break;
                     }
@@ -376,7 +449,10 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
             Err(e) => tracing::warn!(error = %e, "cannot connect the change feed; retrying"),
         }
         live.feed_connected.store(false, Ordering::Relaxed);
-        tokio::time::sleep(backoff).await;
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {},
+            () = live.closed() => return,
+        }
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
@@ -384,9 +460,13 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
 /// Moves the overdue clock every second, for as long as the process runs.
 pub async fn sweep_overdue(live: Arc<Live>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let closed = live.closed();
+    tokio::pin!(closed);
     loop {
-        tick.tick().await;
-        live.sweep_overdue();
+        tokio::select! {
+            _ = tick.tick() => live.sweep_overdue(),
+            () = &mut closed => return,
+        }
     }
 }
 
@@ -397,8 +477,13 @@ pub async fn escalate(store: Store, live: Arc<Live>, config: Arc<Config>) {
     const BATCH: i64 = 5000;
     let mut tick = tokio::time::interval(Duration::from_secs(config.escalation_check_secs));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let closed = live.closed();
+    tokio::pin!(closed);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {},
+            () = &mut closed => return,
+        }
         loop {
             match store
                 .escalate_overdue(config.escalate_every_secs, BATCH)

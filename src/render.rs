@@ -610,7 +610,8 @@ fn draw_clustered_events(
 const SMALL_CLUSTER_COUNT: usize = 256;
 
 /// Fewest events a cell of the public (anonymous) heat layer shows.
-pub const PUBLIC_HEAT_MIN_WEIGHT: u32 = 3;
+#[allow(clippy::cast_possible_truncation)]
+pub const PUBLIC_HEAT_MIN_WEIGHT: u32 = crate::model::privacy::MIN_COUNT as u32;
 
 /// The `heat` layer of a tile: counts of matching events per cell (64 × 64 per tile).
 #[must_use]

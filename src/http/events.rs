@@ -564,6 +564,9 @@ async fn create(
         }
     };
     let new = parse_report(&state, &body)?;
+    // A key belongs to its caller: the same key from someone else is another key.
+    let key = key.map(|k| format!("{}\u{1f}{k}", idempotency_namespace(&caller)));
+    let sent = Sent::of(&new);
     let grid = state.index.areas().locate(new.lon, new.lat).map(|g| g.id);
     let reporter_token = caller
         .principal
@@ -581,6 +584,13 @@ async fn create(
             &caller.actor(),
         )
         .await?;
+    if !inserted.created && !sent.matches(&inserted.event) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used for a different report; use a new key for a new report",
+        ));
+    }
     // Committed: now visible to every following query on this instance.
     let e = inserted.event;
     state.live.apply(e.clone());
@@ -590,22 +600,68 @@ async fn create(
     if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
         props.insert(
             "possible_duplicates".into(),
-            Value::Array(duplicates(&state, &e)),
+            Value::Array(duplicates(&state, &caller, &e)),
         );
     }
     Ok((StatusCode::CREATED, [("location", location)], GeoJson(v)).into_response())
 }
 
-/// Open cases of the same category near a new report (nearest first, at most ten): id,
-/// title, state and distance only, no position, so that a resident sees what may already
-/// be reported without learning where others' reports are.
-fn duplicates(state: &AppState, e: &Event) -> Vec<Value> {
+/// The namespace of a caller's idempotency keys: its token, or (anonymous) its address.
+fn idempotency_namespace(caller: &Caller) -> String {
+    match (&caller.principal, caller.ip) {
+        (Some(p), _) => format!("t{}", p.token_id),
+        (None, Some(ip)) => format!("a{ip}"),
+        (None, None) => "a".to_owned(),
+    }
+}
+
+/// What a report said, to tell a retry (the same report again) from another report sent
+/// with a used key.
+struct Sent {
+    category: String,
+    title: String,
+    description: String,
+    lon: f64,
+    lat: f64,
+}
+
+impl Sent {
+    fn of(new: &NewEvent) -> Sent {
+        Sent {
+            category: new.category.clone(),
+            title: new.title.clone(),
+            description: new.description.clone(),
+            lon: new.lon,
+            lat: new.lat,
+        }
+    }
+
+    /// Whether `stored` (the event first stored under the key) is this report.
+    fn matches(&self, stored: &Event) -> bool {
+        stored.category == self.category
+            && stored.title == self.title
+            && stored.description.as_deref().unwrap_or("") == self.description
+            && stored.lon.to_bits() == self.lon.to_bits()
+            && stored.lat.to_bits() == self.lat.to_bits()
+    }
+}
+
+/// Open cases of the same category near a new report (nearest first, at most ten) that the
+/// caller may see: id, title, state and distance only, no position. A caller learns of a
+/// possible duplicate only what it may see of that case, so a resident or an anonymous
+/// reporter is told of none (the index does not know who reported what), and a scoped
+/// token only of cases in its scope.
+fn duplicates(state: &AppState, caller: &Caller, e: &Event) -> Vec<Value> {
+    if !caller.role().is_some_and(Role::reads_events) {
+        return Vec::new();
+    }
     let Some(cat) = state.index.events(|ix| ix.category_number(&e.category)) else {
         return Vec::new();
     };
     let f = EventFilter {
         status: StatusFilter::Open,
         categories: Some(vec![cat]),
+        scope: scope_grids(state, caller),
         ..EventFilter::default()
     };
     state.index.events(|ix| {

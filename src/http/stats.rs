@@ -1,6 +1,7 @@
 //! `GET /api/v1/stats?area=&from=&to=`: case statistics of any area, from memory.
 //!
-//! Public (an aggregate, like the area counts): counts by category and state, open,
+//! Public (an aggregate, like the area counts; exact only for callers whose scope covers
+//! the area, otherwise following the rule of [`crate::model::privacy`]): counts by category and state, open,
 //! overdue and escalated cases, the median time to resolve, satisfaction at the return
 //! visit, and cases reported and resolved per day (the trend chart). `area` is an area id
 //! or code (default: everywhere); `from`/`to` bound the report time.
@@ -15,8 +16,9 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
+use crate::auth::{Caller, Scope};
 use crate::index::{BBox, GridSet};
-use crate::model::Status;
+use crate::model::{Status, privacy};
 
 /// `/api/v1/stats`.
 pub fn router() -> Router<AppState> {
@@ -26,10 +28,10 @@ pub fn router() -> Router<AppState> {
 /// Most days a trend lists (longer windows are summed by month).
 const MAX_DAYS: usize = 400;
 
-async fn stats(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
+async fn stats(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {
     p.only(&["area", "from", "to"])?;
-    let from = p.time("from")?;
-    let to = p.time("to")?;
+    let mut from = p.time("from")?;
+    let mut to = p.time("to")?;
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
@@ -45,6 +47,18 @@ async fn stats(State(state): State<AppState>, p: Params) -> ApiResult<Response> 
                 .ok_or_else(|| ApiError::not_found(format!("no area {a:?} (an id or a code)")))?,
         ),
     };
+    // Exact figures only to callers who may see every case counted; everyone else gets
+    // the public aggregate (model::privacy).
+    let exact = match state.auth.scope(&caller, &areas) {
+        Scope::All => true,
+        Scope::Area(s) => area.is_some_and(|a| areas.is_within(a.id, s.area_id)),
+        Scope::Own(_) | Scope::Nothing => false,
+    };
+    if !exact {
+        from = from.map(privacy::day_start);
+        to = to.map(privacy::day_end);
+    }
+    let shown = |n: u64| if exact { n } else { privacy::suppress(n) };
     let scope = area.map(|a| GridSet {
         area_id: a.id,
         grids: areas.grids_under(a.id),
@@ -62,55 +76,92 @@ async fn stats(State(state): State<AppState>, p: Params) -> ApiResult<Response> 
     .await
     .map_err(|_| ApiError::internal())?;
 
+    // Cells of (top category, state), summed over subcategories: what a count shown may
+    // hide is hidden here, and every total below is a sum of shown cells.
+    let mut cells: std::collections::BTreeMap<&str, ([u64; 8], u64)> = Default::default();
+    for (code, counts) in &st.by_category {
+        let top = code.split('.').next().unwrap_or(code);
+        let cell = cells.entry(top).or_default();
+        for (i, n) in counts.iter().enumerate() {
+            cell.0[i] += n;
+        }
+        cell.1 += st.overdue_by_category.get(code).copied().unwrap_or(0);
+    }
     let mut by_status: Map<String, Value> = Status::ALL
         .iter()
         .map(|s| (s.as_str().to_owned(), json!(0)))
         .collect();
     let mut by_category: Map<String, Value> = Map::new();
-    let mut open = 0u64;
-    for (code, counts) in &st.by_category {
-        let top = code.split('.').next().unwrap_or(code);
-        let entry = by_category.entry(top.to_owned()).or_insert_with(|| {
-            let (zh, en) = state
-                .taxonomy
-                .category_of(top)
-                .map_or((None, None), |c| (Some(c.zh.clone()), Some(c.en.clone())));
-            json!({"zh": zh, "en": en, "total": 0, "open": 0, "overdue": 0, "by_status": {}})
-        });
+    let (mut open, mut total, mut overdue) = (0u64, 0u64, 0u64);
+    for (top, (counts, overdue_here)) in &cells {
+        let (zh, en) = state
+            .taxonomy
+            .category_of(top)
+            .map_or((None, None), |c| (Some(c.zh.clone()), Some(c.en.clone())));
+        let mut entry =
+            json!({"zh": zh, "en": en, "total": 0, "open": 0, "overdue": 0, "by_status": {}});
+        let mut any = false;
         for (i, n) in counts.iter().enumerate() {
-            if *n == 0 {
+            let n = shown(*n);
+            if n == 0 {
                 continue;
             }
+            any = true;
             let s = Status::ALL[i];
-            add(&mut entry["total"], *n);
+            add(&mut entry["total"], n);
+            total += n;
             if s.is_open() {
-                add(&mut entry["open"], *n);
+                add(&mut entry["open"], n);
                 open += n;
             }
-            add(&mut entry["by_status"][s.as_str()], *n);
-            add(&mut by_status[s.as_str()], *n);
+            add(&mut entry["by_status"][s.as_str()], n);
+            add(&mut by_status[s.as_str()], n);
         }
-        if let Some(n) = st.overdue_by_category.get(code) {
-            add(&mut entry["overdue"], *n);
+        let o = shown(*overdue_here);
+        if o > 0 {
+            add(&mut entry["overdue"], o);
+            overdue += o;
+        }
+        if any || exact {
+            by_category.insert((*top).to_owned(), entry);
         }
     }
-    let trend = trend(&st.reported_per_day, &st.resolved_per_day);
+    if exact {
+        total = st.total;
+        overdue = st.overdue;
+    }
+    let resolved: u64 = st.resolved_per_day.values().sum();
+    let median = st
+        .median_resolve_s
+        .filter(|_| exact || resolved >= privacy::MIN_COUNT)
+        .map(|s| f64::from(s) / 3600.0);
+    // Satisfaction: both those satisfied and those not are shown, or neither.
+    let unsatisfied = st.answered - st.satisfied.min(st.answered);
+    let (answered, satisfied) =
+        if exact || (shown(st.satisfied) == st.satisfied && shown(unsatisfied) == unsatisfied) {
+            (shown(st.answered), st.satisfied)
+        } else {
+            (0, 0)
+        };
+    let trend = trend(&st.reported_per_day, &st.resolved_per_day, &shown);
     let body = json!({
         "area": area.map(|a| json!({"id": a.id, "code": a.code, "name": a.name, "level": a.level.as_str()})),
         "from": from,
         "to": to,
         "as_of": now,
-        "total": st.total,
+        "exact": exact,
+        "min_count": (!exact).then_some(privacy::MIN_COUNT),
+        "total": total,
         "open": open,
-        "overdue": st.overdue,
-        "escalated": st.escalated,
+        "overdue": overdue,
+        "escalated": shown(st.escalated),
         "by_status": by_status,
         "by_category": by_category,
-        "median_resolve_hours": st.median_resolve_s.map(|s| f64::from(s) / 3600.0),
+        "median_resolve_hours": median,
         "satisfaction": {
-            "answered": st.answered,
-            "satisfied": st.satisfied,
-            "rate": (st.answered > 0).then(|| ratio(st.satisfied, st.answered)),
+            "answered": answered,
+            "satisfied": satisfied,
+            "rate": (answered > 0).then(|| ratio(satisfied, answered)),
         },
         "trend": trend,
     });
@@ -130,6 +181,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 fn trend(
     reported: &std::collections::BTreeMap<i64, u64>,
     resolved: &std::collections::BTreeMap<i64, u64>,
+    shown: &dyn Fn(u64) -> u64,
 ) -> Value {
     let days: std::collections::BTreeSet<i64> =
         reported.keys().chain(resolved.keys()).copied().collect();
@@ -153,7 +205,7 @@ fn trend(
     }
     let points: Vec<Value> = points
         .into_iter()
-        .map(|(k, (rep, res))| json!({"period": k, "reported": rep, "resolved": res}))
+        .map(|(k, (rep, res))| json!({"period": k, "reported": shown(rep), "resolved": shown(res)}))
         .collect();
     json!({"unit": if monthly { "month" } else { "day" }, "points": points})
 }

@@ -7,8 +7,13 @@
 //! position) and, as data, the event's public GeoJSON Feature (the same as in lists: no
 //! reporter data, no description). Filters: `bbox`, `category` (code or prefix), `status`
 //! (a state, `open` or `all`; default `all`). A client that reconnects with `Last-Event-ID`
-//! gets the changes it missed while this instance still holds them; otherwise it receives a
-//! `reset` message and should reload what it shows. Comments keep idle connections open.
+//! gets the changes it missed while this instance still holds them; otherwise — a position
+//! of another instance or of a process since restarted (positions are `epoch-seq`, the
+//! epoch drawn at start), or one too old — it receives a `reset` message and should reload
+//! what it shows: never a silent gap. Comments keep idle connections open.
+//!
+//! A stream ends when the server shuts down, and when the token it was opened with is
+//! revoked (on any instance: the change feed tells every instance within a second).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,7 +30,7 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::events::reader_filter;
 use super::extract::Params;
 use super::features;
@@ -43,6 +48,7 @@ struct Subscription {
     bbox: Option<BBox>,
     filter: EventFilter,
     state: AppState,
+    caller: Caller,
 }
 
 impl Subscription {
@@ -68,7 +74,7 @@ impl Subscription {
         let data = serde_json::to_string(&feature).unwrap_or_default();
         SseEvent::default()
             .event(c.kind.as_str())
-            .id(c.seq.to_string())
+            .id(self.state.live.position(c))
             .data(data)
     }
 }
@@ -93,20 +99,22 @@ async fn stream_changes(
         f.status = StatusFilter::All;
     }
     let bbox = p.bbox(360.0)?;
-    let last_seen = match headers.get("last-event-id") {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be a stream position"))?,
-        ),
-    };
+    // A position that is not this process's (another instance, a restart) or not a
+    // position at all cannot be resumed from: the client gets `reset`.
+    let last_seen = headers.get("last-event-id").map(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|s| state.live.own_position(s))
+            .unwrap_or(u64::MAX)
+    });
     let (rx, replay) = state.live.subscribe(last_seen);
+    let closed = state.live.closed();
+    let tokens = state.live.token_changes();
     let sub = Arc::new(Subscription {
         bbox,
         filter: f,
         state,
+        caller,
     });
     let first: Vec<SseEvent> = match replay {
         Some(changes) => changes
@@ -116,21 +124,33 @@ async fn stream_changes(
             .collect(),
         None => vec![reset()],
     };
-    let live = stream::unfold((rx, sub), |(mut rx, sub)| async move {
+    let live = stream::unfold((rx, tokens, sub), |(mut rx, mut tokens, sub)| async move {
         loop {
-            match rx.recv().await {
-                Ok(c) if sub.wants(&c) => {
-                    let m = sub.message(&c);
-                    return Some((m, (rx, sub)));
+            tokio::select! {
+                // Tokens changed somewhere: end the stream if its token was revoked.
+                changed = tokens.changed() => {
+                    if changed.is_err() || !sub.caller.still_valid(&sub.state).await {
+                        return None;
+                    }
                 }
-                Ok(_) => {}
-                // Too slow a reader: tell it to reload, then go on from here.
-                Err(RecvError::Lagged(_)) => return Some((reset(), (rx, sub))),
-                Err(RecvError::Closed) => return None,
+                received = rx.recv() => match received {
+                    Ok(c) if sub.wants(&c) => {
+                        let m = sub.message(&c);
+                        return Some((m, (rx, tokens, sub)));
+                    }
+                    Ok(_) => {}
+                    // Too slow a reader: tell it to reload, then go on from here.
+                    Err(RecvError::Lagged(_)) => return Some((reset(), (rx, tokens, sub))),
+                    Err(RecvError::Closed) => return None,
+                },
             }
         }
     });
-    let all = stream::iter(first).chain(live).map(Ok::<_, Infallible>);
+    // Every stream ends at shutdown, so that the server can exit.
+    let all = stream::iter(first)
+        .chain(live)
+        .take_until(closed)
+        .map(Ok::<_, Infallible>);
     Ok(Sse::new(all)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())

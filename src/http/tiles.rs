@@ -20,8 +20,9 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::events::{filter, reader_filter};
 use super::extract::Params;
-use crate::auth::Caller;
-use crate::index::{AreaIndex, EventFilter};
+use crate::auth::{Caller, Role, Scope};
+use crate::index::{AreaCount, AreaIndex, EventFilter};
+use crate::model::privacy;
 use crate::render::{self, Layer};
 use crate::tilecache::{CachedTile, TileKey};
 
@@ -158,13 +159,24 @@ async fn tile(
         )));
     }
     p.only(filter_params(l))?;
-    // Single events need a token and follow its scope; heat is public, but anonymous
-    // callers get only cells of several events; areas (with counts) are public.
-    let public_heat = l == Layer::Heat && caller.principal.is_none();
+    // Single events need a token and follow its scope. Heat follows the scope of a token
+    // that reads events; anyone else (anonymous, residents) gets the public heat: cells of
+    // several reports only, windows widened to whole days (model::privacy). Areas are
+    // public, with exact counts only where the caller's scope covers the area.
+    let public_heat = l == Layer::Heat && !caller.role().is_some_and(Role::reads_events);
     let f = match l {
         Layer::Areas => None,
         Layer::Events => Some(reader_filter(&state, &caller, &p)?),
-        Layer::Heat => Some(filter(&state, &p)?),
+        Layer::Heat if public_heat => Some(public_filter(filter(&state, &p)?)),
+        Layer::Heat => Some(reader_filter(&state, &caller, &p)?),
+    };
+    let counts_view = match l {
+        Layer::Areas => match state.auth.scope(&caller, &state.index.areas()) {
+            Scope::All => CountsView::Exact,
+            Scope::Area(s) => CountsView::Within(s.area_id),
+            Scope::Own(_) | Scope::Nothing => CountsView::Public,
+        },
+        Layer::Events | Layer::Heat => CountsView::Exact,
     };
     // Filters and the audience are part of the cache key (sorted, so equal filters share
     // an entry). Without a cache (`--no-tile-cache`) every request renders, and the cache's
@@ -175,6 +187,11 @@ async fn tile(
         variant = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
         if let Some(scope) = f.as_ref().and_then(|f| f.scope.as_ref()) {
             variant.push_str(&format!("&scope={}", scope.area_id));
+        }
+        match counts_view {
+            CountsView::Exact => {}
+            CountsView::Within(area) => variant.push_str(&format!("&within={area}")),
+            CountsView::Public => variant.push_str("&public"),
         }
         if public_heat {
             variant.push_str("&public");
@@ -231,7 +248,13 @@ async fn tile(
                 Job::Areas(areas, shown) => render::areas_tile(
                     &areas,
                     &shown,
-                    |ids| index.with_counts(|c| ids.iter().map(|i| c.get(*i)).collect()),
+                    |ids| {
+                        index.with_counts(|c| {
+                            ids.iter()
+                                .map(|i| counts_view.count(&areas, *i, c.get(*i)))
+                                .collect()
+                        })
+                    },
                     id,
                 ),
             };
@@ -295,6 +318,47 @@ async fn tile(
 const INLINE_EVENTS: u32 = 256;
 /// See [`INLINE_EVENTS`].
 const INLINE_VERTICES: usize = 2_048;
+
+/// Whose `open`/`overdue` counts an areas tile shows exactly.
+#[derive(Debug, Clone, Copy)]
+enum CountsView {
+    /// Every area's (a caller who may see every case).
+    Exact,
+    /// Those of the areas within this one (the caller's scope); the others as the public.
+    Within(i64),
+    /// None: every count follows the public rule (model::privacy).
+    Public,
+}
+
+impl CountsView {
+    /// The count of area `id` as this view shows it.
+    fn count(self, areas: &AreaIndex, id: i64, n: AreaCount) -> AreaCount {
+        match self {
+            CountsView::Exact => n,
+            CountsView::Within(scope) if areas.is_within(id, scope) => n,
+            CountsView::Within(_) | CountsView::Public => AreaCount {
+                open: privacy::suppress_u32(n.open),
+                overdue: privacy::suppress_u32(n.overdue),
+            },
+        }
+    }
+}
+
+/// A public filter: its time window widened to whole days (model::privacy).
+fn public_filter(mut f: EventFilter) -> EventFilter {
+    let widen = |us: i64, to_end: bool| {
+        chrono::DateTime::from_timestamp_micros(us).map_or(us, |t| {
+            if to_end {
+                privacy::day_end(t).timestamp_micros()
+            } else {
+                privacy::day_start(t).timestamp_micros()
+            }
+        })
+    };
+    f.from = f.from.map(|us| widen(us, false));
+    f.to = f.to.map(|us| widen(us, true));
+    f
+}
 
 /// A tile to draw.
 enum Job {

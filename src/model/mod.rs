@@ -5,6 +5,7 @@
 mod area;
 mod event;
 pub mod geojson;
+pub mod privacy;
 mod taxonomy;
 pub mod wkb;
 mod workflow;

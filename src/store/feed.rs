@@ -27,6 +27,9 @@ pub const CHANNEL: &str = "minqing_events";
 /// The channel the database notifies on every write to `areas`.
 pub const AREAS_CHANNEL: &str = "minqing_areas";
 
+/// The channel the database notifies on every write to `tokens` (migrations/0008).
+pub const TOKENS_CHANNEL: &str = "minqing_tokens";
+
 /// A position in the change feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Watermark(pub u64);
@@ -37,6 +40,8 @@ pub struct Listener {
     notified: mpsc::UnboundedReceiver<()>,
     /// Set when a notification on [`AREAS_CHANNEL`] arrived.
     areas: Arc<AtomicBool>,
+    /// Set when a notification on [`TOKENS_CHANNEL`] arrived.
+    tokens: Arc<AtomicBool>,
 }
 
 const WATERMARK_SQL: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
@@ -56,13 +61,15 @@ impl Store {
         watermark(&conn).await
     }
 
-    /// Opens a dedicated connection (not from the pool) that LISTENs on [`CHANNEL`] and
-    /// [`AREAS_CHANNEL`].
+    /// Opens a dedicated connection (not from the pool) that LISTENs on [`CHANNEL`],
+    /// [`AREAS_CHANNEL`] and [`TOKENS_CHANNEL`].
     pub async fn listen(&self) -> Result<Listener> {
         let (client, mut connection) = self.config.connect(NoTls).await?;
         let (tx, notified) = mpsc::unbounded_channel();
         let areas = Arc::new(AtomicBool::new(false));
         let areas_flag = areas.clone();
+        let tokens = Arc::new(AtomicBool::new(false));
+        let tokens_flag = tokens.clone();
         tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(message) = messages.next().await {
@@ -70,6 +77,8 @@ impl Store {
                     Ok(AsyncMessage::Notification(n)) => {
                         if n.channel() == AREAS_CHANNEL {
                             areas_flag.store(true, Ordering::Release);
+                        } else if n.channel() == TOKENS_CHANNEL {
+                            tokens_flag.store(true, Ordering::Release);
                         }
                         if tx.send(()).is_err() {
                             return;
@@ -85,13 +94,14 @@ impl Store {
         });
         client
             .batch_execute(&format!(
-                "SET application_name = 'minqing-listen'; LISTEN {CHANNEL}; LISTEN {AREAS_CHANNEL}"
+                "SET application_name = 'minqing-listen'; LISTEN {CHANNEL}; LISTEN {AREAS_CHANNEL}; LISTEN {TOKENS_CHANNEL}"
             ))
             .await?;
         Ok(Listener {
             client,
             notified,
             areas,
+            tokens,
         })
     }
 }
@@ -113,6 +123,12 @@ impl Listener {
     /// [`AREAS_CHANNEL`]); clears the flag.
     pub fn take_areas_changed(&self) -> bool {
         self.areas.swap(false, Ordering::AcqRel)
+    }
+
+    /// Whether tokens were written since the last call (a notification on
+    /// [`TOKENS_CHANNEL`]); clears the flag.
+    pub fn take_tokens_changed(&self) -> bool {
+        self.tokens.swap(false, Ordering::AcqRel)
     }
 
     /// Events written at or after `since`, and the watermark to use next time.

@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0007_idempotency_index",
         include_str!("../../migrations/0007_idempotency_index.sql"),
     ),
+    (
+        8,
+        "0008_token_notify",
+        include_str!("../../migrations/0008_token_notify.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.
