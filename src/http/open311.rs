@@ -416,7 +416,10 @@ async fn resolve_caller(
         return Ok(header);
     };
     let principal = if key.len() <= 200 {
-        state.auth.principal(&state.store, key).await?
+        state
+            .auth
+            .principal(&state.store, state.live.token_generation(), key)
+            .await?
     } else {
         None
     };
@@ -424,6 +427,7 @@ async fn resolve_caller(
         Some(p) => Ok(Caller {
             principal: Some(p),
             ip: header.ip,
+            token_hash: Some(std::sync::Arc::from(crate::auth::hash(key))),
         }),
         None => Err(Fail::forbidden(
             "Invalid api_key received -- can't proceed (unknown or revoked key)",
