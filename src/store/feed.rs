@@ -40,7 +40,7 @@ pub struct Listener {
     notified: mpsc::UnboundedReceiver<()>,
     /// Set when a notification on [`AREAS_CHANNEL`] arrived.
     areas: Arc<AtomicBool>,
-    /// Set when a notification on [`TOKENS_CHANNEL`] arrived.
+    /// Set when a notification on `TOKENS_CHANNEL` arrived.
     tokens: Arc<AtomicBool>,
 }
 
@@ -62,7 +62,7 @@ impl Store {
     }
 
     /// Opens a dedicated connection (not from the pool) that LISTENs on [`CHANNEL`],
-    /// [`AREAS_CHANNEL`] and [`TOKENS_CHANNEL`].
+    /// [`AREAS_CHANNEL`] and `TOKENS_CHANNEL`.
     pub async fn listen(&self) -> Result<Listener> {
         let (client, mut connection) = self.config.connect(NoTls).await?;
         let (tx, notified) = mpsc::unbounded_channel();
@@ -126,7 +126,7 @@ impl Listener {
     }
 
     /// Whether tokens were written since the last call (a notification on
-    /// [`TOKENS_CHANNEL`]); clears the flag.
+    /// `TOKENS_CHANNEL`); clears the flag.
     pub fn take_tokens_changed(&self) -> bool {
         self.tokens.swap(false, Ordering::AcqRel)
     }
