@@ -49,6 +49,8 @@ struct Subscription {
     filter: EventFilter,
     state: AppState,
     caller: Caller,
+    /// Counts the stream as open (`minqing_open_streams`) until it ends.
+    _open: super::metrics::StreamGuard,
 }
 
 impl Subscription {
@@ -115,6 +117,7 @@ async fn stream_changes(
         filter: f,
         state,
         caller,
+        _open: super::metrics::StreamGuard::new(),
     });
     let first: Vec<SseEvent> = match replay {
         Some(changes) => changes
