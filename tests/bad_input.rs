@@ -322,6 +322,42 @@ async fn a_world_size_polygon_is_refused_and_the_draft_left_as_it_was() {
     )
     .await;
     assert!(status < 500, "{status}: {v}");
+
+    // A draft holding such a polygon from before these checks (written directly): its
+    // validation and publish are refused (422), never a 500, and it can be abandoned.
+    let (status, v) = send_json(
+        &s.http,
+        Method::POST,
+        &s.url("/api/v1/plans"),
+        &json!({"area": community}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let plan = v["plan"]["id"].as_i64().unwrap();
+    db.execute(
+        "UPDATE plan_grids SET geom = ST_Multi(ST_MakeEnvelope(-180, -90, 180, 90, 4326)), changed = true WHERE plan_id = $1 AND key = (SELECT min(key) FROM plan_grids WHERE plan_id = $1)",
+        &[&plan],
+    )
+    .await
+    .unwrap();
+    for what in ["validate", "publish"] {
+        let (status, v) = send_json(
+            &s.http,
+            Method::POST,
+            &s.url(&format!("/api/v1/plans/{plan}/{what}")),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(status, 422, "{what}: {v}");
+    }
+    let (status, v) = send_json(
+        &s.http,
+        Method::POST,
+        &s.url(&format!("/api/v1/plans/{plan}/abandon")),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
 }
 
 #[tokio::test]

@@ -14,7 +14,12 @@
 //!
 //! All geometry work is PostGIS's (`ST_Split`, `ST_Union`, `ST_Difference`,
 //! `ST_Intersection`); an input geometry that is not valid is refused with the reason and
-//! location `ST_IsValidDetail` gives — never repaired (`ST_MakeValid` is not used).
+//! location `ST_IsValidDetail` gives — never repaired (`ST_MakeValid` is not used). An input
+//! polygon must also be of a grid's size and place: finite coordinates, no side of its
+//! bounding box longer than [`MAX_INPUT_SIDE_DEG`], and within [`INPUT_MARGIN_DEG`] of the
+//! bounding box of the plan's area (a world-size polygon is refused, 422, before anything is
+//! written). Each operation runs in one transaction together with the validation of its
+//! result: any error rolls it back, leaving the draft exactly as it was.
 //!
 //! - `reshape`: a grid gets a new geometry and/or figures (households, population, name).
 //!   Without explicit figures a reshaped grid keeps its own.
