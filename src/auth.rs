@@ -221,7 +221,8 @@ struct Cached {
 #[derive(Default)]
 pub struct Auth {
     tokens: Mutex<HashMap<String, Cached>>,
-    scopes: Mutex<HashMap<i64, (usize, Arc<GridSet>)>>,
+    /// Grid sets of scope areas, with the generation of the area index they came from.
+    scopes: Mutex<HashMap<i64, (u64, Arc<GridSet>)>>,
 }
 
 const VALID_FOR: Duration = Duration::from_secs(60);
@@ -305,7 +306,7 @@ impl Auth {
         let Some(area) = areas.by_code(code) else {
             return Scope::Nothing;
         };
-        let generation = Arc::as_ptr(areas) as usize;
+        let generation = areas.generation();
         if let Some((g, s)) = self.scopes.lock().get(&area.id)
             && *g == generation
         {
@@ -494,6 +495,78 @@ mod tests {
         assert!(!Role::Planner.may(Action::Accept));
         assert!(Role::Reporter.may(Action::Close));
         assert!(!Role::Reporter.reads_events());
+    }
+
+    /// A community (id 1, code `C`) with the given grids (ids from 10), side by side.
+    fn areas_with_grids(n: i64) -> AreaIndex {
+        use crate::model::{Area, Level};
+        use geo::{MultiPolygon, Rect, coord};
+        let square = |x0: f64, w: f64| {
+            MultiPolygon(vec![
+                Rect::new(coord! {x: x0, y: 22.0}, coord! {x: x0 + w, y: 22.1}).to_polygon(),
+            ])
+        };
+        let mut areas = vec![Area::for_tests(
+            1,
+            "C",
+            "community",
+            Level::Community,
+            None,
+            square(115.0, 0.1 * 8.0),
+        )];
+        for i in 0..n {
+            #[allow(clippy::cast_precision_loss)]
+            let x = 115.0 + 0.1 * i as f64;
+            areas.push(Area::for_tests(
+                10 + i,
+                &format!("G{i}"),
+                "grid",
+                Level::Grid,
+                Some(1),
+                square(x, 0.1),
+            ));
+        }
+        AreaIndex::new(areas)
+    }
+
+    #[test]
+    fn a_scope_is_never_taken_from_a_replaced_area_index() {
+        // A scope cached for one area index must not be served for another, even when the
+        // new index sits at the address of the old (a pointer is not a generation). The
+        // allocator hands a freed block of the same size out again, so the loop meets the
+        // old address within a few rounds.
+        let auth = Auth::default();
+        let caller = Caller {
+            principal: Some(Arc::new(Principal {
+                token_id: 1,
+                name: "t".into(),
+                role: Role::Field,
+                area_code: Some("C".into()),
+            })),
+            ip: None,
+            token_hash: None,
+        };
+        let mut reused = 0;
+        let mut previous = Arc::new(areas_with_grids(1));
+        let _ = auth.scope(&caller, &previous);
+        for round in 2..40 {
+            let address = Arc::as_ptr(&previous) as usize;
+            drop(previous);
+            let areas = Arc::new(areas_with_grids(round % 7 + 1));
+            if Arc::as_ptr(&areas) as usize == address {
+                reused += 1;
+            }
+            let Scope::Area(grids) = auth.scope(&caller, &areas) else {
+                panic!("a field token of C has an area scope");
+            };
+            assert_eq!(
+                grids.grids,
+                areas.grids_under(1),
+                "round {round}: the scope of a replaced index"
+            );
+            previous = areas;
+        }
+        assert!(reused > 0, "the allocator never reused an address");
     }
 
     #[test]

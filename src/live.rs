@@ -470,9 +470,11 @@ pub async fn sweep_overdue(live: Arc<Live>) {
     }
 }
 
-/// Raises overdue cases a level on the configured schedule, for as long as the process
-/// runs. Each raised case takes the apply path at once (other instances see it through the
-/// change feed). A full batch is followed by the next at once, so a backlog drains quickly.
+/// Raises overdue cases to the level their deadline implies (one level when it passes, one
+/// more per `--escalate-every` since; see `sql/escalate.sql`), checking on the configured
+/// schedule until shutdown. Each raised case takes the apply path at once (other instances
+/// see it through the change feed). A full batch is followed by the next at once, so a
+/// backlog drains quickly.
 pub async fn escalate(store: Store, live: Arc<Live>, config: Arc<Config>) {
     const BATCH: i64 = 5000;
     let mut tick = tokio::time::interval(Duration::from_secs(config.escalation_check_secs));
@@ -492,7 +494,10 @@ pub async fn escalate(store: Store, live: Arc<Live>, config: Arc<Config>) {
                 Ok(raised) => {
                     let full = raised.len() >= usize::try_from(BATCH).unwrap_or(usize::MAX);
                     if !raised.is_empty() {
-                        tracing::info!(cases = raised.len(), "overdue cases raised a level");
+                        tracing::info!(
+                            cases = raised.len(),
+                            "overdue cases raised to the level their deadline implies"
+                        );
                     }
                     for e in raised {
                         live.apply(e);

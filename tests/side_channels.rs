@@ -481,28 +481,47 @@ async fn known_tokens_keep_working_for_reads_from_memory_while_the_database_is_a
 async fn a_stream_position_of_another_instance_is_answered_with_reset() {
     let url = demo_db().await;
     let a = TestServer::start(&url).await;
-    let b = TestServer::start(&url).await;
     let mut on_a = a.stream("", None).await;
-    let (status, v) = a
-        .report_with(&a.http, 115.37, 22.79, "hazard.fire", None)
-        .await;
-    assert_eq!(status, 201, "{v}");
-    let id = v["id"].as_i64().unwrap();
-    let seen = on_a.until_event(id, Duration::from_secs(5)).await.unwrap();
-    // Resuming on B (another process, its own positions): reset, not a silent gap.
-    let mut on_b = b.stream("", Some(&seen.id)).await;
-    let first = on_b.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(first.event, "reset", "{first:?}");
-    // Resuming on A itself replays what came after.
-    let (_, v2) = a
-        .report_with(&a.http, 115.371, 22.79, "hazard.fire", None)
-        .await;
-    let id2 = v2["id"].as_i64().unwrap();
-    let mut again = a.stream("", Some(&seen.id)).await;
-    let e = again
-        .until_event(id2, Duration::from_secs(5))
+    // Two reports on A; a client sees the first and loses its connection.
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let lon = 115.37 + 0.001 * f64::from(i);
+        let (status, v) = a
+            .report_with(&a.http, lon, 22.79, "hazard.fire", None)
+            .await;
+        assert_eq!(status, 201, "{v}");
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    let seen = on_a
+        .until_event(ids[0], Duration::from_secs(5))
         .await
         .unwrap();
-    assert_eq!(e.event, "created");
+    // B starts after them (it loads them, it does not stream them), then a third report
+    // reaches B through the change feed: B's own first position.
+    let b = TestServer::start(&url).await;
+    let mut watch_b = b.stream("", None).await;
+    let (_, v) = a
+        .report_with(&a.http, 115.375, 22.79, "hazard.fire", None)
+        .await;
+    let third = v["id"].as_i64().unwrap();
+    watch_b
+        .until_event(third, Duration::from_secs(5))
+        .await
+        .unwrap();
+    // Resuming on B with A's position: the client missed two reports that B cannot
+    // replay, so it must be told to reload, not given a silent gap.
+    let mut on_b = b.stream("", Some(&seen.id)).await;
+    let first = on_b.next(Duration::from_secs(3)).await;
+    assert_eq!(
+        first.as_ref().map(|e| e.event.as_str()),
+        Some("reset"),
+        "{first:?}"
+    );
+    // Resuming on A itself replays exactly what came after.
+    let mut again = a.stream("", Some(&seen.id)).await;
+    for id in [ids[1], third] {
+        let e = again.until_event(id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(e.event, "created");
+    }
     let _ = send_json; // shared helpers
 }

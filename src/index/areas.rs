@@ -153,7 +153,12 @@ pub struct AreaIndex {
     upper_boxes: Vec<(u32, BBox)>,
     /// What tiles draw of each area, laid out flat, by slot.
     drawings: Drawings,
+    /// Distinct for every index built in this process (see [`AreaIndex::generation`]).
+    generation: u64,
 }
+
+/// The generation of the next area index built.
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 fn entry(a: &Area, slot: usize) -> Option<BoxEntry> {
     let r = a.geom.bounding_rect()?;
@@ -187,6 +192,7 @@ impl AreaIndex {
             .filter_map(|(i, a)| Some((u32::try_from(i).ok()?, BBox::of(&a.geom))))
             .collect();
         AreaIndex {
+            generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             drawings: Drawings::new(&areas),
             upper_boxes,
             grids: GridCells::new(&boxes),
@@ -194,6 +200,14 @@ impl AreaIndex {
             by_code,
             areas,
         }
+    }
+
+    /// A number no other area index of this process has: what was derived from one index
+    /// (a caller's grid set) is current exactly while the generation is the same. (An
+    /// address is not such a number: a dropped index's memory is handed out again.)
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Bytes held by the grids' point lookup: (cells, sub-cells).
