@@ -13,6 +13,7 @@ mod glyphs;
 mod health;
 pub mod metrics;
 mod open311;
+mod openapi;
 mod plans;
 mod stats;
 mod stream;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(glyphs::router())
         .merge(plans::router())
         .merge(metrics::router())
+        .merge(openapi::router())
         .fallback(web::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
