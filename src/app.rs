@@ -161,7 +161,7 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// After a shutdown signal, how long requests in flight may still take; connections still
 /// open then are dropped, so that the process ends within 5 s.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(3500);
 
 /// Serves the API on `listener` until ctrl-c or SIGTERM; the index loads in the background
 /// (`/readyz` answers 503 until it is done).

@@ -117,6 +117,13 @@ impl Store {
                         let _ = job.reply.send(Ok(result));
                     }
                 }
+                // The database is away: every report of the batch is refused alike (the
+                // outage is logged once by the store, not per batch).
+                Err(StoreError::Unavailable) => {
+                    for job in batch {
+                        let _ = job.reply.send(Err(StoreError::Unavailable));
+                    }
+                }
                 Err(e) if batch.len() == 1 => {
                     if let Some(job) = batch.into_iter().next() {
                         let _ = job.reply.send(Err(e));

@@ -292,4 +292,42 @@ mod tests {
         assert_eq!(parse_postgis_version("garbage"), None);
         assert!(parse_postgis_version("2.5 USE_GEOS=1").unwrap() < MINIMUM_POSTGIS_VERSION);
     }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_refused_at_once_after_the_first_attempt() {
+        let store = Store::connect(
+            "host=/nonexistent/minqing-socket user=postgres dbname=minqing",
+            4,
+        )
+        .unwrap();
+        assert!(store.reachable());
+        assert!(matches!(store.conn().await, Err(StoreError::Unavailable)));
+        assert!(!store.reachable());
+        let started = Instant::now();
+        for _ in 0..1000 {
+            assert!(matches!(store.conn().await, Err(StoreError::Unavailable)));
+        }
+        assert!(!store.ping().await);
+        assert!(started.elapsed() < Duration::from_millis(500));
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out() {
+        // Accepts connections (the kernel does) but never speaks.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let store = Store::connect(
+            &format!("host=127.0.0.1 port={port} user=postgres dbname=minqing"),
+            4,
+        )
+        .unwrap();
+        let started = Instant::now();
+        let got = tokio::time::timeout(Duration::from_secs(10), store.conn()).await;
+        assert!(
+            matches!(got, Ok(Err(StoreError::Unavailable))),
+            "no answer within 10 s"
+        );
+        assert!(started.elapsed() < CONNECT_TIMEOUT + Duration::from_secs(2));
+        assert!(!store.reachable());
+    }
 }
