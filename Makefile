@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 LISTEN ?= 0.0.0.0:8080
 
-.PHONY: demo test deps test-deps build web lint unit bench bench-tiles clean-test-db
+.PHONY: demo test deps test-deps build web lint unit bench bench-tiles clean-test-db fuzz
 
 deps:
 	@./scripts/install-deps.sh
@@ -42,6 +42,16 @@ test: test-deps web lint
 	else \
 	  cargo test --workspace --no-fail-fast; rc=$$?; \
 	fi; \
+	./scripts/stop-test-pg.sh; exit $$rc
+
+# Schemathesis against the OpenAPI document for longer than `make test` does
+# (tests/openapi.rs): FUZZ_SECONDS a role (default 300), FUZZ_EXAMPLES cases per operation and
+# phase (default 100); failures in target/fuzz-findings.md.
+FUZZ_SECONDS ?= 300
+FUZZ_EXAMPLES ?= 100
+fuzz: deps
+	@MINQING_FUZZ_SECONDS=$(FUZZ_SECONDS) MINQING_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  cargo nextest run --test openapi schemathesis --no-capture; rc=$$?; \
 	./scripts/stop-test-pg.sh; exit $$rc
 
 bench: build
