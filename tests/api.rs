@@ -166,18 +166,20 @@ async fn concurrent_reports_are_each_stored_once() {
     let sends = (0..120).map(|i| {
         let s = &s;
         async move {
-            let lon = 115.30 + f64::from(i % 40) * 0.002;
             let mut req = s
                 .http
                 .post(s.url("/api/v1/events"))
                 .header("content-type", "application/json");
-            // Every third report is one of ten keys, each sent four times.
+            // Every third report is one of ten keys, each sent four times (a retry is the
+            // same report again: a key reused for another report is refused).
             let key = (i % 3 == 0).then(|| format!("burst-{}", (i / 3) % 10));
             if let Some(k) = &key {
                 req = req.header("idempotency-key", k.clone());
             }
+            let n = if key.is_some() { (i / 3) % 10 } else { i };
+            let lon = 115.30 + f64::from(n % 40) * 0.002;
             let mut body = report(lon, 22.78, "hazard.fire");
-            body["properties"]["reporter"] = json!(format!("reporter {i}"));
+            body["properties"]["reporter"] = json!(format!("reporter {n}"));
             let r = req.body(body.to_string()).send().await.unwrap();
             assert_eq!(r.status().as_u16(), 201);
             let v: Value = r.json().await.unwrap();

@@ -105,7 +105,14 @@ async fn stream_pushes_matching_changes_without_personal_data() {
     for _ in 0..3 {
         let e = all.next(SECOND).await.unwrap();
         let f: Value = serde_json::from_str(&e.data).unwrap();
-        seen.push((e.id.parse::<u64>().unwrap(), f["id"].as_i64().unwrap()));
+        // Positions are `epoch-seq` of this process.
+        let (epoch, seq) = e.id.split_once('-').unwrap();
+        assert!(u64::from_str_radix(epoch, 16).is_ok(), "{}", e.id);
+        seen.push((
+            seq.parse::<u64>().unwrap(),
+            f["id"].as_i64().unwrap(),
+            e.id.clone(),
+        ));
         assert!(!e.data.contains("1300000000") && !e.data.contains("reporter"));
     }
     assert_eq!(
@@ -132,10 +139,9 @@ async fn stream_pushes_matching_changes_without_personal_data() {
     assert_eq!(f["properties"]["status"], "accepted");
 
     // Reconnecting with Last-Event-ID replays what was missed; an unknown position resets.
-    let first_id = seen[0].0.to_string();
-    let mut again = s.stream("", Some(&first_id)).await;
+    let mut again = s.stream("", Some(&seen[0].2)).await;
     let e = again.next(SECOND).await.unwrap();
-    assert_eq!(e.id, seen[1].0.to_string());
+    assert_eq!(e.id, seen[1].2);
     let mut lost = s.stream("", Some("999999")).await;
     assert_eq!(lost.next(SECOND).await.unwrap().event, "reset");
 
