@@ -160,6 +160,7 @@ async fn metrics_parse_and_say_what_happened_without_ids_or_tokens() {
     let created: Value = created.json().await.unwrap();
     let new_id = created["id"].as_i64().unwrap();
 
+    let stream = server.stream("", None).await;
     let r = server
         .anon
         .get(server.url("/metrics"))
@@ -216,7 +217,11 @@ async fn metrics_parse_and_say_what_happened_without_ids_or_tokens() {
     assert!(gauge("minqing_db_pool_available_connections") >= 0.0);
     assert!(gauge("minqing_db_pool_waiting_requests") >= 0.0);
     assert!(gauge("minqing_db_outage").abs() < f64::EPSILON);
-    assert!(gauge("minqing_open_streams") >= 0.0);
+    assert!(
+        gauge("minqing_open_streams") >= 1.0,
+        "an open stream is counted"
+    );
+    drop(stream);
 
     let batches = family(&families, "minqing_intake_batch_size");
     assert_eq!(batches["type"], "histogram");

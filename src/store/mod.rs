@@ -181,18 +181,24 @@ impl Store {
         !self.health.down.load(Ordering::Acquire)
     }
 
-    /// Whether the database answers now: a pooled connection runs `SELECT 1` within the
-    /// connect timeout. False at once during an outage.
+    /// Whether the database answers now: a pooled connection runs `SELECT 1`. False at
+    /// once during an outage, and when a connection attempt or the query fails; a pool
+    /// that is only busy (every connection in use for a few seconds) counts as reachable.
     pub async fn ping(&self) -> bool {
         let check = async {
             let conn = self.conn().await?;
             conn.simple_query("SELECT 1").await?;
             Ok::<_, StoreError>(())
         };
-        matches!(
-            tokio::time::timeout(CONNECT_TIMEOUT, check).await,
-            Ok(Ok(()))
-        )
+        // Longer than the pool's create timeout, so that a connection attempt that hangs
+        // ends (and starts the outage) before this gives up.
+        match tokio::time::timeout(CONNECT_TIMEOUT + Duration::from_secs(2), check).await {
+            Ok(Ok(())) => true,
+            Ok(Err(StoreError::Pool(PoolError::Timeout(TimeoutType::Wait)))) | Err(_) => {
+                self.reachable()
+            }
+            Ok(Err(_)) => false,
+        }
     }
 
     /// The pool's size, idle connections and waiting requests.
