@@ -49,12 +49,24 @@ async fn serve(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The document as JSON. utoipa 5.5 writes a Link's fields in snake case
-/// (`operation_id`, `operation_ref`, `request_body`); OpenAPI names them in camel case, so
-/// they are renamed here (openapi-spec-validator refuses the document otherwise).
+/// The document as JSON, with two changes utoipa cannot make: a Link's fields in camel case
+/// (utoipa 5.5 writes `operation_id`, `operation_ref`, `request_body`, which
+/// openapi-spec-validator refuses), and the schemas composed with `allOf` (a case's
+/// properties: the public ones and more) closed with `unevaluatedProperties: false`, so that
+/// a field no schema names (a contact in a list, say) fails the check.
 #[must_use]
 pub fn document_json(taxonomy: &Taxonomy) -> Value {
     let mut v = serde_json::to_value(document(taxonomy)).unwrap_or(Value::Null);
+    let composed = v
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|schemas| schemas.values_mut())
+        .filter_map(Value::as_object_mut)
+        .filter(|s| s.contains_key("allOf"));
+    for s in composed {
+        s.insert("unevaluatedProperties".to_owned(), Value::Bool(false));
+    }
     let responses = v
         .get_mut("paths")
         .and_then(Value::as_object_mut)
@@ -1564,6 +1576,7 @@ mod schemas {
 
     /// `/healthz`.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Health {
         /// `ok`.
         #[schema(pattern = "^ok$")]
@@ -1572,6 +1585,7 @@ mod schemas {
 
     /// `/readyz`.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Ready {
         /// `ready`.
         #[schema(pattern = "^ready$")]
@@ -1614,6 +1628,7 @@ mod schemas {
 
     /// A GeoJSON Point.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Point {
         #[serde(rename = "type")]
         pub kind: PointType,
@@ -1624,6 +1639,7 @@ mod schemas {
 
     /// A GeoJSON MultiPolygon.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct MultiPolygon {
         #[serde(rename = "type")]
         pub kind: MultiPolygonType,
@@ -1644,6 +1660,7 @@ mod schemas {
 
     /// The public properties of an area.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct AreaProperties {
         pub id: i64,
         pub code: String,
@@ -1665,6 +1682,7 @@ mod schemas {
 
     /// An area with its boundary.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct AreaFeature {
         #[serde(rename = "type")]
         pub kind: FeatureType,
@@ -1685,6 +1703,7 @@ mod schemas {
 
     /// A paging link.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Link {
         pub rel: Rel,
         /// `application/geo+json`.
@@ -1696,6 +1715,7 @@ mod schemas {
 
     /// A page of areas.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct AreaCollection {
         #[serde(rename = "type")]
         pub kind: CollectionType,
@@ -1708,6 +1728,7 @@ mod schemas {
 
     /// The grid covering a point and its ancestors.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Located {
         pub grid: AreaProperties,
         /// `[community, street, district]` (nearest first).
@@ -1786,16 +1807,26 @@ mod schemas {
 
     /// An event as a public Feature.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct EventFeature {
         #[serde(rename = "type")]
         pub kind: FeatureType,
         pub id: i64,
         pub geometry: Point,
-        pub properties: EventProperties,
+        pub properties: PublicProperties,
+    }
+
+    /// The public properties of an event in lists, nearby answers and the stream: nothing
+    /// else (no reporter, no handling).
+    #[derive(ToSchema)]
+    pub struct PublicProperties {
+        #[serde(flatten)]
+        pub public: EventProperties,
     }
 
     /// Events (a page with links, or nearby without).
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct EventCollection {
         #[serde(rename = "type")]
         pub kind: CollectionType,
@@ -1808,6 +1839,7 @@ mod schemas {
 
     /// One step of a case's history.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct HistoryEntry {
         #[schema(format = DateTime)]
         pub at: String,
@@ -1845,6 +1877,7 @@ mod schemas {
 
     /// One case.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct CaseFeature {
         #[serde(rename = "type")]
         pub kind: FeatureType,
@@ -1908,6 +1941,7 @@ mod schemas {
 
     /// An open case of the same category near a new report.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Duplicate {
         pub id: i64,
         pub title: String,
@@ -1926,6 +1960,7 @@ mod schemas {
 
     /// A stored report.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct ReportedFeature {
         #[serde(rename = "type")]
         pub kind: FeatureType,
@@ -1936,6 +1971,7 @@ mod schemas {
 
     /// A workflow action.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Transition {
         pub action: Action,
         /// At most 5,000 characters.
@@ -1952,6 +1988,7 @@ mod schemas {
 
     /// The area of a statistic.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct StatsArea {
         pub id: i64,
         pub code: String,
@@ -1961,6 +1998,7 @@ mod schemas {
 
     /// Counts of a top category.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct CategoryStats {
         #[schema(required = true)]
         pub zh: Option<String>,
@@ -1975,6 +2013,7 @@ mod schemas {
 
     /// Return-visit satisfaction.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Satisfaction {
         pub answered: u64,
         pub satisfied: u64,
@@ -1992,6 +2031,7 @@ mod schemas {
 
     /// Cases reported and resolved in a day or month.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct TrendPoint {
         /// `YYYY-MM-DD` or `YYYY-MM`.
         pub period: String,
@@ -2001,6 +2041,7 @@ mod schemas {
 
     /// Reported and resolved per day (per month over 400 days).
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Trend {
         pub unit: TrendUnit,
         pub points: Vec<TrendPoint>,
@@ -2008,6 +2049,7 @@ mod schemas {
 
     /// Case statistics.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Stats {
         #[schema(required = true)]
         pub area: Option<StatsArea>,
@@ -2038,6 +2080,7 @@ mod schemas {
 
     /// An exported event's properties (never contacts).
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct ExportProperties {
         pub category: String,
         pub category_zh: String,
@@ -2070,6 +2113,7 @@ mod schemas {
 
     /// An exported event.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct ExportFeature {
         #[serde(rename = "type")]
         pub kind: FeatureType,
@@ -2080,6 +2124,7 @@ mod schemas {
 
     /// An export.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct ExportCollection {
         #[serde(rename = "type")]
         pub kind: CollectionType,
@@ -2088,6 +2133,7 @@ mod schemas {
 
     /// A layer of the catalog.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct CatalogLayer {
         /// `areas`, `events` or `heat`.
         pub id: String,
@@ -2097,12 +2143,14 @@ mod schemas {
 
     /// The tile catalog.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct TileCatalog {
         pub tiles: Vec<CatalogLayer>,
     }
 
     /// A vector layer of a TileJSON.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct VectorLayer {
         pub id: String,
         /// Field names and their types.
@@ -2113,6 +2161,7 @@ mod schemas {
 
     /// TileJSON 3.0.0.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct TileJson {
         /// `3.0.0`.
         #[schema(pattern = r"^3\.0\.0$")]
@@ -2143,6 +2192,7 @@ mod schemas {
 
     /// A plan's header.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Plan {
         pub id: i64,
         /// The area it was opened over.
@@ -2168,12 +2218,14 @@ mod schemas {
 
     /// Plans.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct PlanList {
         pub plans: Vec<Plan>,
     }
 
     /// A plan's own answer.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct PlanAnswer {
         pub plan: Plan,
     }
@@ -2188,6 +2240,7 @@ mod schemas {
 
     /// A new draft.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct NewPlan {
         /// The area whose grids are redrawn.
         pub area: AreaRef,
@@ -2215,6 +2268,7 @@ mod schemas {
 
     /// A draft grid's properties.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct PlanGridProperties {
         pub key: i32,
         pub code: String,
@@ -2234,6 +2288,7 @@ mod schemas {
 
     /// A draft grid (feature id = its key).
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct PlanGridFeature {
         #[serde(rename = "type")]
         pub kind: FeatureType,
@@ -2244,6 +2299,7 @@ mod schemas {
 
     /// A current grid the draft closes on publish.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct ClosedGrid {
         pub id: i64,
         pub code: String,
@@ -2271,6 +2327,7 @@ mod schemas {
 
     /// What publishing would change.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Changes {
         pub changed: Vec<i32>,
         pub new: Vec<i32>,
@@ -2287,6 +2344,7 @@ mod schemas {
 
     /// A validation report.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct ValidationReport {
         pub valid: bool,
         #[schema(format = DateTime)]
@@ -2302,6 +2360,7 @@ mod schemas {
 
     /// A draft as GeoJSON.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct PlanDraft {
         #[serde(rename = "type")]
         pub kind: CollectionType,
@@ -2359,6 +2418,7 @@ mod schemas {
 
     /// A grid created by publishing.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct CreatedGrid {
         pub id: i64,
         pub code: String,
@@ -2367,6 +2427,7 @@ mod schemas {
 
     /// What publishing did.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct PublishedDetail {
         #[schema(format = DateTime)]
         pub at: String,
@@ -2379,6 +2440,7 @@ mod schemas {
 
     /// A published plan.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Published {
         pub plan: Plan,
         pub published: PublishedDetail,
@@ -2387,6 +2449,7 @@ mod schemas {
 
     /// An Open311 error.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311Error {
         /// The HTTP status.
         pub code: i64,
@@ -2399,6 +2462,7 @@ mod schemas {
 
     /// An Open311 endpoint.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311Endpoint {
         pub specification: String,
         pub url: String,
@@ -2410,6 +2474,7 @@ mod schemas {
 
     /// Open311 discovery.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311Discovery {
         pub changeset: String,
         pub contact: String,
@@ -2419,6 +2484,7 @@ mod schemas {
 
     /// An Open311 service.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311Service {
         pub service_code: String,
         pub service_name: String,
@@ -2436,6 +2502,7 @@ mod schemas {
 
     /// An attribute of a service definition.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311Attribute {
         pub variable: bool,
         pub code: String,
@@ -2449,6 +2516,7 @@ mod schemas {
 
     /// An Open311 service definition.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311ServiceDefinition {
         pub service_code: String,
         pub attributes: Vec<Open311Attribute>,
@@ -2464,6 +2532,7 @@ mod schemas {
 
     /// An Open311 service request (public records have no location or free text).
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311Request {
         pub service_request_id: String,
         pub status: Open311Status,
@@ -2543,6 +2612,7 @@ mod schemas {
 
     /// A stored Open311 request.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311CreatedItem {
         pub service_request_id: String,
         pub service_notice: String,
@@ -2556,6 +2626,7 @@ mod schemas {
 
     /// A token and its request.
     #[derive(ToSchema)]
+    #[serde(deny_unknown_fields)]
     pub struct Open311Token {
         pub service_request_id: String,
         pub token: String,
