@@ -102,6 +102,13 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::Input(m) => ApiError::unprocessable(m),
+            // An outage is logged once where it begins and ends (store), not per request.
+            StoreError::Unavailable => ApiError {
+                retry_after: Some(1),
+                ..ApiError::unavailable(
+                    "the database is unreachable; nothing was stored, retry later",
+                )
+            },
             StoreError::Pool(_) => {
                 tracing::error!(error = %e, "database unavailable");
                 ApiError::unavailable("the database is unavailable; nothing was stored, retry")
