@@ -633,3 +633,80 @@ async fn kill_9_mid_intake_then_retries_store_each_key_once() {
         assert_eq!(n, 1, "{title} stored {n} times");
     }
 }
+
+/// Reads SSE messages off a response until one whose `data` mentions `needle` (or, with
+/// `needle` empty, the first message); returns (event type, id).
+async fn sse_until(r: &mut reqwest::Response, needle: &str, within: Duration) -> (String, String) {
+    let deadline = Instant::now() + within;
+    let mut buf = String::new();
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let (mut event, mut id, mut data) =
+                ("message".to_owned(), String::new(), String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if !data.is_empty() && (needle.is_empty() || data.contains(needle)) {
+                return (event, id);
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(left, r.chunk())
+            .await
+            .expect("an SSE message in time")
+            .unwrap()
+            .expect("the stream is open");
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_resume_across_an_instance_restart_resets_instead_of_skipping() {
+    let url = demo_db().await;
+    let secret = token(&url, "admin");
+    let http = common::client_with_token(&secret);
+    let mut server = Server::spawn(&url);
+    wait_ready(&http, &server.base).await;
+    let mut stream = http.get(server.url("/api/v1/stream")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let r = post_report(&http, &server.base, &report(1, "重启前"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (_, seen) = sse_until(
+        &mut stream,
+        &format!("\"id\":{id},"),
+        Duration::from_secs(5),
+    )
+    .await;
+    drop(stream);
+    // The client is away while the instance restarts and reports keep coming.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let restarted = Server::spawn(&url);
+    wait_ready(&http, &restarted.base).await;
+    for i in 2..20 {
+        let r = post_report(&http, &restarted.base, &report(i, "重启后"), None)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    // Resuming with the old process's position: `reset`, never a silent gap.
+    let mut resumed = http
+        .get(restarted.url("/api/v1/stream"))
+        .header("last-event-id", &seen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 200);
+    let (event, _) = sse_until(&mut resumed, "", Duration::from_secs(5)).await;
+    assert_eq!(event, "reset", "a position of a process since restarted");
+}
