@@ -48,11 +48,16 @@
 //! Noto Sans CJK (Google and Adobe, SIL Open Font License 1.1), installed from Debian's
 //! `fonts-noto-cjk` package by `scripts/install-deps.sh`
 //! (`/usr/share/fonts/opentype/noto/NotoSansCJK-{Regular,Bold}.ttc`); nothing is bundled.
+//!
+//! [`installed`] holds the process's fonts (those folders and [`FONT_DIRS_ENV`]), scanned
+//! once by whoever asks first — the first glyph request, on the blocking pool — or ahead of
+//! it by [`warm_up`], which a server may start at start-up under its shutdown signal.
+//! Building a router starts nothing.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use minqing_tiles::sdf::render_sdf;
 use parking_lot::Mutex;
@@ -65,6 +70,51 @@ pub use minqing_tiles::sdf::{BUFFER, CUTOFF, RADIUS};
 pub const RANGE_SIZE: u32 = 256;
 /// Where fonts are looked for by default.
 pub const DEFAULT_FONT_DIRS: &[&str] = &["/usr/share/fonts"];
+/// Environment variable listing more font folders (separated by `:`).
+pub const FONT_DIRS_ENV: &str = "MINQING_FONT_DIRS";
+
+/// The installed fonts, once scanned.
+static INSTALLED: OnceLock<Fonts> = OnceLock::new();
+
+/// The installed fonts: [`DEFAULT_FONT_DIRS`] and the folders of [`FONT_DIRS_ENV`], scanned
+/// the first time they are asked for (the callers at that moment wait for that one scan).
+/// Blocking (it reads font files): call it off the async threads.
+pub fn installed() -> &'static Fonts {
+    INSTALLED.get_or_init(|| {
+        let mut dirs: Vec<PathBuf> = DEFAULT_FONT_DIRS.iter().map(PathBuf::from).collect();
+        if let Ok(more) = std::env::var(FONT_DIRS_ENV) {
+            dirs.extend(more.split(':').filter(|d| !d.is_empty()).map(PathBuf::from));
+        }
+        let t = std::time::Instant::now();
+        let fonts = Fonts::scan(&dirs);
+        tracing::info!(
+            faces = fonts.names().len(),
+            ms = u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "fonts scanned for map glyphs"
+        );
+        fonts
+    })
+}
+
+/// Scans the installed fonts ahead of the first glyph request, on the blocking pool; returns
+/// when they are scanned or when `shutdown` resolves, whichever comes first (a scan under
+/// way then ends on its own: it is bounded by the fonts installed, and touches nothing else).
+pub async fn warm_up(shutdown: impl std::future::Future<Output = ()>) {
+    if INSTALLED.get().is_some() {
+        return;
+    }
+    let scan = tokio::task::spawn_blocking(|| {
+        installed();
+    });
+    tokio::select! {
+        r = scan => {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "font scan failed");
+            }
+        }
+        () = shutdown => {}
+    }
+}
 
 /// Largest deviation (px) of a flattened curve from the curve.
 const FLATTEN_TOLERANCE: f32 = 0.05;
@@ -634,6 +684,17 @@ mod tests {
     use super::*;
 
     const NOTO_REGULAR: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
+    #[tokio::test]
+    async fn warm_up_scans_once_and_stops_at_shutdown() {
+        // Shut down before it starts: it returns without waiting for the scan.
+        warm_up(std::future::ready(())).await;
+        // Otherwise it returns once the fonts are scanned; then at once.
+        warm_up(std::future::pending()).await;
+        assert!(INSTALLED.get().is_some());
+        warm_up(std::future::pending()).await;
+        assert!(std::ptr::eq(installed(), INSTALLED.get().unwrap()));
+    }
 
     fn noto() -> Fonts {
         let mut f = Fonts::default();

@@ -440,3 +440,75 @@ async fn glyph_errors_gzip_and_empty_ranges() {
         assert_eq!(v["error"]["code"], "bad_request", "{range}");
     }
 }
+
+/// NUL, line breaks, invalid UTF-8, overlong or odd stacks and ranges: each a 4xx with the
+/// JSON error shape, never a 5xx — and a stack holding a control character is refused even
+/// when another of its fonts is installed (no font is named so).
+#[tokio::test]
+async fn odd_text_in_a_glyph_path_is_a_client_error_in_json() {
+    let s = TestServer::start(&empty_db().await).await;
+    let sc = enc(SC);
+    let long = "A".repeat(4000);
+    let commas = ",".repeat(2000);
+    let many = std::iter::repeat_n(sc.as_str(), 300)
+        .collect::<Vec<_>>()
+        .join("%2C");
+    let mut wrong = Vec::new();
+    for path in [
+        format!("/fonts/{sc}%00/0-255.pbf"),
+        format!("/fonts/{sc}%2C%00/0-255.pbf"),
+        format!("/fonts/{sc}%2CNo%0ASuch%20Font/0-255.pbf"),
+        "/fonts/%00/0-255.pbf".to_owned(),
+        "/fonts/Noto%00Sans/0-255.pbf".to_owned(),
+        format!("/fonts/{sc}/0-255%00.pbf"),
+        format!("/fonts/{sc}/0%00-255.pbf"),
+        format!("/fonts/{sc}/%00.pbf"),
+        format!("/fonts/{sc}/0-255.pbf%00"),
+        format!("/fonts/{sc}/0-255.p%00bf"),
+        "/fonts/%FF%FE/0-255.pbf".to_owned(),
+        format!("/fonts/{sc}/%FF.pbf"),
+        format!("/fonts/%E2%80%AE{sc}/0-255.pbf"),
+        "/fonts/%0A%0D/0-255.pbf".to_owned(),
+        format!("/fonts/{sc}/%EF%BC%90-255.pbf"),
+        format!("/fonts/{sc}/+0-255.pbf"),
+        format!("/fonts/{sc}/0-+255.pbf"),
+        format!("/fonts/{long}/0-255.pbf"),
+        format!("/fonts/{commas}/0-255.pbf"),
+        format!("/fonts/{many}%00/0-255.pbf"),
+        "/fonts/%20/0-255.pbf".to_owned(),
+        format!("/fonts/{sc}/.pbf"),
+        format!("/fonts/{sc}/0-255"),
+        "/fonts//0-255.pbf".to_owned(),
+        format!("/fonts/{sc}/"),
+        "/fonts/a%2Fb/0-255.pbf".to_owned(),
+        "/fonts/../0-255.pbf".to_owned(),
+        "/fonts/%2E%2E/0-255.pbf".to_owned(),
+        format!("/fonts/{sc}/0-255.pbf/x"),
+        "/fonts/%25/0-255.pbf".to_owned(),
+        "/fonts/%C0%80/0-255.pbf".to_owned(),
+        format!("/fonts/{sc}/0-255.pbf.pbf"),
+        "/fonts/%7F/0-255.pbf".to_owned(),
+        format!("/fonts/{sc}/%F0%9F%98%80.pbf"),
+    ] {
+        let path = path.as_str();
+        let r = get(&s, path).await;
+        let status = r.status().as_u16();
+        let ctype = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        let body = r.text().await.unwrap();
+        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let shown: String = path.chars().take(120).collect();
+        if !(400..500).contains(&status)
+            || !ctype.starts_with("application/json")
+            || !v["error"]["code"].is_string()
+            || !v["error"]["message"].is_string()
+        {
+            let body: String = body.chars().take(200).collect();
+            wrong.push(format!("{shown}: {status} {ctype} {body:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

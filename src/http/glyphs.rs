@@ -4,19 +4,21 @@
 //! comma-separated, URL-encoded list of font names (e.g. `Noto Sans CJK SC Regular`), the
 //! range `N-M` with N a multiple of 256 and M = N + 255. Each code point is taken from the
 //! first font of the stack that has it; fonts of the stack that are not installed are
-//! skipped, and a stack of none is a 404. A malformed range is a 400. See
-//! [`crate::glyphs`] for the format and its conventions.
+//! skipped, and a stack of none is a 404. A malformed range is a 400, and so is a stack
+//! holding control characters (NUL, line breaks …) or longer than [`MAX_STACK_BYTES`]:
+//! no font is named so. See [`crate::glyphs`] for the format and its conventions.
 //!
 //! Fonts are scanned once per process (under `/usr/share/fonts`, and the folders listed in
-//! `MINQING_FONT_DIRS`, separated by `:`), in the background as soon as the router is
-//! built. A range is generated on first request (off the async threads), then kept in
+//! `MINQING_FONT_DIRS`, separated by `:`; [`crate::glyphs::installed`]): by the first
+//! request that needs them, on the blocking pool (or earlier by
+//! [`crate::glyphs::warm_up`] if the server starts it). Building the router starts no
+//! work. A range is generated on first request (off the async threads), then kept in
 //! memory with its gzip form, up to [`CACHE_BYTES`] in all (oldest dropped first).
 //! Answers are `application/x-protobuf`, `Cache-Control: public, max-age=86400`, gzipped
 //! when the client accepts it.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 
 use axum::Router;
@@ -30,29 +32,13 @@ use parking_lot::Mutex;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use crate::glyphs::{DEFAULT_FONT_DIRS, Fonts, parse_range};
+use crate::glyphs::{Fonts, parse_range};
 
 /// Most bytes (raw and gzip) of generated ranges kept in memory.
 pub const CACHE_BYTES: usize = 256 << 20;
 
-/// Environment variable listing more font folders (separated by `:`).
-pub const FONT_DIRS_ENV: &str = "MINQING_FONT_DIRS";
-
-/// The installed fonts, scanned once.
-static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
-    let mut dirs: Vec<PathBuf> = DEFAULT_FONT_DIRS.iter().map(PathBuf::from).collect();
-    if let Ok(more) = std::env::var(FONT_DIRS_ENV) {
-        dirs.extend(more.split(':').filter(|d| !d.is_empty()).map(PathBuf::from));
-    }
-    let t = std::time::Instant::now();
-    let fonts = Fonts::scan(&dirs);
-    tracing::info!(
-        faces = fonts.names().len(),
-        ms = t.elapsed().as_millis() as u64,
-        "fonts scanned for map glyphs"
-    );
-    fonts
-});
+/// Longest font stack (bytes, as decoded from the path).
+pub const MAX_STACK_BYTES: usize = 1024;
 
 /// One generated range: the PBF and its gzip form (when smaller).
 struct Encoded {
@@ -97,10 +83,6 @@ static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
 
 /// `/fonts`, `/fonts/{fontstack}/{range}.pbf`.
 pub fn router() -> Router<AppState> {
-    // Scan the fonts at start-up, without holding up the server.
-    let _ = std::thread::Builder::new()
-        .name("font-scan".into())
-        .spawn(|| LazyLock::force(&FONTS));
     Router::new()
         .route("/fonts", get(list))
         .route("/fonts/{fontstack}/{range}", get(range))
@@ -108,10 +90,12 @@ pub fn router() -> Router<AppState> {
 
 /// The fonts, scanned off the async threads the first time.
 async fn fonts() -> ApiResult<&'static Fonts> {
-    tokio::task::spawn_blocking(|| &*FONTS).await.map_err(|e| {
-        tracing::error!(error = %e, "font scan failed");
-        ApiError::internal()
-    })
+    tokio::task::spawn_blocking(crate::glyphs::installed)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "font scan failed");
+            ApiError::internal()
+        })
 }
 
 /// The names of the available fonts, sorted (a JSON array).
@@ -124,6 +108,7 @@ async fn range(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let Path((stack, file)) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    check_stack(&stack)?;
     let Some(range) = file.strip_suffix(".pbf") else {
         return Err(ApiError::not_found(format!(
             "no glyphs at {file:?}; ask for /fonts/{{fontstack}}/{{N}}-{{N+255}}.pbf"
@@ -161,6 +146,22 @@ async fn range(
     );
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     Ok(response)
+}
+
+/// Refuses a font stack no font can be named by: control characters, or too long.
+fn check_stack(stack: &str) -> ApiResult<()> {
+    if stack.len() > MAX_STACK_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "the font stack is {} bytes long, more than {MAX_STACK_BYTES}",
+            stack.len()
+        )));
+    }
+    if stack.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "the font stack holds a control character (such as NUL or a line break); font names have none",
+        ));
+    }
+    Ok(())
 }
 
 /// The range `key`, from the cache or generated (once, however many ask at the same time).
