@@ -710,7 +710,7 @@ fn events(api: &mut Api, t: &Codes) {
                 "200",
                 geojson_body("a page of events, with `self` and `next` links", "EventCollection"),
             ),
-            &with(&[400, 403, 500]),
+            &with(&[400, 500]),
         ),
     );
     api.add(
