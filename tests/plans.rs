@@ -1061,3 +1061,142 @@ async fn covering_grid(db: &tokio_postgres::Client, lon: f64, lat: f64) -> i64 {
     .unwrap()
     .get(0)
 }
+
+/// A statement failing in the database is the server's fault: whatever its text says (here
+/// PostGIS-like words: geometry, GEOS, antipodal), the answer is a 500 with a generic message
+/// that does not repeat it, and the draft is left as it was. (Before, any message naming a
+/// geometry was passed on to the client as a 422.)
+#[tokio::test]
+async fn a_database_failure_is_a_500_that_keeps_its_text_to_the_log() {
+    let url = demo_db().await;
+    let s = TestServer::start(&url).await;
+    let db = sql(&url).await;
+
+    // The conversion itself, on a real PostGIS error naming a geometry.
+    let err = db
+        .query_one(
+            "SELECT ST_AsText(ST_GeomFromText('POLYGON((0 0, 1 1))'))",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    let text = err.as_db_error().unwrap().message().to_owned();
+    assert!(text.contains("geometry"), "{text}");
+    let e = minqing::store::PlanError::from(err);
+    assert!(
+        matches!(
+            e,
+            minqing::store::PlanError::Store(minqing::store::StoreError::Db(_))
+        ),
+        "{e:?}"
+    );
+
+    // Over HTTP: an operation whose statement the database refuses.
+    let community = biggest_community(&db).await;
+    let (status, v) = open(&s, &s.http, json!({"area": community})).await;
+    assert_eq!(status, 201, "{v}");
+    let plan = plan_id(&v);
+    let key = v["features"][0]["id"].as_i64().unwrap();
+    db.batch_execute(
+        "CREATE FUNCTION refuse_plan_grids() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'GEOSIntersects: TopologyException: invalid geometry, antipodal edge at secret-detail-1234'; END $$;
+         CREATE TRIGGER refuse_plan_grids BEFORE UPDATE ON plan_grids
+         FOR EACH ROW EXECUTE FUNCTION refuse_plan_grids();",
+    )
+    .await
+    .unwrap();
+    let (status, e) = op(
+        &s,
+        plan,
+        json!({"op": "reshape", "grid": key, "households": 321}),
+    )
+    .await;
+    assert_eq!(status, 500, "{e}");
+    assert_eq!(e["error"]["code"], "internal", "{e}");
+    let message = e["error"]["message"].as_str().unwrap();
+    for word in ["secret-detail", "GEOS", "geometry", "antipodal", "Topology"] {
+        assert!(!e.to_string().contains(word), "{word} in {e}");
+    }
+    assert!(!message.is_empty());
+    db.batch_execute("DROP TRIGGER refuse_plan_grids ON plan_grids")
+        .await
+        .unwrap();
+    let households: i32 = db
+        .query_one(
+            "SELECT households FROM plan_grids WHERE plan_id = $1 AND key = $2",
+            &[&plan, &i32::try_from(key).unwrap()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(households, 321, "the refused operation changed nothing");
+}
+
+/// A draft holding a grid PostGIS cannot measure (a world-size polygon stored before the
+/// input checks): found by a typed check before anything is computed with it, never by an
+/// error's text. Validation and publish answer 422 `invalid_plan` naming the grid; an
+/// operation computing with it is refused (422) naming it; reshaping it mends the draft.
+#[tokio::test]
+async fn a_stored_grid_postgis_cannot_measure_is_a_fault_found_before_computing() {
+    let url = demo_db().await;
+    let s = TestServer::start(&url).await;
+    let db = sql(&url).await;
+    let community = biggest_community(&db).await;
+    let (status, v) = open(
+        &s,
+        &s.http,
+        json!({"area": community, "households_min": 0, "households_max": 100000}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let plan = plan_id(&v);
+    let key = i32::try_from(v["features"][0]["id"].as_i64().unwrap()).unwrap();
+    let code = v["features"][0]["properties"]["code"].clone();
+    let shape = v["features"][0]["geometry"].clone();
+    db.execute(
+        "UPDATE plan_grids SET geom = ST_Multi(ST_MakeEnvelope(-180, -90, 180, 90, 4326)), changed = true WHERE plan_id = $1 AND key = $2",
+        &[&plan, &key],
+    )
+    .await
+    .unwrap();
+    for what in ["validate", "publish"] {
+        let (status, e) = send_json(
+            &s.http,
+            Method::POST,
+            &s.url(&format!("/api/v1/plans/{plan}/{what}")),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(status, 422, "{what}: {e}");
+        assert_eq!(e["error"]["code"], "invalid_plan", "{what}: {e}");
+        let report = &e["error"]["report"];
+        assert_eq!(report["valid"], false, "{e}");
+        let f = report["faults"].as_array().unwrap();
+        assert_eq!(f.len(), 1, "{e}");
+        assert_eq!(f[0]["kind"], "invalid_geometry", "{e}");
+        assert_eq!(f[0]["grid"], key, "{e}");
+        assert_eq!(f[0]["code"], code, "{e}");
+        assert!(
+            f[0]["reason"].as_str().unwrap().contains("too large"),
+            "{e}"
+        );
+    }
+    // Splitting it would compute with it: refused, naming it.
+    let line = json!({"type": "LineString", "coordinates": [[115.0, 22.0], [115.5, 23.0]]});
+    let (status, e) = op(&s, plan, json!({"op": "split", "grid": key, "line": line})).await;
+    assert_eq!(status, 422, "{e}");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("grid {key}")) && message.contains("too large"),
+        "{e}"
+    );
+    // Reshaped back to a grid: the draft validates again.
+    let (status, v) = op(
+        &s,
+        plan,
+        json!({"op": "reshape", "grid": key, "geometry": shape}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["validation"]["valid"], true, "{}", v["validation"]);
+}

@@ -21,6 +21,14 @@
 //! written). Each operation runs in one transaction together with the validation of its
 //! result: any error rolls it back, leaving the draft exactly as it was.
 //!
+//! Faults of the input are found before PostGIS computes with it, and are typed: the size
+//! and place checks above in Rust, validity by a check statement whose result is read as
+//! data (`sql/plan_check_geom.sql`), and grids already stored are checked the same way
+//! before an operation or a validation computes with them (`sql/plan_check_grids.sql`: a
+//! draft may hold a grid stored before these checks). A statement that fails anyway is the
+//! server's fault, whatever its text: [`PlanError::Store`], a 500 with a generic message and
+//! the detail in the log — an error's text is never read to decide whose fault it is.
+//!
 //! - `reshape`: a grid gets a new geometry and/or figures (households, population, name).
 //!   Without explicit figures a reshaped grid keeps its own.
 //! - `split`: a grid is cut by a line into two or more parts (largest first: it keeps the
@@ -40,7 +48,9 @@
 //! # Validation
 //!
 //! [`Report`] lists every fault with where it is: polygons that are not valid (reason and
-//! location), overlaps between grids (each piece: area and a point in it), gaps inside each
+//! location; a grid PostGIS cannot measure — larger than an input may be, or outside the
+//! plan's region — makes validation and publish refuse the draft at once, [`PlanError::Invalid`],
+//! with that grid as an `invalid_geometry` fault), overlaps between grids (each piece: area and a point in it), gaps inside each
 //! parent (each hole: area and a point), parts of grids outside their parent, and grids
 //! whose households (default 200–500) or population (no default bounds) fall outside the
 //! plan's bounds. It also lists what publishing would move: every event whose grid would
@@ -269,20 +279,14 @@ impl From<StoreError> for PlanError {
     }
 }
 
+/// A failed statement is the server's fault, never the client's: whatever its text says
+/// (PostGIS's messages name geometries too), it is a [`StoreError::Db`] — answered as a 500
+/// with a generic message, the detail only in the log. Faults of the input are found before
+/// the database computes anything (`checked_wkb`, `check_line`, `check_stored`) or by a
+/// check statement whose result is read as data (`ST_IsValidDetail`), never by reading the
+/// text of an error.
 impl From<tokio_postgres::Error> for PlanError {
     fn from(e: tokio_postgres::Error) -> PlanError {
-        // GEOS refusing a computation is about the input, not the server.
-        if let Some(db) = e.as_db_error() {
-            let m = db.message();
-            if m.contains("GEOS")
-                || m.contains("Topology")
-                || m.contains("geometry")
-                || m.contains("ntipodal")
-                || m.contains("geography")
-            {
-                return PlanError::Input(format!("PostGIS cannot compute this: {m}"));
-            }
-        }
         PlanError::Store(StoreError::Db(e))
     }
 }
@@ -589,9 +593,77 @@ pub const MAX_INPUT_SIDE_DEG: f64 = 2.0;
 /// How far (degrees) an input geometry may reach beyond the bounding box of the plan's area.
 pub const INPUT_MARGIN_DEG: f64 = 0.5;
 
-/// Bounding box `[min_lon, min_lat, max_lon, max_lat]` of a geometry's coordinates, or the
-/// reason it has none usable (no coordinate, or one not finite or off the globe).
-fn input_bounds(what: &str, g: &MultiPolygon<f64>) -> PlanResult<[f64; 4]> {
+/// Why a geometry is not of a grid's size and place (see [`MAX_INPUT_SIDE_DEG`] and
+/// [`INPUT_MARGIN_DEG`]): decided in Rust from its coordinates and bounding box, before
+/// PostGIS computes anything with it.
+#[derive(Debug, Clone, PartialEq)]
+enum ExtentFault {
+    /// No coordinate.
+    Empty,
+    /// A position that is not a finite longitude and latitude.
+    NotLonLat([f64; 2]),
+    /// A side of its bounding box longer than [`MAX_INPUT_SIDE_DEG`]: width and height, °.
+    TooLarge([f64; 2]),
+    /// Its bounding box reaches further than [`INPUT_MARGIN_DEG`] beyond the plan area's.
+    OutsideRegion {
+        /// Its bounding box.
+        bounds: [f64; 4],
+        /// The plan area's.
+        area: [f64; 4],
+    },
+}
+
+impl ExtentFault {
+    /// The refusal of an input geometry described by `what` (nothing was written).
+    fn refusal(&self, what: &str) -> String {
+        let m = INPUT_MARGIN_DEG;
+        match self {
+            ExtentFault::Empty => format!("{what}: the geometry is empty"),
+            ExtentFault::NotLonLat([x, y]) => {
+                format!("{what}: the position ({x}, {y}) is not a finite longitude and latitude")
+            }
+            ExtentFault::TooLarge([w, h]) => format!(
+                "{what} is too large: its bounding box is {w:.4}° × {h:.4}°, more than \
+                 {MAX_INPUT_SIDE_DEG}° a side; nothing was changed"
+            ),
+            ExtentFault::OutsideRegion { bounds: b, area: a } => format!(
+                "{what} lies outside the plan's region: its bounding box [{:.5}, {:.5}, {:.5}, \
+                 {:.5}] must be within {m}° of the plan area's [{:.5}, {:.5}, {:.5}, \
+                 {:.5}]; nothing was changed",
+                b[0], b[1], b[2], b[3], a[0], a[1], a[2], a[3]
+            ),
+        }
+    }
+
+    /// The reason a stored grid cannot be computed with (a fault of its draft).
+    fn reason(&self) -> String {
+        match self {
+            ExtentFault::Empty => "the grid's geometry is empty".to_owned(),
+            ExtentFault::NotLonLat([x, y]) => format!(
+                "the position ({x}, {y}) is not a finite longitude and latitude; reshape or retire the grid"
+            ),
+            ExtentFault::TooLarge([w, h]) => format!(
+                "the grid is too large to be a grid: its bounding box is {w:.4}° × {h:.4}°, more \
+                 than {MAX_INPUT_SIDE_DEG}° a side; reshape or retire it"
+            ),
+            ExtentFault::OutsideRegion { bounds: b, .. } => format!(
+                "the grid lies outside the plan's region (bounding box [{:.5}, {:.5}, {:.5}, \
+                 {:.5}]); reshape or retire it",
+                b[0], b[1], b[2], b[3]
+            ),
+        }
+    }
+}
+
+/// Whether a position is a finite longitude and latitude (NaN and infinities are in no
+/// range).
+fn is_lon_lat(x: f64, y: f64) -> bool {
+    (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)
+}
+
+/// Bounding box `[min_lon, min_lat, max_lon, max_lat]` of a geometry's coordinates, or why
+/// it has none usable (no coordinate, or one not finite or off the globe).
+fn input_bounds(g: &MultiPolygon<f64>) -> Result<[f64; 4], ExtentFault> {
     let mut b = [
         f64::INFINITY,
         f64::INFINITY,
@@ -601,21 +673,49 @@ fn input_bounds(what: &str, g: &MultiPolygon<f64>) -> PlanResult<[f64; 4]> {
     for poly in &g.0 {
         for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
             for c in &ring.0 {
-                // (NaN and infinities are in no range.)
-                if !((-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y)) {
-                    return Err(PlanError::Input(format!(
-                        "{what}: the position ({}, {}) is not a finite longitude and latitude",
-                        c.x, c.y
-                    )));
+                if !is_lon_lat(c.x, c.y) {
+                    return Err(ExtentFault::NotLonLat([c.x, c.y]));
                 }
                 b = [b[0].min(c.x), b[1].min(c.y), b[2].max(c.x), b[3].max(c.y)];
             }
         }
     }
     if b[0] > b[2] {
-        return Err(PlanError::Input(format!("{what}: the geometry is empty")));
+        return Err(ExtentFault::Empty);
     }
     Ok(b)
+}
+
+/// Whether bounding box `b` is of a grid's size and, when the plan's area has a bounding
+/// box, of its place.
+fn check_extent(b: [f64; 4], area: Option<[f64; 4]>) -> Result<(), ExtentFault> {
+    if !(is_lon_lat(b[0], b[1]) && is_lon_lat(b[2], b[3])) {
+        let at = if is_lon_lat(b[0], b[1]) {
+            [b[2], b[3]]
+        } else {
+            [b[0], b[1]]
+        };
+        return Err(ExtentFault::NotLonLat(at));
+    }
+    let (w_deg, h_deg) = (b[2] - b[0], b[3] - b[1]);
+    if w_deg > MAX_INPUT_SIDE_DEG || h_deg > MAX_INPUT_SIDE_DEG {
+        return Err(ExtentFault::TooLarge([w_deg, h_deg]));
+    }
+    if let Some(a) = area {
+        let m = INPUT_MARGIN_DEG;
+        if b[0] < a[0] - m || b[1] < a[1] - m || b[2] > a[2] + m || b[3] > a[3] + m {
+            return Err(ExtentFault::OutsideRegion { bounds: b, area: a });
+        }
+    }
+    Ok(())
+}
+
+/// Four optional numbers, when all are there.
+fn all4(v: [Option<f64>; 4]) -> Option<[f64; 4]> {
+    match v {
+        [Some(a), Some(b), Some(c), Some(d)] => Some([a, b, c, d]),
+        _ => None,
+    }
 }
 
 /// A geometry to be stored in draft `plan`: its WKB, after checking that its coordinates
@@ -628,42 +728,118 @@ async fn checked_wkb(
     what: &str,
     g: &MultiPolygon<f64>,
 ) -> PlanResult<Vec<u8>> {
+    let refuse = |f: ExtentFault| PlanError::Input(f.refusal(what));
     if g.0.is_empty() {
-        return Err(PlanError::Input(format!("{what}: the geometry is empty")));
+        return Err(refuse(ExtentFault::Empty));
     }
-    let b = input_bounds(what, g)?;
-    let (w_deg, h_deg) = (b[2] - b[0], b[3] - b[1]);
-    if w_deg > MAX_INPUT_SIDE_DEG || h_deg > MAX_INPUT_SIDE_DEG {
-        return Err(PlanError::Input(format!(
-            "{what} is too large: its bounding box is {w_deg:.4}° × {h_deg:.4}°, more than \
-             {MAX_INPUT_SIDE_DEG}° a side; nothing was changed"
-        )));
-    }
+    let b = input_bounds(g).map_err(refuse)?;
+    check_extent(b, None).map_err(refuse)?;
     let w = wkb::write_multipolygon(g);
     let row = c
         .query_one(include_str!("sql/plan_check_geom.sql"), &[&w, &plan])
         .await?;
-    let valid: bool = row.get(0);
+    let valid: bool = row.try_get("valid")?;
     if !valid {
         return Err(PlanError::Geometry {
             what: what.to_owned(),
-            reason: row.get::<_, Option<String>>(1).unwrap_or_default(),
-            location: loc(row.get(2), row.get(3)),
+            reason: row
+                .try_get::<_, Option<String>>("reason")?
+                .unwrap_or_default(),
+            location: loc(row.try_get("x")?, row.try_get("y")?),
         });
     }
-    let area: [Option<f64>; 4] = [row.get(4), row.get(5), row.get(6), row.get(7)];
-    if let [Some(x0), Some(y0), Some(x1), Some(y1)] = area {
-        let m = INPUT_MARGIN_DEG;
-        if b[0] < x0 - m || b[1] < y0 - m || b[2] > x1 + m || b[3] > y1 + m {
-            return Err(PlanError::Input(format!(
-                "{what} lies outside the plan's region: its bounding box [{:.5}, {:.5}, {:.5}, \
-                 {:.5}] must be within {m}° of the plan area's [{x0:.5}, {y0:.5}, {x1:.5}, \
-                 {y1:.5}]; nothing was changed",
-                b[0], b[1], b[2], b[3]
-            )));
+    let area = all4([
+        row.try_get("area_xmin")?,
+        row.try_get("area_ymin")?,
+        row.try_get("area_xmax")?,
+        row.try_get("area_ymax")?,
+    ]);
+    check_extent(b, area).map_err(refuse)?;
+    Ok(w)
+}
+
+/// Checks the stored grids of draft `plan` before PostGIS computes with them: each must be
+/// of a grid's size and place (as an input geometry must be: a draft may hold grids stored
+/// before those checks), and with `valid`, valid. `keys`: only these grids (`None`: all).
+/// Returns the grids that fail, each with its fault; a check statement decides validity
+/// (`ST_IsValidDetail`), read as data.
+async fn check_stored(
+    c: &impl GenericClient,
+    plan: i64,
+    keys: Option<&[i32]>,
+    valid: bool,
+) -> PlanResult<(usize, Vec<Fault>)> {
+    let keys: Option<Vec<i32>> = keys.map(<[i32]>::to_vec);
+    let rows = c
+        .query(
+            include_str!("sql/plan_check_grids.sql"),
+            &[&plan, &keys, &valid],
+        )
+        .await?;
+    let mut faults = Vec::new();
+    for r in &rows {
+        let grid: i32 = r.try_get("key")?;
+        let code: String = r.try_get("code")?;
+        let bounds = all4([
+            r.try_get("xmin")?,
+            r.try_get("ymin")?,
+            r.try_get("xmax")?,
+            r.try_get("ymax")?,
+        ]);
+        let area = all4([
+            r.try_get("area_xmin")?,
+            r.try_get("area_ymin")?,
+            r.try_get("area_xmax")?,
+            r.try_get("area_ymax")?,
+        ]);
+        let extent = bounds.map_or(Err(ExtentFault::Empty), |b| check_extent(b, area));
+        if let Err(f) = extent {
+            faults.push(Fault::InvalidGeometry {
+                grid,
+                code,
+                reason: f.reason(),
+                location: None,
+            });
+            continue;
+        }
+        if r.try_get::<_, Option<bool>>("valid")? == Some(false) {
+            faults.push(Fault::InvalidGeometry {
+                grid,
+                code,
+                reason: r
+                    .try_get::<_, Option<String>>("reason")?
+                    .unwrap_or_default(),
+                location: loc(r.try_get("x")?, r.try_get("y")?),
+            });
         }
     }
-    Ok(w)
+    Ok((rows.len(), faults))
+}
+
+/// Refuses an operation that would compute with grids `keys` of draft `plan` when one of
+/// them cannot be computed with (see [`check_stored`]): a 422 naming the grid and why,
+/// before PostGIS is asked.
+async fn ensure_usable(c: &impl GenericClient, plan: i64, keys: &[i32]) -> PlanResult<()> {
+    let (_, faults) = check_stored(c, plan, Some(keys), true).await?;
+    match faults.into_iter().next() {
+        None => Ok(()),
+        Some(Fault::InvalidGeometry {
+            grid,
+            reason,
+            location: Some(location),
+            ..
+        }) => Err(PlanError::Geometry {
+            what: format!("grid {grid}'s geometry"),
+            reason,
+            location: Some(location),
+        }),
+        Some(Fault::InvalidGeometry { grid, reason, .. }) => Err(PlanError::Input(format!(
+            "grid {grid} cannot be computed with: {reason}; nothing was changed"
+        ))),
+        Some(_) => Err(PlanError::Input(format!(
+            "grids {keys:?} cannot be computed with; nothing was changed"
+        ))),
+    }
 }
 
 fn check_line(line: &[(f64, f64)]) -> PlanResult<Vec<u8>> {
@@ -675,6 +851,11 @@ fn check_line(line: &[(f64, f64)]) -> PlanResult<Vec<u8>> {
     if line.windows(2).any(|w| w[0] == w[1]) {
         return Err(PlanError::Input(
             "the line repeats a position (a segment of length 0)".into(),
+        ));
+    }
+    if let Some((x, y)) = line.iter().find(|(x, y)| !is_lon_lat(*x, *y)) {
+        return Err(PlanError::Input(
+            ExtentFault::NotLonLat([*x, *y]).refusal("the line"),
         ));
     }
     Ok(line_wkb(line))
@@ -1258,6 +1439,7 @@ async fn apply_operation(
         }
         Operation::Split { grid, line } => {
             ensure_keys(c, id, &[*grid]).await?;
+            ensure_usable(c, id, &[*grid]).await?;
             let w = check_line(line)?;
             let parts: Vec<Vec<u8>> = c
                 .query(include_str!("sql/plan_split.sql"), &[&id, grid, &w])
@@ -1293,6 +1475,7 @@ async fn apply_operation(
                 ));
             }
             ensure_keys(c, id, grids).await?;
+            ensure_usable(c, id, grids).await?;
             let parents: i64 = c
                 .query_one(
                     "SELECT count(DISTINCT parent_id) FROM plan_grids WHERE plan_id = $1 AND key = ANY($2)",
@@ -1347,6 +1530,7 @@ async fn apply_operation(
                 ));
             }
             ensure_keys(c, id, &[*from, *to]).await?;
+            ensure_usable(c, id, &[*from, *to]).await?;
             let w = checked_wkb(c, id, "the piece", piece).await?;
             let r = c
                 .query_one(include_str!("sql/plan_give.sql"), &[&id, from, to, &w])
@@ -1389,6 +1573,7 @@ async fn apply_operation(
                 ));
             }
             ensure_keys(c, id, &[a, b]).await?;
+            ensure_usable(c, id, &[a, b]).await?;
             let w = check_line(line)?;
             let rows = c
                 .query(include_str!("sql/plan_redraw.sql"), &[&id, &a, &b, &w])
@@ -1511,6 +1696,23 @@ async fn apply_operation(
 async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<Report> {
     let started = std::time::Instant::now();
     let id = plan.id;
+    // Grids PostGIS cannot measure (stored before the input checks) make the draft invalid
+    // before anything is computed with them.
+    let (grids, unusable) = check_stored(c, id, None, false).await?;
+    if !unusable.is_empty() {
+        return Err(PlanError::Invalid(Box::new(Report {
+            valid: false,
+            checked_at: Utc::now(),
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            grids,
+            faults: unusable,
+            slivers: 0,
+            sliver_area_m2: 0.0,
+            sliver_limit_m2: SLIVER_M2,
+            changes: Changes::default(),
+            regrid: Vec::new(),
+        })));
+    }
     let mut faults = Vec::new();
     let mut slivers = 0usize;
     let mut sliver_area = 0.0;
@@ -1798,6 +2000,7 @@ impl std::fmt::Display for Steps {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo_types::polygon;
 
     #[test]
     fn apportioning_keeps_the_total() {
@@ -1805,6 +2008,43 @@ mod tests {
         assert_eq!(apportion(&[1.0 / 3.0; 3].map(|x| x * 10.0)), [4, 3, 3]);
         let v = apportion(&[123.45, 76.55, 0.0]);
         assert_eq!(v.iter().sum::<i32>(), 200);
+    }
+
+    #[test]
+    fn extents_of_a_grid_size_and_place_pass_others_are_typed_faults() {
+        let area = Some([115.0, 22.0, 115.2, 22.2]);
+        assert_eq!(check_extent([115.05, 22.05, 115.1, 22.1], area), Ok(()));
+        assert_eq!(
+            check_extent([-180.0, -90.0, 180.0, 90.0], area),
+            Err(ExtentFault::TooLarge([360.0, 180.0]))
+        );
+        assert!(matches!(
+            check_extent([2.35, 48.85, 2.36, 48.86], area),
+            Err(ExtentFault::OutsideRegion { .. })
+        ));
+        assert_eq!(check_extent([2.35, 48.85, 2.36, 48.86], None), Ok(()));
+        assert!(matches!(
+            check_extent([f64::NAN, 22.0, 115.1, 22.1], area),
+            Err(ExtentFault::NotLonLat(_))
+        ));
+        let world = MultiPolygon(vec![polygon![
+            (x: -180.0, y: -90.0), (x: 180.0, y: -90.0), (x: 180.0, y: 90.0), (x: -180.0, y: -90.0)
+        ]]);
+        let b = input_bounds(&world).unwrap();
+        let f = check_extent(b, None).unwrap_err();
+        assert!(f.refusal("the piece").starts_with("the piece is too large"));
+        assert!(f.reason().contains("too large"));
+        assert_eq!(input_bounds(&MultiPolygon(vec![])), Err(ExtentFault::Empty));
+    }
+
+    #[test]
+    fn a_line_off_the_globe_is_refused_before_the_database() {
+        let e = check_line(&[(115.0, 22.0), (f64::INFINITY, 22.1)]).unwrap_err();
+        assert!(
+            matches!(&e, PlanError::Input(m) if m.contains("not a finite longitude")),
+            "{e:?}"
+        );
+        assert!(check_line(&[(115.0, 22.0), (115.1, 22.1)]).is_ok());
     }
 
     #[test]
