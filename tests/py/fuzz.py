@@ -135,7 +135,7 @@ def failures_of(ndjson, role):
 
 def run(args):
     roles = json.loads(Path(args.roles).read_text())
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     st = Path(sys.executable).parent / "st"
     schema = f"{args.base}/api/v1/openapi.json"
@@ -171,7 +171,10 @@ def run(args):
         t0 = time.monotonic()
         log = out / f"{role}.log"
         with open(log, "w", encoding="utf-8") as f:
-            rc = subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, check=False).returncode
+            # In the output folder: Schemathesis keeps a cache (.schemathesis/) where it runs.
+            rc = subprocess.run(
+                cmd, env=env, cwd=out, stdout=f, stderr=subprocess.STDOUT, check=False
+            ).returncode
         seconds = time.monotonic() - t0
         if not report.exists():
             print(log.read_text()[-3000:], file=sys.stderr)
