@@ -1200,3 +1200,33 @@ async fn a_stored_grid_postgis_cannot_measure_is_a_fault_found_before_computing(
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["validation"]["valid"], true, "{}", v["validation"]);
 }
+
+/// A plan path that cannot be read (not UTF-8) is a 400 in the JSON error shape, on every
+/// plan route (it was axum's plain-text rejection).
+#[tokio::test]
+async fn an_unreadable_plan_path_is_a_json_400() {
+    let s = TestServer::start(&common::empty_db().await).await;
+    for (method, path) in [
+        (Method::GET, "/api/v1/plans/%FF"),
+        (Method::GET, "/api/v1/plans/%FF/tiles/0/0/0"),
+        (Method::GET, "/api/v1/plans/1/tiles/%FF/0/0"),
+        (Method::POST, "/api/v1/plans/%FF/operations"),
+        (Method::POST, "/api/v1/plans/%FF/validate"),
+        (Method::POST, "/api/v1/plans/%FF/publish"),
+        (Method::POST, "/api/v1/plans/%FF/rebase"),
+        (Method::POST, "/api/v1/plans/%FF/abandon"),
+    ] {
+        let r = s
+            .http
+            .request(method.clone(), s.url(path))
+            .json(&json!({"op": "retire", "grid": 1}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 400, "{method} {path}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        assert_eq!(v["error"]["code"], "bad_request", "{method} {path}: {body}");
+    }
+}

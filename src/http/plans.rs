@@ -29,7 +29,8 @@
 #![allow(clippy::result_large_err)]
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -115,6 +116,25 @@ fn refused(e: PlanError) -> Response {
 }
 
 type PlanAnswer = Result<Response, Response>;
+
+/// Path parameters of a plan route; a path that cannot be read (not UTF-8, say) is a 400 in
+/// the JSON error shape, not axum's plain-text rejection.
+struct PlanPath<T>(T);
+
+impl<T, S> FromRequestParts<S> for PlanPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| PlanPath(v))
+            .map_err(|e| api(ApiError::bad_request(e.body_text())))
+    }
+}
 
 fn api(e: ApiError) -> Response {
     e.into_response()
@@ -362,7 +382,7 @@ async fn create(
 async fn one(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PlanPath(id): PlanPath<String>,
     p: Params,
 ) -> Response {
     let run = async {
@@ -564,7 +584,7 @@ fn parse_operation(body: &Value) -> Result<Operation, Response> {
 async fn operation(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PlanPath(id): PlanPath<String>,
     JsonBody(body): JsonBody,
 ) -> Response {
     let run = async {
@@ -586,7 +606,7 @@ async fn operation(
 async fn validate(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PlanPath(id): PlanPath<String>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
@@ -599,7 +619,7 @@ async fn validate(
 async fn publish(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PlanPath(id): PlanPath<String>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
@@ -668,7 +688,11 @@ async fn publish(
     run.await.unwrap_or_else(|e| e)
 }
 
-async fn rebase(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Response {
+async fn rebase(
+    State(state): State<AppState>,
+    caller: Caller,
+    PlanPath(id): PlanPath<String>,
+) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
         state
@@ -684,7 +708,7 @@ async fn rebase(State(state): State<AppState>, caller: Caller, Path(id): Path<St
 async fn abandon(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    PlanPath(id): PlanPath<String>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
@@ -698,7 +722,7 @@ async fn abandon(
 async fn tile(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, z, x, y)): Path<(String, String, String, String)>,
+    PlanPath((id, z, x, y)): PlanPath<(String, String, String, String)>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
