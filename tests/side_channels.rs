@@ -136,9 +136,17 @@ async fn duplicate_hints_name_only_cases_the_caller_may_see() {
     let resident = s.client("reporter", None).await;
     let (_, v) = post_report(&s, &resident, &near(4.0), None).await;
     assert_eq!(duplicate_ids(&v), Vec::<i64>::new(), "resident: {v}");
+    let residents_own = v["id"].as_i64().unwrap();
     let (status, v) = post_report(&s, &s.anon, &near(5.0), None).await;
     assert_eq!(status, 201);
     assert_eq!(duplicate_ids(&v), Vec::<i64>::new(), "anonymous: {v}");
+    // A resident is told of their own earlier report, and of nothing else there.
+    let (_, v) = post_report(&s, &resident, &near(6.0), None).await;
+    assert_eq!(
+        duplicate_ids(&v),
+        vec![residents_own],
+        "resident's own: {v}"
+    );
 }
 
 /// Heat features of a tile as (weight) list.

@@ -600,7 +600,7 @@ async fn create(
     if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
         props.insert(
             "possible_duplicates".into(),
-            Value::Array(duplicates(&state, &caller, &e)),
+            Value::Array(duplicates(&state, &caller, &e).await?),
         );
     }
     Ok((StatusCode::CREATED, [("location", location)], GeoJson(v)).into_response())
@@ -648,32 +648,47 @@ impl Sent {
 
 /// Open cases of the same category near a new report (nearest first, at most ten) that the
 /// caller may see: id, title, state and distance only, no position. A caller learns of a
-/// possible duplicate only what it may see of that case, so a resident or an anonymous
-/// reporter is told of none (the index does not know who reported what), and a scoped
-/// token only of cases in its scope.
-fn duplicates(state: &AppState, caller: &Caller, e: &Event) -> Vec<Value> {
-    if !caller.role().is_some_and(Role::reads_events) {
-        return Vec::new();
-    }
+/// possible duplicate only what it may see of that case: a scoped token of cases in its
+/// scope, a reporter of its own reports (asked of the database: the index does not know who
+/// reported what), an anonymous caller of none.
+async fn duplicates(state: &AppState, caller: &Caller, e: &Event) -> ApiResult<Vec<Value>> {
+    let own = match state.auth.scope(caller, &state.index.areas()) {
+        Scope::Nothing => return Ok(Vec::new()),
+        Scope::Own(token) => Some(token),
+        Scope::All | Scope::Area(_) => None,
+    };
     let Some(cat) = state.index.events(|ix| ix.category_number(&e.category)) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let f = EventFilter {
         status: StatusFilter::Open,
         categories: Some(vec![cat]),
-        scope: scope_grids(state, caller),
+        scope: if own.is_some() {
+            None
+        } else {
+            scope_grids(state, caller)
+        },
         ..EventFilter::default()
     };
-    state.index.events(|ix| {
-        ix.nearest(e.lon, e.lat, 11, state.config.duplicate_radius_m, &f)
+    // A reporter's own cases are few among many: look wider, then keep only theirs.
+    let wanted = if own.is_some() { 200 } else { 11 };
+    let mut near: Vec<(i64, Value)> = state.index.events(|ix| {
+        ix.nearest(e.lon, e.lat, wanted, state.config.duplicate_radius_m, &f)
             .into_iter()
             .filter(|(s, _)| ix.event_id(*s) != e.id)
-            .take(10)
             .map(|(s, d)| {
                 let other = ix.event(s);
-                json!({"id": other.id, "title": other.title, "status": other.status.as_str(),
-                       "distance_m": (d * 10.0).round() / 10.0})
+                let v = json!({"id": other.id, "title": other.title,
+                               "status": other.status.as_str(),
+                               "distance_m": (d * 10.0).round() / 10.0});
+                (other.id, v)
             })
             .collect()
-    })
+    });
+    if let Some(token) = own {
+        let ids: Vec<i64> = near.iter().map(|(id, _)| *id).collect();
+        let mine = state.store.own_among(token, &ids).await?;
+        near.retain(|(id, _)| mine.contains(id));
+    }
+    Ok(near.into_iter().take(10).map(|(_, v)| v).collect())
 }

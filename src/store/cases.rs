@@ -293,6 +293,23 @@ impl Store {
             .collect()
     }
 
+    /// Which of `ids` the reporter with this token reported itself.
+    pub async fn own_among(&self, token: i64, ids: &[i64]) -> Result<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached(include_str!("sql/own_among.sql"))
+            .await?;
+        Ok(conn
+            .query(&stmt, &[&token, &ids])
+            .await?
+            .iter()
+            .map(|r| r.get::<_, i64>("id"))
+            .collect())
+    }
+
     /// Makes a token; returns its principal and its secret (shown once, kept only hashed).
     pub async fn create_token(
         &self,
