@@ -5,14 +5,14 @@
 //! `valid_to` NULL or after it), with the same boundary rule (smallest id among covering
 //! grids): boundaries redrawn by a plan stay queryable as they were.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::Params;
+use super::extract::{ApiPath, Params};
 use super::features::{self, GeoJson};
 use crate::index::AreaFilter;
 use crate::model::Level;
@@ -118,7 +118,7 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     Ok(GeoJson(features::page("/api/v1/areas", &p, feats, next.flatten())).into_response())
 }
 
-async fn one(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+async fn one(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(format!("area id must be an integer, not {id:?}")))?;

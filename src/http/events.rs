@@ -5,7 +5,7 @@
 //! their own reports. Anyone may submit a report (anonymous clients are rate-limited).
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, Params};
+use super::extract::{ApiPath, JsonBody, Params};
 use super::features::{self, GeoJson};
 use crate::auth::{Caller, Role, Scope};
 use crate::index::{EventFilter, GridSet};
@@ -233,7 +233,7 @@ async fn nearby(State(state): State<AppState>, caller: Caller, p: Params) -> Api
 async fn one(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let id = event_id(&id)?;
     // The detail view reads the committed row (it has the description the index omits).
@@ -356,7 +356,7 @@ fn parse_transition(body: &Value) -> ApiResult<(Action, TransitionInput)> {
 async fn transition(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let id = event_id(&id)?;
@@ -516,7 +516,7 @@ fn parse_photo(v: Option<&Value>) -> ApiResult<Option<(&'static str, Vec<u8>)>> 
 async fn photo(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let id = event_id(&id)?;
     visible_case(&state, &caller, id).await?;

@@ -46,7 +46,8 @@ use std::fmt::Write as _;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -328,6 +329,31 @@ fn no_format(file: &str) -> Response {
     .render(Format::Xml)
 }
 
+/// The file segment of an Open311 path (`requests.json`). A segment that cannot be read
+/// (not UTF-8) is a 400 in Open311's error format, in the format its raw path ends with.
+struct O311Path(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for O311Path {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> std::result::Result<Self, Response> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| O311Path(v))
+            .map_err(|e| {
+                let fmt = if parts.uri.path().ends_with(".json") {
+                    Format::Json
+                } else {
+                    Format::Xml
+                };
+                Fail::bad(e.body_text()).render(fmt)
+            })
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Arguments and callers
 
@@ -463,7 +489,7 @@ impl View {
 async fn top_get(
     State(state): State<AppState>,
     caller: std::result::Result<Caller, ApiError>,
-    Path(file): Path<String>,
+    O311Path(file): O311Path,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
@@ -483,7 +509,7 @@ async fn top_get(
 async fn top_post(
     State(state): State<AppState>,
     caller: std::result::Result<Caller, ApiError>,
-    Path(file): Path<String>,
+    O311Path(file): O311Path,
     headers: HeaderMap,
     uri: Uri,
     body: std::result::Result<Bytes, BytesRejection>,
@@ -630,7 +656,7 @@ fn services(state: &AppState, fmt: Format, uri: &Uri) -> Result<Response> {
 /// the handling deadline.
 async fn service_definition(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    O311Path(file): O311Path,
     uri: Uri,
 ) -> Response {
     let (code, fmt) = split_format(&file);
@@ -1164,7 +1190,7 @@ async fn visible_request(
 async fn one_request(
     State(state): State<AppState>,
     caller: std::result::Result<Caller, ApiError>,
-    Path(file): Path<String>,
+    O311Path(file): O311Path,
     uri: Uri,
 ) -> Response {
     let (id, fmt) = split_format(&file);
@@ -1199,7 +1225,7 @@ async fn request_by_id(
 async fn token(
     State(state): State<AppState>,
     caller: std::result::Result<Caller, ApiError>,
-    Path(file): Path<String>,
+    O311Path(file): O311Path,
     uri: Uri,
 ) -> Response {
     let (token, fmt) = split_format(&file);

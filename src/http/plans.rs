@@ -29,8 +29,7 @@
 #![allow(clippy::result_large_err)]
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -39,7 +38,7 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::extract::{JsonBody, Params};
+use super::extract::{ApiPath, JsonBody, Params};
 use crate::auth::{Caller, Role};
 use crate::model::geojson::{multipolygon_from_json, multipolygon_to_json, position_from_json};
 use crate::render::MAX_ZOOM;
@@ -116,25 +115,6 @@ fn refused(e: PlanError) -> Response {
 }
 
 type PlanAnswer = Result<Response, Response>;
-
-/// Path parameters of a plan route; a path that cannot be read (not UTF-8, say) is a 400 in
-/// the JSON error shape, not axum's plain-text rejection.
-struct PlanPath<T>(T);
-
-impl<T, S> FromRequestParts<S> for PlanPath<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(v)| PlanPath(v))
-            .map_err(|e| api(ApiError::bad_request(e.body_text())))
-    }
-}
 
 fn api(e: ApiError) -> Response {
     e.into_response()
@@ -382,7 +362,7 @@ async fn create(
 async fn one(
     State(state): State<AppState>,
     caller: Caller,
-    PlanPath(id): PlanPath<String>,
+    ApiPath(id): ApiPath<String>,
     p: Params,
 ) -> Response {
     let run = async {
@@ -584,7 +564,7 @@ fn parse_operation(body: &Value) -> Result<Operation, Response> {
 async fn operation(
     State(state): State<AppState>,
     caller: Caller,
-    PlanPath(id): PlanPath<String>,
+    ApiPath(id): ApiPath<String>,
     JsonBody(body): JsonBody,
 ) -> Response {
     let run = async {
@@ -606,7 +586,7 @@ async fn operation(
 async fn validate(
     State(state): State<AppState>,
     caller: Caller,
-    PlanPath(id): PlanPath<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
@@ -619,7 +599,7 @@ async fn validate(
 async fn publish(
     State(state): State<AppState>,
     caller: Caller,
-    PlanPath(id): PlanPath<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
@@ -691,7 +671,7 @@ async fn publish(
 async fn rebase(
     State(state): State<AppState>,
     caller: Caller,
-    PlanPath(id): PlanPath<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
@@ -708,7 +688,7 @@ async fn rebase(
 async fn abandon(
     State(state): State<AppState>,
     caller: Caller,
-    PlanPath(id): PlanPath<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
@@ -722,7 +702,7 @@ async fn abandon(
 async fn tile(
     State(state): State<AppState>,
     caller: Caller,
-    PlanPath((id, z, x, y)): PlanPath<(String, String, String, String)>,
+    ApiPath((id, z, x, y)): ApiPath<(String, String, String, String)>,
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;

@@ -6,7 +6,7 @@
 //!
 //! [`TileCache`]: crate::tilecache::TileCache
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::events::{filter, reader_filter};
-use super::extract::Params;
+use super::extract::{ApiPath, Params};
 use crate::auth::{Caller, Role, Scope};
 use crate::index::{AreaCount, AreaIndex, EventFilter};
 use crate::model::privacy;
@@ -88,7 +88,7 @@ fn base_url(headers: &HeaderMap) -> String {
 async fn tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     p: Params,
 ) -> ApiResult<Json<Value>> {
     let l = layer(&name)?;
@@ -144,7 +144,7 @@ async fn tile(
     State(state): State<AppState>,
     caller: Caller,
     headers: TileHeaders,
-    Path((name, z, x, y)): Path<(String, String, String, String)>,
+    ApiPath((name, z, x, y)): ApiPath<(String, String, String, String)>,
     p: Params,
 ) -> ApiResult<Response> {
     let l = layer(&name)?;
