@@ -56,7 +56,7 @@ pub mod glyphs;
 pub mod http;
 pub mod index;
 pub mod live;
-pub mod model;
+pub use minqing_model as model;
 pub mod render;
 pub mod store;
 pub mod tilecache;

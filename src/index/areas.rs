@@ -8,91 +8,20 @@
 //! The index is immutable once built; a boundary change builds a new one and swaps it in.
 
 use geo::{BoundingRect, Intersects};
-use geo_types::{Coord, Rect};
+use geo_types::Coord;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use super::drawing::{Drawing, Drawings};
 use super::gridcells::GridCells;
 use super::pip;
-use crate::model::{Area, Level};
+use crate::model::{Area, BBox, Level};
 
 type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
-/// A lon/lat bounding box (inclusive).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BBox {
-    /// West.
-    pub min_lon: f64,
-    /// South.
-    pub min_lat: f64,
-    /// East.
-    pub max_lon: f64,
-    /// North.
-    pub max_lat: f64,
-}
-
-impl BBox {
-    fn aabb(&self) -> AABB<[f64; 2]> {
-        AABB::from_corners([self.min_lon, self.min_lat], [self.max_lon, self.max_lat])
-    }
-    fn rect(&self) -> Rect<f64> {
-        Rect::new(
-            Coord {
-                x: self.min_lon,
-                y: self.min_lat,
-            },
-            Coord {
-                x: self.max_lon,
-                y: self.max_lat,
-            },
-        )
-    }
-    /// The box around a geometry (an empty box, containing nothing, for an empty one).
-    #[must_use]
-    pub fn of(g: &geo_types::MultiPolygon<f64>) -> BBox {
-        g.bounding_rect().map_or(
-            BBox {
-                min_lon: f64::INFINITY,
-                min_lat: f64::INFINITY,
-                max_lon: f64::NEG_INFINITY,
-                max_lat: f64::NEG_INFINITY,
-            },
-            |r| BBox {
-                min_lon: r.min().x,
-                min_lat: r.min().y,
-                max_lon: r.max().x,
-                max_lat: r.max().y,
-            },
-        )
-    }
-
-    /// The common part of two boxes, if any.
-    #[must_use]
-    pub fn intersection(&self, o: &BBox) -> Option<BBox> {
-        self.intersects(o).then(|| BBox {
-            min_lon: self.min_lon.max(o.min_lon),
-            min_lat: self.min_lat.max(o.min_lat),
-            max_lon: self.max_lon.min(o.max_lon),
-            max_lat: self.max_lat.min(o.max_lat),
-        })
-    }
-
-    /// Whether two boxes share a point.
-    #[must_use]
-    pub fn intersects(&self, o: &BBox) -> bool {
-        self.min_lon <= o.max_lon
-            && o.min_lon <= self.max_lon
-            && self.min_lat <= o.max_lat
-            && o.min_lat <= self.max_lat
-    }
-
-    /// Whether a point lies in the box (edges included), as `ST_Intersects` with the
-    /// envelope answers.
-    #[must_use]
-    pub fn contains(&self, lon: f64, lat: f64) -> bool {
-        lon >= self.min_lon && lon <= self.max_lon && lat >= self.min_lat && lat <= self.max_lat
-    }
+/// The R-tree envelope of a box.
+fn aabb(b: &BBox) -> AABB<[f64; 2]> {
+    AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat])
 }
 
 /// The grids of an area's subtree (a caller's scope), and the area's box.
@@ -337,7 +266,7 @@ impl AreaIndex {
             self.grids.intersecting(b)
         } else {
             self.upper
-                .locate_in_envelope_intersecting(&b.aabb())
+                .locate_in_envelope_intersecting(&aabb(&b))
                 .map(|e| e.data)
                 .collect()
         };
@@ -372,7 +301,7 @@ impl AreaIndex {
                 };
                 let upper = self
                     .upper
-                    .locate_in_envelope_intersecting(&b.aabb())
+                    .locate_in_envelope_intersecting(&aabb(&b))
                     .map(|e| e.data);
                 let mut found: Vec<&Area> = grids
                     .into_iter()

@@ -15,7 +15,7 @@
 //! Points outside the grid go to an overflow list that every query scans; the owner
 //! rebuilds before either grows large.
 
-use super::areas::BBox;
+use crate::model::BBox;
 use super::geodesic::{A, E2};
 
 /// Points per run inside a bucket, each run with its own box.

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::areas::BBox;
+use crate::model::BBox;
 use super::areas::GridSet;
 use super::cells::{Nearest, Pt};
 use super::counts::CaseState;

@@ -25,7 +25,8 @@ pub mod pip;
 mod points;
 mod pyramid;
 
-pub use areas::{AreaFilter, AreaIndex, BBox, GridSet};
+pub use crate::model::BBox;
+pub use areas::{AreaFilter, AreaIndex, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use drawing::{Drawing, Outline};
 pub use events::{CaseStats, EventFilter, EventIndex, EventIndexBuilder, TileFields, Upsert};

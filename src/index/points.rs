@@ -23,7 +23,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::areas::BBox;
+use crate::model::BBox;
 use super::cells::{Box3, Cells, Nearest, Pt, offer};
 use super::geodesic::From;
 use super::gridcells::{down, up};

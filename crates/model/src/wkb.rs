@@ -147,17 +147,9 @@ fn push_len(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
 }
 
-/// Hex encoding, as PostgreSQL's text COPY format takes geometry.
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
-}
+/// Hex encoding, as PostgreSQL's text COPY format takes geometry (PostGIS reads either
+/// case).
+pub use crate::hex;
 
 #[cfg(test)]
 mod tests {
@@ -178,6 +170,6 @@ mod tests {
             read_multipolygon(&write_point(1.0, 2.0)),
             Err(WkbError::Type(1))
         );
-        assert_eq!(hex(&[0, 255, 16]), "00FF10");
+        assert_eq!(hex(&[0, 255, 16]), "00ff10");
     }
 }

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 /// The built-in taxonomy file.
-pub const BUILTIN_TAXONOMY: &str = include_str!("../../geodata/taxonomy.json");
+pub const BUILTIN_TAXONOMY: &str = include_str!("../../../geodata/taxonomy.json");
 
 /// A top-level category.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -9,7 +9,7 @@
 //! any open state ─merge→ closed (a duplicate, linked to the case it was merged into)
 //! ```
 //!
-//! Who may take an action is decided by the role (see `crate::auth`); this module only
+//! Who may take an action is decided by the role (see `Role::may`); this module only
 //! knows the states.
 
 use super::Status;

@@ -2,7 +2,9 @@
 //!
 //! Nothing here does IO; the store, the index and the HTTP layer all speak these types.
 
+mod access;
 mod area;
+mod bbox;
 mod event;
 pub mod geojson;
 pub mod privacy;
@@ -10,7 +12,9 @@ mod taxonomy;
 pub mod wkb;
 mod workflow;
 
+pub use access::{Principal, Role, hash, hex, new_secret};
 pub use area::{Area, AreaRecord, Level};
+pub use bbox::BBox;
 pub use event::{
     ESCALATION_LEVELS, Event, EventRecord, NewEvent, Status, StatusFilter, image_type,
 };
