@@ -54,7 +54,7 @@ pub mod config;
 pub mod generate;
 pub mod glyphs;
 pub mod http;
-pub mod index;
+pub use minqing_index as index;
 pub mod live;
 pub use minqing_model as model;
 pub mod render;

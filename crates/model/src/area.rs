@@ -120,10 +120,12 @@ pub struct Area {
     pub geom: MultiPolygon<f64>,
 }
 
-#[cfg(test)]
 impl Area {
-    /// An area for unit tests: generated, version 1, no households or workers.
-    pub(crate) fn for_tests(
+    /// An area for unit tests (of this and other crates): generated, version 1, no
+    /// households or workers.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn for_tests(
         id: i64,
         code: &str,
         name: &str,

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use minqing_tiles::{Cluster, HeatCell, TileId, world_xy};
 
 use super::events::EventFilter;
-use crate::model::Status;
+use minqing_model::Status;
 
 /// Zoom of the bins.
 pub const BASE_ZOOM: u8 = 16;
@@ -347,7 +347,7 @@ impl Pyramid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::StatusFilter;
+    use minqing_model::StatusFilter;
     use minqing_tiles::{
         ClusterOptions, ClusterPoint, HeatOptions, HeatPoint, TileProjection, cluster_points,
         heat_bins,

@@ -25,7 +25,7 @@ pub mod pip;
 mod points;
 mod pyramid;
 
-pub use crate::model::BBox;
+pub use minqing_model::BBox;
 pub use areas::{AreaFilter, AreaIndex, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use drawing::{Drawing, Outline};
@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use chrono::{DateTime, Utc};
 use parking_lot::{Mutex, RwLock};
 
-use crate::model::Event;
+use minqing_model::Event;
 
 /// The time the index goes by: the system's (the wall clock), or a manual one that only
 /// moves when told to (tests). Reading it costs one atomic load (and, for the system clock,
@@ -289,7 +289,7 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Area, Level, Status};
+    use minqing_model::{Area, Level, Status};
     use chrono::TimeDelta;
     use geo_types::{MultiPolygon, polygon};
 

@@ -23,7 +23,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::model::BBox;
+use minqing_model::BBox;
 use super::cells::{Box3, Cells, Nearest, Pt, offer};
 use super::geodesic::From;
 use super::gridcells::{down, up};
@@ -395,7 +395,7 @@ impl PointTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::geodesic::{distance_m, ecef};
+    use crate::geodesic::{distance_m, ecef};
     use rand::{Rng, SeedableRng};
 
     fn pt(i: u32, (lon, lat): (f64, f64)) -> Pt {

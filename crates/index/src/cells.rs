@@ -15,7 +15,7 @@
 //! Points outside the grid go to an overflow list that every query scans; the owner
 //! rebuilds before either grows large.
 
-use crate::model::BBox;
+use minqing_model::BBox;
 use super::geodesic::{A, E2};
 
 /// Points per run inside a bucket, each run with its own box.
@@ -342,7 +342,7 @@ impl Cells {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::geodesic::{distance_m, ecef};
+    use crate::geodesic::{distance_m, ecef};
     use rand::{Rng, SeedableRng};
 
     fn pt(i: usize, lon: f64, lat: f64) -> Pt {

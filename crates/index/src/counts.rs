@@ -156,7 +156,7 @@ impl AreaCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Area, Level};
+    use minqing_model::{Area, Level};
     use geo_types::{MultiPolygon, polygon};
 
     fn area(id: i64, parent: Option<i64>, level: Level) -> Area {

@@ -15,7 +15,7 @@ use rstar::{AABB, RTree};
 use super::drawing::{Drawing, Drawings};
 use super::gridcells::GridCells;
 use super::pip;
-use crate::model::{Area, BBox, Level};
+use minqing_model::{Area, BBox, Level};
 
 type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 

@@ -14,7 +14,7 @@
 
 use minqing_tiles::world_u32;
 
-use crate::model::{Area, Level};
+use minqing_model::{Area, Level};
 
 /// Flag of an exterior ring's end in `Drawings::rings`.
 const EXTERIOR: u32 = 1 << 31;
@@ -38,7 +38,7 @@ pub struct Drawings {
     facts: Vec<(i64, i32, Level, bool)>,
 }
 
-/// What a tile draws of one area ([`crate::index::AreaIndex::drawable`]).
+/// What a tile draws of one area ([`crate::AreaIndex::drawable`]).
 #[derive(Clone, Copy)]
 pub struct Drawing<'a> {
     /// The boundary.

@@ -152,7 +152,7 @@ impl From {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::cells::chord2;
+    use crate::cells::chord2;
     use rand::{Rng, SeedableRng};
 
     #[test]

@@ -19,7 +19,7 @@
 //! cell clamps to its first or last row or column), so no candidate is ever missed. Memory:
 //! 8 bytes a cell, 4 an entry (about three per grid), 16 a grid box, and the sub-cells.
 
-use crate::model::BBox;
+use minqing_model::BBox;
 
 /// Candidates per cell for point lookups.
 pub struct GridCells {
