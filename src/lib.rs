@@ -58,5 +58,5 @@ pub use minqing_index as index;
 pub mod live;
 pub use minqing_model as model;
 pub mod render;
-pub mod store;
+pub use minqing_store as store;
 pub mod tilecache;

@@ -10,42 +10,42 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     (
         1,
         "0001_init",
-        include_str!("../../migrations/0001_init.sql"),
+        include_str!("../../../migrations/0001_init.sql"),
     ),
     (
         2,
         "0002_change_feed",
-        include_str!("../../migrations/0002_change_feed.sql"),
+        include_str!("../../../migrations/0002_change_feed.sql"),
     ),
     (
         3,
         "0003_workflow",
-        include_str!("../../migrations/0003_workflow.sql"),
+        include_str!("../../../migrations/0003_workflow.sql"),
     ),
     (
         4,
         "0004_photos",
-        include_str!("../../migrations/0004_photos.sql"),
+        include_str!("../../../migrations/0004_photos.sql"),
     ),
     (
         5,
         "0005_plans",
-        include_str!("../../migrations/0005_plans.sql"),
+        include_str!("../../../migrations/0005_plans.sql"),
     ),
     (
         6,
         "0006_write_costs",
-        include_str!("../../migrations/0006_write_costs.sql"),
+        include_str!("../../../migrations/0006_write_costs.sql"),
     ),
     (
         7,
         "0007_idempotency_index",
-        include_str!("../../migrations/0007_idempotency_index.sql"),
+        include_str!("../../../migrations/0007_idempotency_index.sql"),
     ),
     (
         8,
         "0008_token_notify",
-        include_str!("../../migrations/0008_token_notify.sql"),
+        include_str!("../../../migrations/0008_token_notify.sql"),
     ),
 ];
 

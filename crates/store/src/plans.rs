@@ -90,7 +90,7 @@ use serde::Serialize;
 
 use super::write::event_from_row;
 use super::{Result, Store, StoreError};
-use crate::model::{Area, Event, Level, wkb};
+use minqing_model::{Area, Event, Level, wkb};
 
 /// Overlaps, gaps and outside parts smaller than this (m²) are slivers, not faults.
 pub const SLIVER_M2: f64 = 1.0;
@@ -513,7 +513,7 @@ pub struct AreasAt {
     /// Only children of this area.
     pub parent: Option<i64>,
     /// Only areas meeting this box.
-    pub bbox: Option<crate::index::BBox>,
+    pub bbox: Option<minqing_model::BBox>,
 }
 
 fn plan_from_row(r: &tokio_postgres::Row) -> Plan {

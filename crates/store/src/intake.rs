@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 
 use super::write::{InsertedEvent, event_from_row};
 use super::{Result, Store, StoreError};
-use crate::model::NewEvent;
+use minqing_model::NewEvent;
 
 /// Batches written at the same time, at most (each holds a pooled connection meanwhile).
 pub const DRAINERS: usize = 4;

@@ -5,7 +5,7 @@ use tokio_postgres::binary_copy::BinaryCopyOutStream;
 use tokio_postgres::types::Type;
 
 use super::{Result, Store, StoreError};
-use crate::model::{Area, Event, Level, Status, wkb};
+use minqing_model::{Area, Event, Level, Status, wkb};
 
 impl Store {
     /// Reads every current area.

@@ -10,8 +10,8 @@ use tokio_postgres::types::ToSql;
 
 use super::write::event_from_row;
 use super::{Result, Store, StoreError};
-use crate::auth::{Principal, Role};
-use crate::model::{Action, Event, Status};
+use minqing_model::{Principal, Role};
+use minqing_model::{Action, Event, Status};
 
 /// A case as its detail view shows it.
 #[derive(Debug, Clone)]
@@ -334,7 +334,7 @@ impl Store {
                 )));
             }
         }
-        let secret = crate::auth::new_secret();
+        let secret = minqing_model::new_secret();
         let stmt = conn
             .prepare_cached(include_str!("sql/insert_token.sql"))
             .await?;
@@ -345,7 +345,7 @@ impl Store {
                     &name,
                     &role.as_str(),
                     &area_code,
-                    &crate::auth::hash(&secret),
+                    &minqing_model::hash(&secret),
                 ],
             )
             .await?

@@ -75,7 +75,7 @@ pub enum StoreError {
         /// Row id.
         id: i64,
         /// Cause.
-        source: crate::model::wkb::WkbError,
+        source: minqing_model::wkb::WkbError,
     },
     /// A stored value is outside what the model allows.
     #[error("stored {what} {id} has an invalid value: {detail}")]

@@ -19,7 +19,7 @@ use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 use super::write::event_from_row;
 use super::{Result, Store};
-use crate::model::Event;
+use minqing_model::Event;
 
 /// The channel the database notifies on every write to `events`.
 pub const CHANNEL: &str = "minqing_events";

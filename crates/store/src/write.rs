@@ -7,7 +7,7 @@ use futures_util::{SinkExt, pin_mut};
 use geo::Validation;
 
 use super::{Result, Store, StoreError};
-use crate::model::{AreaRecord, Event, EventRecord, NewEvent, wkb};
+use minqing_model::{AreaRecord, Event, EventRecord, NewEvent, wkb};
 
 /// Result of [`Store::insert_event`].
 #[derive(Debug, Clone)]
@@ -333,7 +333,7 @@ async fn recreate_indexes(
 pub(super) fn event_from_row(row: &tokio_postgres::Row) -> Result<Event> {
     let id: i64 = row.get(0);
     let status: &str = row.get(4);
-    let status = crate::model::Status::parse(status).ok_or_else(|| StoreError::Invalid {
+    let status = minqing_model::Status::parse(status).ok_or_else(|| StoreError::Invalid {
         what: "event",
         id,
         detail: format!("status {status:?}"),

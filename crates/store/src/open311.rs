@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 
 use super::write::event_from_row;
 use super::{ExportFilter, Result, Store};
-use crate::model::Event;
+use minqing_model::Event;
 
 fn with_note(row: &tokio_postgres::Row) -> Result<(Event, Option<String>)> {
     Ok((event_from_row(row)?, row.get(16)))
