@@ -51,7 +51,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod generate;
+pub use minqing_generate as generate;
 pub mod glyphs;
 pub mod http;
 pub use minqing_index as index;

@@ -14,7 +14,7 @@ use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
 use super::names;
-use crate::model::{AreaRecord, EventRecord, Level, Status, Taxonomy};
+use minqing_model::{AreaRecord, EventRecord, Level, Status, Taxonomy};
 
 /// Options of [`events`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use super::data;
 use super::events::inside;
 use super::hierarchy::build;
 use super::*;
-use crate::model::{AreaRecord, Level, Status, Taxonomy};
+use minqing_model::{AreaRecord, Level, Status, Taxonomy};
 
 fn quiet(_: &str, _: u64, _: u64) {}
 

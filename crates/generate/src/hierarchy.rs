@@ -13,7 +13,7 @@ use super::dissolve::dissolve;
 use super::mesh::{self, Density, Mesh, NONE, Peak, Spacing};
 use super::names;
 use super::partition::{Groups, grow, pick_seeds, relax};
-use crate::model::{AreaRecord, Level};
+use minqing_model::{AreaRecord, Level};
 
 /// Options of [`shanwei_hierarchy`].
 #[derive(Debug, Clone, PartialEq, Eq)]

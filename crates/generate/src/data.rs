@@ -4,11 +4,11 @@ use geo_types::{LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
 use super::GenerateError;
-use crate::model::geojson::multipolygon_from_json;
+use minqing_model::geojson::multipolygon_from_json;
 
-const COUNTIES: &str = include_str!("../../geodata/shanwei/shanwei_counties_cgcs2000.geojson");
-const TOWNSHIPS: &str = include_str!("../../geodata/shanwei/shanwei_townships_names.csv");
-const VILLAGES: &str = include_str!("../../geodata/shanwei/shanwei_villages_names.csv");
+const COUNTIES: &str = include_str!("../../../geodata/shanwei/shanwei_counties_cgcs2000.geojson");
+const TOWNSHIPS: &str = include_str!("../../../geodata/shanwei/shanwei_townships_names.csv");
+const VILLAGES: &str = include_str!("../../../geodata/shanwei/shanwei_villages_names.csv");
 
 /// A real county-level district.
 #[derive(Debug, Clone)]
