@@ -31,7 +31,7 @@ demo: build
 
 lint: deps
 	cargo fmt --all --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
 # Tests share one private PostgreSQL under target/test-pg (or DATABASE_URL's server);

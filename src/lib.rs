@@ -7,56 +7,29 @@
 //!
 //! # Layout
 //!
-//! A newcomer can read the modules in this order:
+//! The code is a workspace of crates whose dependencies all point down, so the compiler
+//! refuses a layer that reaches up. Read them bottom-up:
 //!
-//! - [`model`]: pure domain types — areas and levels, events and workflow states, the event
-//!   taxonomy, GeoJSON and WKB conversions. No IO.
-//! - [`store`]: PostGIS — the connection pool, numbered migrations, the private cluster used
-//!   when no `DATABASE_URL` is given, bulk reads by binary `COPY`, and writes that are
-//!   acknowledged only after commit (reports arriving together share one statement and one
-//!   commit); grid planning drafts. SQL lives in `src/store/sql/*.sql`.
-//! - [`index`]: the in-memory index — grids in a uniform cell grid (crowded cells cut
-//!   again) and upper levels in an R-tree, with PostGIS-exact point-in-polygon, and what
-//!   tiles draw of each area laid out flat in slot order (boundaries in 32-bit Web-Mercator
-//!   world coordinates, code and name labels: few cache misses, no trigonometry); events in
-//!   packed trees (open and finished, arrivals since the build in a bucket grid beside
-//!   each) with earth-centred positions inline, for exact ellipsoidal nearest search, bbox
-//!   and paging (columns in
-//!   Morton order of position); per-area open/overdue counts; a pyramid of event counts per
-//!   tile (zooms 3–16) for low-zoom clusters and heat.
-//! - [`auth`]: bearer tokens (stored hashed), roles, area scopes, the anonymous report
-//!   rate limit.
-//! - [`http`]: axum routers, strict extractors and the JSON error type; `http::app` builds
-//!   the router shared by `main` and the tests.
-//! - [`glyphs`]: signed-distance-field glyphs for map labels, made from an installed font.
-//! - [`render`]: vector tiles (areas, events and clusters, heat) from the index, encoded by
-//!   `minqing-tiles`: rings projected, clipped and simplified in flat buffers, properties
-//!   that many events share entered once per tile. Cheap tiles are drawn on the request's
-//!   task, others on the blocking pool (`http::tiles`).
-//! - [`tilecache`]: encoded tiles with gzip bytes and ETags, invalidated precisely per
-//!   change.
-//! - [`live`]: the one path every committed change takes (index, area counts, tiles,
-//!   stream), fed by this instance's writes and by the database's change feed
-//!   (LISTEN/NOTIFY), so that several instances stay current.
-//! - [`app`]: start-up (database, migrations, index loading) and graceful shutdown.
-//! - [`cli`]: the `minqing` command line (`serve`, `demo`, `migrate`, `import`, `generate`,
-//!   `token`).
-//! - [`generate`]: the deterministic Shanwei demo-data generator.
-//! - [`config`]: settings and limits.
+//! | crate | path | holds | depends on |
+//! |---|---|---|---|
+//! | `minqing-model` | `crates/model` | pure domain types: areas and levels, events and workflow states, the taxonomy, roles and principals, boxes, GeoJSON and WKB conversions, the aggregate rule (`privacy`). No IO | — |
+//! | `minqing-tiles` | `tiles` | tile math, clipping, crack-free simplification, clusters, heat bins, MVT and protobuf encoding, glyph distance fields. No IO | — |
+//! | `minqing-index` | `crates/index` | the in-memory index: grids in a cell grid with PostGIS-exact point-in-polygon, events in packed trees (exact ellipsoidal nearest search), per-area counts, the tile pyramid. No tokio, no postgres | model, tiles |
+//! | `minqing-store` | `crates/store` | PostGIS: pool and outage state, migrations, the private cluster, `COPY` loads, writes acknowledged after commit, the change feed, grid plans. SQL in `crates/store/src/sql/` | model |
+//! | `minqing-generate` | `crates/generate` | the deterministic Shanwei demo-data generator | model |
+//! | `minqing-service` | `crates/service` | the domain operations: callers and scopes, report intake, plan publishing, the live apply path and change feed, tiles and their cache, glyphs, start-up. No axum | model, index, store, tiles |
+//! | `minqing-server` | `crates/server` | axum only: state, the caller middleware, one error mapping, REST, tiles, stream, Open311, web app, OpenAPI, metrics, the accept loop | service and below |
+//! | `minqing` | `.` | this facade and the `minqing` command line ([`cli`]) | all |
 //!
-//! The `minqing-tiles` crate (`tiles/`) holds tile math, clipping, simplification,
-//! clustering and MVT encoding — pure, no IO.
+//! The modules re-exported below keep the paths the tests and benchmarks use
+//! (`minqing::store`, `minqing::app`, …).
 
-pub mod app;
-pub mod auth;
 pub mod cli;
-pub mod config;
+
 pub use minqing_generate as generate;
-pub mod glyphs;
-pub mod http;
 pub use minqing_index as index;
-pub mod live;
 pub use minqing_model as model;
-pub mod render;
+pub use minqing_server as http;
+pub use minqing_server::app;
+pub use minqing_service::{auth, config, glyphs, live, render, tilecache};
 pub use minqing_store as store;
-pub mod tilecache;

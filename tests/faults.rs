@@ -488,7 +488,7 @@ async fn postgres_restart_while_serving() {
         .iter()
         .filter(|l| {
             (l.contains("WARN") || l.contains("ERROR"))
-                && (l.contains("minqing::http") || l.contains("minqing::store::intake"))
+                && (l.contains("minqing_server") || l.contains("minqing_store::intake"))
         })
         .collect();
     assert!(

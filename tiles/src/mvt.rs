@@ -625,7 +625,7 @@ mod tests {
                 &[tag],
                 &[
                     ("n", Value::from(i64::from(i))),
-                    (&format!("k{k}"), Value::from(k % 2 == 0)),
+                    (&format!("k{k}"), Value::from(k.is_multiple_of(2))),
                 ],
                 &[("name", "x")],
             );

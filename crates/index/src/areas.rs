@@ -266,7 +266,7 @@ impl AreaIndex {
             self.grids.intersecting(b)
         } else {
             self.upper
-                .locate_in_envelope_intersecting(&aabb(&b))
+                .locate_in_envelope_intersecting(&aabb(b))
                 .map(|e| e.data)
                 .collect()
         };

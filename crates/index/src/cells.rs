@@ -15,8 +15,8 @@
 //! Points outside the grid go to an overflow list that every query scans; the owner
 //! rebuilds before either grows large.
 
-use minqing_model::BBox;
 use super::geodesic::{A, E2};
+use minqing_model::BBox;
 
 /// Points per run inside a bucket, each run with its own box.
 pub const CHUNK: usize = 16;

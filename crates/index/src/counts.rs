@@ -156,8 +156,8 @@ impl AreaCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use minqing_model::{Area, Level};
     use geo_types::{MultiPolygon, polygon};
+    use minqing_model::{Area, Level};
 
     fn area(id: i64, parent: Option<i64>, level: Level) -> Area {
         Area::for_tests(

@@ -16,7 +16,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use minqing_model::BBox;
 use super::areas::GridSet;
 use super::cells::{Nearest, Pt};
 use super::counts::CaseState;
@@ -24,6 +23,7 @@ use super::geodesic::{self, From};
 use super::points::PointTree;
 use super::pyramid::Pyramid;
 use super::pyramid::morton;
+use minqing_model::BBox;
 use minqing_model::{Event, Status, StatusFilter};
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -25,11 +25,11 @@ pub mod pip;
 mod points;
 mod pyramid;
 
-pub use minqing_model::BBox;
 pub use areas::{AreaFilter, AreaIndex, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use drawing::{Drawing, Outline};
 pub use events::{CaseStats, EventFilter, EventIndex, EventIndexBuilder, TileFields, Upsert};
+pub use minqing_model::BBox;
 pub use pyramid::{BASE_ZOOM, Pyramid};
 
 use std::sync::Arc;
@@ -289,9 +289,9 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use minqing_model::{Area, Level, Status};
     use chrono::TimeDelta;
     use geo_types::{MultiPolygon, polygon};
+    use minqing_model::{Area, Level, Status};
 
     fn square(id: i64, parent: Option<i64>, level: Level) -> Area {
         Area::for_tests(

@@ -23,10 +23,10 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use minqing_model::BBox;
 use super::cells::{Box3, Cells, Nearest, Pt, offer};
 use super::geodesic::From;
 use super::gridcells::{down, up};
+use minqing_model::BBox;
 
 /// Points per leaf.
 pub const CHUNK: usize = 32;

@@ -10,8 +10,8 @@ use tokio_postgres::types::ToSql;
 
 use super::write::event_from_row;
 use super::{Result, Store, StoreError};
-use minqing_model::{Principal, Role};
 use minqing_model::{Action, Event, Status};
+use minqing_model::{Principal, Role};
 
 /// A case as its detail view shows it.
 #[derive(Debug, Clone)]

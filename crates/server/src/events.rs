@@ -11,17 +11,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, JsonBody, Params};
 use super::features::{self, GeoJson};
-use crate::auth::{Caller, Role, Scope};
-use crate::index::{EventFilter, GridSet};
-use crate::model::geojson::point_from_json;
-use crate::model::{Action, Event, NewEvent, StatusFilter};
-use crate::store::{Case, Refusal, TransitionInput};
+use minqing_index::EventFilter;
+use minqing_model::geojson::point_from_json;
+use minqing_model::{Action, NewEvent, Role, StatusFilter};
+use minqing_service::auth::Caller;
+use minqing_service::reports;
+use minqing_store::{Case, Refusal, TransitionInput};
 
 /// Largest page of events.
 const MAX_LIMIT: i64 = 1000;
@@ -65,27 +65,8 @@ pub(super) fn reader_filter(
 ) -> ApiResult<EventFilter> {
     caller.require_event_reader()?;
     let mut f = filter(state, p)?;
-    f.scope = scope_grids(state, caller);
+    f.scope = state.scope_grids(caller);
     Ok(f)
-}
-
-/// The grids a caller's scope covers (`None` = all).
-pub(super) fn scope_grids(state: &AppState, caller: &Caller) -> Option<Arc<GridSet>> {
-    match state.auth.scope(caller, &state.index.areas()) {
-        Scope::All => None,
-        Scope::Area(s) => Some(s),
-        Scope::Own(_) | Scope::Nothing => Some(Arc::new(GridSet::empty())),
-    }
-}
-
-/// Whether a caller may see a case (the same rule as the scoped filters).
-pub(super) fn visible(state: &AppState, caller: &Caller, case: &Case) -> bool {
-    match state.auth.scope(caller, &state.index.areas()) {
-        Scope::All => true,
-        Scope::Area(s) => s.has_grid(case.event.grid_id),
-        Scope::Own(token) => case.reporter_token == Some(token),
-        Scope::Nothing => false,
-    }
 }
 
 /// An event id from the path.
@@ -101,7 +82,7 @@ async fn visible_case(state: &AppState, caller: &Caller, id: i64) -> ApiResult<C
         .store
         .case(id)
         .await?
-        .filter(|c| visible(state, caller, c))
+        .filter(|c| state.may_see(caller, c))
         .ok_or_else(|| ApiError::not_found(format!("no event {id}")))
 }
 
@@ -503,7 +484,7 @@ fn parse_photo(v: Option<&Value>) -> ApiResult<Option<(&'static str, Vec<u8>)>> 
             ),
         ));
     }
-    let kind = crate::model::image_type(&bytes).ok_or_else(|| {
+    let kind = minqing_model::image_type(&bytes).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -544,9 +525,7 @@ async fn create(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    if caller.principal.is_none() {
-        state.reports.take(caller.ip).map_err(ApiError::too_many)?;
-    }
+    reports::admit(&state, &caller).map_err(ApiError::too_many)?;
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
@@ -564,131 +543,19 @@ async fn create(
         }
     };
     let new = parse_report(&state, &body)?;
-    // A key belongs to its caller: the same key from someone else is another key.
-    let key = key.map(|k| format!("{}\u{1f}{k}", idempotency_namespace(&caller)));
-    let sent = Sent::of(&new);
-    let grid = state.index.areas().locate(new.lon, new.lat).map(|g| g.id);
-    let reporter_token = caller
-        .principal
-        .as_ref()
-        .filter(|p| p.role == Role::Reporter)
-        .map(|p| p.token_id);
-    let inserted = state
-        .store
-        .insert_event(
-            new,
-            2,
-            grid,
-            key.as_deref(),
-            reporter_token,
-            &caller.actor(),
-        )
-        .await?;
-    if !inserted.created && !sent.matches(&inserted.event) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "this Idempotency-Key was already used for a different report; use a new key for a new report",
-        ));
-    }
-    // Committed: now visible to every following query on this instance.
-    let e = inserted.event;
-    state.live.apply(e.clone());
+    let e = reports::submit(&state, &caller, new, key.as_deref())
+        .await?
+        .event;
     let location = format!("/api/v1/events/{}", e.id);
     let mut v = serde_json::to_value(features::event(&e, &state.taxonomy, Utc::now(), None))
         .map_err(|_| ApiError::internal())?;
+    let duplicates: Vec<Value> = reports::possible_duplicates(&state, &caller, &e)
+        .await?
+        .into_iter()
+        .map(|d| json!({"id": d.id, "title": d.title, "status": d.status, "distance_m": d.distance_m}))
+        .collect();
     if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
-        props.insert(
-            "possible_duplicates".into(),
-            Value::Array(duplicates(&state, &caller, &e).await?),
-        );
+        props.insert("possible_duplicates".into(), Value::Array(duplicates));
     }
     Ok((StatusCode::CREATED, [("location", location)], GeoJson(v)).into_response())
-}
-
-/// The namespace of a caller's idempotency keys: its token, or (anonymous) its address.
-fn idempotency_namespace(caller: &Caller) -> String {
-    match (&caller.principal, caller.ip) {
-        (Some(p), _) => format!("t{}", p.token_id),
-        (None, Some(ip)) => format!("a{ip}"),
-        (None, None) => "a".to_owned(),
-    }
-}
-
-/// What a report said, to tell a retry (the same report again) from another report sent
-/// with a used key.
-struct Sent {
-    category: String,
-    title: String,
-    description: String,
-    lon: f64,
-    lat: f64,
-}
-
-impl Sent {
-    fn of(new: &NewEvent) -> Sent {
-        Sent {
-            category: new.category.clone(),
-            title: new.title.clone(),
-            description: new.description.clone(),
-            lon: new.lon,
-            lat: new.lat,
-        }
-    }
-
-    /// Whether `stored` (the event first stored under the key) is this report.
-    fn matches(&self, stored: &Event) -> bool {
-        stored.category == self.category
-            && stored.title == self.title
-            && stored.description.as_deref().unwrap_or("") == self.description
-            && stored.lon.to_bits() == self.lon.to_bits()
-            && stored.lat.to_bits() == self.lat.to_bits()
-    }
-}
-
-/// Open cases of the same category near a new report (nearest first, at most ten) that the
-/// caller may see: id, title, state and distance only, no position. A caller learns of a
-/// possible duplicate only what it may see of that case: a scoped token of cases in its
-/// scope, a reporter of its own reports (asked of the database: the index does not know who
-/// reported what), an anonymous caller of none.
-async fn duplicates(state: &AppState, caller: &Caller, e: &Event) -> ApiResult<Vec<Value>> {
-    let own = match state.auth.scope(caller, &state.index.areas()) {
-        Scope::Nothing => return Ok(Vec::new()),
-        Scope::Own(token) => Some(token),
-        Scope::All | Scope::Area(_) => None,
-    };
-    let Some(cat) = state.index.events(|ix| ix.category_number(&e.category)) else {
-        return Ok(Vec::new());
-    };
-    let f = EventFilter {
-        status: StatusFilter::Open,
-        categories: Some(vec![cat]),
-        scope: if own.is_some() {
-            None
-        } else {
-            scope_grids(state, caller)
-        },
-        ..EventFilter::default()
-    };
-    // A reporter's own cases are few among many: look wider, then keep only theirs.
-    let wanted = if own.is_some() { 200 } else { 11 };
-    let mut near: Vec<(i64, Value)> = state.index.events(|ix| {
-        ix.nearest(e.lon, e.lat, wanted, state.config.duplicate_radius_m, &f)
-            .into_iter()
-            .filter(|(s, _)| ix.event_id(*s) != e.id)
-            .map(|(s, d)| {
-                let other = ix.event(s);
-                let v = json!({"id": other.id, "title": other.title,
-                               "status": other.status.as_str(),
-                               "distance_m": (d * 10.0).round() / 10.0});
-                (other.id, v)
-            })
-            .collect()
-    });
-    if let Some(token) = own {
-        let ids: Vec<i64> = near.iter().map(|(id, _)| *id).collect();
-        let mine = state.store.own_among(token, &ids).await?;
-        near.retain(|(id, _)| mine.contains(id));
-    }
-    Ok(near.into_iter().take(10).map(|(_, v)| v).collect())
 }

@@ -49,7 +49,7 @@ impl Default for Config {
             escalate_every_secs: 86_400.0,
             escalation_check_secs: 60,
             web_dir: PathBuf::from("web/dist"),
-            intake_batch: crate::store::MAX_BATCH,
+            intake_batch: minqing_store::MAX_BATCH,
         }
     }
 }

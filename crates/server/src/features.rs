@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::extract::Params;
-use crate::model::geojson::multipolygon_to_json;
-use crate::model::{Area, ESCALATION_LEVELS, Event, Taxonomy};
+use minqing_model::geojson::multipolygon_to_json;
+use minqing_model::{Area, ESCALATION_LEVELS, Event, Taxonomy};
 
 /// A serialisable body answered as `application/geo+json`.
 pub struct GeoJson<T>(pub T);

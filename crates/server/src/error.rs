@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::store::StoreError;
+use minqing_service::auth::Denied;
+use minqing_service::reports::SubmitError;
+use minqing_store::StoreError;
 
 /// An error answered to a client.
 #[derive(Debug)]
@@ -95,6 +97,40 @@ impl ApiError {
     #[must_use]
     pub fn status_code(&self) -> StatusCode {
         self.status
+    }
+
+    /// The message for the client.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Seconds to wait before retrying, if any.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> ApiError {
+        match d {
+            Denied::NoToken => ApiError::unauthorized(d.to_string()),
+            Denied::Forbidden(m) => ApiError::forbidden(m),
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> ApiError {
+        match e {
+            SubmitError::KeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                e.to_string(),
+            ),
+            SubmitError::Store(e) => e.into(),
+        }
     }
 }
 

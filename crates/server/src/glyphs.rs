@@ -9,9 +9,9 @@
 //! no font is named so. See [`crate::glyphs`] for the format and its conventions.
 //!
 //! Fonts are scanned once per process (under `/usr/share/fonts`, and the folders listed in
-//! `MINQING_FONT_DIRS`, separated by `:`; [`crate::glyphs::installed`]): by the first
+//! `MINQING_FONT_DIRS`, separated by `:`; [`minqing_service::glyphs::installed`]): by the first
 //! request that needs them, on the blocking pool (or earlier by
-//! [`crate::glyphs::warm_up`] if the server starts it). Building the router starts no
+//! [`minqing_service::glyphs::warm_up`] if the server starts it). Building the router starts no
 //! work. A range is generated on first request (off the async threads), then kept in
 //! memory with its gzip form, up to [`CACHE_BYTES`] in all (oldest dropped first).
 //! Answers are `application/x-protobuf`, `Cache-Control: public, max-age=86400`, gzipped
@@ -32,7 +32,7 @@ use parking_lot::Mutex;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use crate::glyphs::{Fonts, parse_range};
+use minqing_service::glyphs::{Fonts, parse_range};
 
 /// Most bytes (raw and gzip) of generated ranges kept in memory.
 pub const CACHE_BYTES: usize = 256 << 20;
@@ -90,7 +90,7 @@ pub fn router() -> Router<AppState> {
 
 /// The fonts, scanned off the async threads the first time.
 async fn fonts() -> ApiResult<&'static Fonts> {
-    tokio::task::spawn_blocking(crate::glyphs::installed)
+    tokio::task::spawn_blocking(minqing_service::glyphs::installed)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "font scan failed");
@@ -180,7 +180,7 @@ async fn cached(fonts: &'static Fonts, key: Key) -> ApiResult<Arc<Encoded>> {
         *guard = Some(e.clone());
         drop(guard);
         remember(key, e.size());
-        Ok::<_, crate::glyphs::GlyphError>(e)
+        Ok::<_, minqing_service::glyphs::GlyphError>(e)
     })
     .await;
     match made {

@@ -39,10 +39,11 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiPath, JsonBody, Params};
-use crate::auth::{Caller, Role};
-use crate::model::geojson::{multipolygon_from_json, multipolygon_to_json, position_from_json};
-use crate::render::MAX_ZOOM;
-use crate::store::{DEFAULT_HOUSEHOLDS, Figures, Operation, Plan, PlanError};
+use minqing_model::geojson::{multipolygon_from_json, multipolygon_to_json, position_from_json};
+use minqing_service::auth::{Caller, Role};
+use minqing_service::plans;
+use minqing_service::render::MAX_ZOOM;
+use minqing_store::{DEFAULT_HOUSEHOLDS, Figures, Operation, Plan, PlanError};
 
 /// Largest operation body (a redrawn grid may have many vertices).
 const MAX_OPERATION_BYTES: usize = 2 * 1024 * 1024;
@@ -116,8 +117,8 @@ fn refused(e: PlanError) -> Response {
 
 type PlanAnswer = Result<Response, Response>;
 
-fn api(e: ApiError) -> Response {
-    e.into_response()
+fn api(e: impl Into<ApiError>) -> Response {
+    e.into().into_response()
 }
 
 /// The caller's scope area (`None`: everywhere); 401 anonymous, 403 for roles that do not
@@ -603,48 +604,10 @@ async fn publish(
 ) -> Response {
     let run = async {
         let plan = visible_plan(&state, &caller, &id).await?;
-        let started = std::time::Instant::now();
-        let published = state
-            .store
-            .publish_plan(plan.id, &caller.actor())
+        let done = plans::publish(&state, plan.id, &caller.actor())
             .await
             .map_err(refused)?;
-        let committed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        // The new version in memory: areas first (counts follow the new grids), then the
-        // re-assigned events; both built and applied off the async threads.
-        // (The change feed's follower may have reloaded the areas already: not again.)
-        let before = state.index.areas();
-        if let Err(e) = state.live.reload_areas(&state.store, false).await {
-            // Committed: the change feed's follower retries the reload.
-            tracing::error!(error = %e, "area reload after publish failed");
-        }
-        let mut n = published.events.len();
-        let live = state.live.clone();
-        let events = published.events;
-        let kept = before.clone();
-        let _ = tokio::task::spawn_blocking(move || live.apply_regrid(events, &kept)).await;
-        // Reports placed by the old index between the commit and the switch.
-        match state
-            .store
-            .regrid_stragglers(plan.id, &published.closed, &caller.actor())
-            .await
-        {
-            Ok(late) if !late.is_empty() => {
-                n += late.len();
-                let live = state.live.clone();
-                let _ = tokio::task::spawn_blocking(move || live.apply_regrid(late, &before)).await;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "re-assigning late reports after publish failed"),
-        }
-        let total_ms = started.elapsed().as_secs_f64() * 1000.0;
-        tracing::info!(
-            plan = plan.id,
-            events = n,
-            committed_ms,
-            total_ms,
-            "plan published"
-        );
+        let published = done.published;
         let plan = state.store.plan(plan.id).await.map_err(refused)?;
         let created: Vec<Value> = published
             .created
@@ -657,9 +620,9 @@ async fn publish(
                 "at": published.at,
                 "closed": published.closed,
                 "created": created,
-                "events_reassigned": n,
-                "committed_ms": committed_ms,
-                "total_ms": total_ms,
+                "events_reassigned": done.events_reassigned,
+                "committed_ms": done.committed_ms,
+                "total_ms": done.total_ms,
             },
             "validation": published.report,
         }))

@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 
 use super::error::ApiError;
-use crate::index::BBox;
-use crate::model::check_lon_lat;
+use minqing_index::BBox;
+use minqing_model::check_lon_lat;
 
 /// Query parameters, parsed strictly: unknown or repeated names are refused.
 #[derive(Debug, Default)]

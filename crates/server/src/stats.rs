@@ -1,7 +1,7 @@
 //! `GET /api/v1/stats?area=&from=&to=`: case statistics of any area, from memory.
 //!
 //! Public (an aggregate, like the area counts; exact only for callers whose scope covers
-//! the area, otherwise following the rule of [`crate::model::privacy`]): counts by category and state, open,
+//! the area, otherwise following the rule of [`minqing_model::privacy`]): counts by category and state, open,
 //! overdue and escalated cases, the median time to resolve, satisfaction at the return
 //! visit, and cases reported and resolved per day (the trend chart). `area` is an area id
 //! or code (default: everywhere); `from`/`to` bound the report time.
@@ -16,9 +16,9 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
-use crate::auth::{Caller, Scope};
-use crate::index::{BBox, GridSet};
-use crate::model::{Status, privacy};
+use minqing_index::{BBox, GridSet};
+use minqing_model::{Status, privacy};
+use minqing_service::auth::{Caller, Scope};
 
 /// `/api/v1/stats`.
 pub fn router() -> Router<AppState> {

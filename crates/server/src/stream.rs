@@ -34,10 +34,10 @@ use super::error::ApiResult;
 use super::events::reader_filter;
 use super::extract::Params;
 use super::features;
-use crate::auth::Caller;
-use crate::index::{BBox, EventFilter};
-use crate::live::Change;
-use crate::model::StatusFilter;
+use minqing_index::{BBox, EventFilter};
+use minqing_model::StatusFilter;
+use minqing_service::auth::Caller;
+use minqing_service::live::Change;
 
 /// `/api/v1/stream`.
 pub fn router() -> Router<AppState> {

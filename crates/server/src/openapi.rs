@@ -32,7 +32,7 @@ use utoipa::openapi::{
 };
 
 use super::AppState;
-use crate::model::Taxonomy;
+use minqing_model::Taxonomy;
 
 /// `/api/v1/openapi.json`.
 pub fn router() -> Router<AppState> {
@@ -422,17 +422,29 @@ fn tile_params() -> [Parameter; 3] {
     [
         path(
             "z",
-            integer_like(Some(0), Some(i64::from(crate::render::MAX_ZOOM)), 12),
+            integer_like(
+                Some(0),
+                Some(i64::from(minqing_service::render::MAX_ZOOM)),
+                12,
+            ),
             "zoom",
         ),
         path(
             "x",
-            integer_like(Some(0), Some((1 << crate::render::MAX_ZOOM) - 1), 3360),
+            integer_like(
+                Some(0),
+                Some((1 << minqing_service::render::MAX_ZOOM) - 1),
+                3360,
+            ),
             "column, below 2^z",
         ),
         path(
             "y",
-            integer_like(Some(0), Some((1 << crate::render::MAX_ZOOM) - 1), 1781),
+            integer_like(
+                Some(0),
+                Some((1 << minqing_service::render::MAX_ZOOM) - 1),
+                1781,
+            ),
             "row, below 2^z (a `.mvt` or `.pbf` suffix is accepted)",
         ),
     ]

@@ -26,10 +26,10 @@ use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
 use crate::config::Config;
-use crate::index::{AreaIndex, BBox, Index};
-use crate::model::{Area, Event};
-use crate::store::{Store, Watermark};
 use crate::tilecache::TileCache;
+use minqing_index::{AreaIndex, BBox, Index};
+use minqing_model::{Area, Event};
+use minqing_store::{Store, Watermark};
 
 /// Changes kept for clients that reconnect with `Last-Event-ID`.
 const REPLAY: usize = 4096;
@@ -285,7 +285,7 @@ impl Live {
     /// event): call it off the async threads.
     pub fn replace_areas(&self, areas: AreaIndex) {
         let old = self.index.areas();
-        let mut touched: Vec<(crate::model::Level, BBox)> = Vec::new();
+        let mut touched: Vec<(minqing_model::Level, BBox)> = Vec::new();
         {
             let (a, b) = (old.all(), areas.all());
             let (mut i, mut j) = (0, 0);
@@ -315,7 +315,7 @@ impl Live {
         self.index.set_areas(areas);
         // Every level: the recount may change the counts of the areas above the grids too.
         for (_, b) in touched {
-            for level in crate::model::Level::ALL {
+            for level in minqing_model::Level::ALL {
                 self.tiles.invalidate_area(level, &b);
             }
         }
@@ -327,7 +327,7 @@ impl Live {
         self: &Arc<Self>,
         store: &Store,
         force: bool,
-    ) -> crate::store::Result<bool> {
+    ) -> minqing_store::Result<bool> {
         let _one = self.reloading.lock().await;
         if !force {
             let stamp = store.areas_stamp().await?;
@@ -347,7 +347,7 @@ impl Live {
         tokio::task::spawn_blocking(move || live.replace_areas(AreaIndex::new(loaded)))
             .await
             .map_err(|e| {
-                crate::store::StoreError::Input(format!("area index build failed: {e}"))
+                minqing_store::StoreError::Input(format!("area index build failed: {e}"))
             })?;
         tracing::info!(
             areas = n,

@@ -56,11 +56,12 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::auth::{Caller, Role};
-use crate::model::{
+use minqing_model::{
     Category, ESCALATION_LEVELS, Event, NewEvent, Status, Subcategory, check_lon_lat,
 };
-use crate::store::{ExportFilter, StoreError};
+use minqing_service::auth::Caller;
+use minqing_service::reports::{self, SubmitError};
+use minqing_store::{ExportFilter, StoreError};
 
 /// The one jurisdiction this endpoint serves.
 pub const JURISDICTION_ID: &str = "minqing";
@@ -274,30 +275,29 @@ impl Fail {
 }
 
 impl From<StoreError> for Fail {
+    /// Input faults are GeoReport's 400; everything else as the REST API maps it (one
+    /// mapping: status, message, `Retry-After`, what is logged).
     fn from(e: StoreError) -> Fail {
         match e {
             StoreError::Input(m) => Fail::bad(m),
-            StoreError::Internal(_) => {
-                tracing::error!(error = %e, "internal error");
-                Fail::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error; the request may not have been stored",
-                )
-            }
-            StoreError::Pool(_) => {
-                tracing::error!(error = %e, "database unavailable");
-                Fail::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the service is unavailable; nothing was stored, retry later",
-                )
-            }
             other => {
-                tracing::error!(error = %other, "store error");
-                Fail::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error; nothing was stored",
-                )
+                let api = ApiError::from(other);
+                Fail {
+                    status: api.status_code(),
+                    description: api.message().to_owned(),
+                    retry_after: api.retry_after(),
+                }
             }
+        }
+    }
+}
+
+impl From<SubmitError> for Fail {
+    fn from(e: SubmitError) -> Fail {
+        match e {
+            SubmitError::Store(e) => e.into(),
+            // Open311 sends no idempotency key.
+            SubmitError::KeyReused => Fail::bad(e.to_string()),
         }
     }
 }
@@ -453,7 +453,7 @@ async fn resolve_caller(
         Some(p) => Ok(Caller {
             principal: Some(p),
             ip: header.ip,
-            token_hash: Some(std::sync::Arc::from(crate::auth::hash(key))),
+            token_hash: Some(std::sync::Arc::from(minqing_service::auth::hash(key))),
         }),
         None => Err(Fail::forbidden(
             "Invalid api_key received -- can't proceed (unknown or revoked key)",
@@ -473,7 +473,7 @@ impl View {
         match caller.role() {
             Some(r) if r.reads_events() => View {
                 full: true,
-                grids: super::events::scope_grids(state, caller).map(|g| g.grids.clone()),
+                grids: state.scope_grids(caller).map(|g| g.grids.clone()),
             },
             _ => View {
                 full: false,
@@ -904,23 +904,10 @@ async fn create(
     args.add(form_fields(headers, &body)?)?;
     check_jurisdiction(&args)?;
     let caller = resolve_caller(state, caller, &args).await?;
-    if caller.principal.is_none() {
-        state.reports.take(caller.ip).map_err(Fail::too_many)?;
-    }
+    reports::admit(state, &caller).map_err(Fail::too_many)?;
     let (new, deadline_days) = parse_report(state, &args)?;
-    let grid = state.index.areas().locate(new.lon, new.lat).map(|g| g.id);
-    let reporter_token = caller
-        .principal
-        .as_ref()
-        .filter(|p| p.role == Role::Reporter)
-        .map(|p| p.token_id);
-    let inserted = state
-        .store
-        .insert_event(new, 2, grid, None, reporter_token, &caller.actor())
-        .await?;
-    // Committed: visible to every following query on this instance.
-    let e = inserted.event;
-    state.live.apply(e.clone());
+    let e = reports::submit(state, &caller, new, None).await?.event;
+    let grid = e.grid_id;
     let mut notice = format!("Received: handled within {deadline_days} days of acceptance.");
     if grid.is_none() {
         notice.push_str(" The place lies outside every grid; the command centre will route it.");

@@ -1,9 +1,25 @@
-//! HTTP: the REST API under `/api/v1`, health, and the server loop.
+//! minqing's HTTP server (axum only): the REST API under `/api/v1`, tiles, the event
+//! stream, Open311, the web app, health and metrics, and the server loop.
 //!
-//! Handlers are thin: parse (`extract`), ask the index or the store, shape GeoJSON
-//! (`features`). Every error is a JSON [`error::ApiError`].
+//! Handlers are thin: parse (`extract`), call one operation of `minqing-service` (or read
+//! the index), shape the answer (`features`). Every error is a JSON [`error::ApiError`]
+//! (Open311 answers in its own format).
+//!
+//! # Layout
+//!
+//! - [`AppState`]: the service's [`Core`] plus the web app's files.
+//! - `caller`: the middleware that resolves a bearer token once per request, and the
+//!   [`Caller`](minqing_service::auth::Caller) extractor.
+//! - `error`: the one mapping of service and store errors to HTTP.
+//! - `extract`: strict extractors (query, JSON body, path) whose rejections say what is
+//!   wrong.
+//! - one module per resource: `areas`, `events`, `export`, `stats`, `tiles`, `glyphs`,
+//!   `stream`, `plans`, `open311`, `web`, `health`, `metrics`, `openapi`.
+//! - [`app`](mod@app): the accept loop (header-read timeout, graceful shutdown).
 
+pub mod app;
 mod areas;
+mod caller;
 pub mod error;
 mod events;
 mod export;
@@ -20,42 +36,32 @@ mod stream;
 mod tiles;
 mod web;
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use minqing_service::Core;
 
-use crate::auth::{Auth, RateLimit};
-use crate::config::Config;
-use crate::index::Index;
-use crate::live::Live;
-use crate::model::Taxonomy;
-use crate::store::Store;
-use crate::tilecache::TileCache;
 use error::ApiError;
 
-/// Everything a handler needs: cheap handles, cloned per request.
+/// Everything a handler needs: the service's parts (reached through `Deref`) and the web
+/// app's files; cheap handles, cloned per request.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database.
-    pub store: Store,
-    /// The in-memory index.
-    pub index: Arc<Index>,
-    /// The event taxonomy.
-    pub taxonomy: Arc<Taxonomy>,
-    /// Limits and settings.
-    pub config: Arc<Config>,
-    /// Encoded tiles.
-    pub tiles: Arc<TileCache>,
-    /// The apply path for committed changes, and the change stream.
-    pub live: Arc<Live>,
-    /// Token lookups and scopes.
-    pub auth: Arc<Auth>,
-    /// Anonymous reports per client.
-    pub reports: Arc<RateLimit>,
+    /// The service.
+    pub core: Core,
     /// The web app's files.
     pub web: Arc<web::WebFiles>,
+}
+
+impl Deref for AppState {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 /// The whole application router (shared by `main` and the tests).
@@ -85,7 +91,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::auth::authenticate,
+            caller::authenticate,
         ))
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)

@@ -18,19 +18,16 @@
 //! An event outside the caller's scope is answered as if it did not exist (404, not 403).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
-use axum::http::request::Parts;
 use parking_lot::Mutex;
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
-use crate::index::{AreaIndex, BBox, GridSet};
-pub use crate::model::{Principal, Role, hash, new_secret};
+use crate::Core;
+use minqing_index::{AreaIndex, BBox, GridSet};
+pub use minqing_model::{Principal, Role, hash, new_secret};
+use minqing_store::{Case, StoreError};
 
 /// Which events a caller may see.
 #[derive(Debug, Clone)]
@@ -43,6 +40,17 @@ pub enum Scope {
     Own(i64),
     /// None (anonymous callers, or a scope area that no longer exists).
     Nothing,
+}
+
+/// Why a caller may not do something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// No token was presented, and one is needed (401).
+    #[error("this needs a token (Authorization: Bearer …)")]
+    NoToken,
+    /// The token's role or scope does not allow it (403), with the reason.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 /// A caller: anonymous or a token holder, with the client's address.
@@ -73,19 +81,23 @@ impl Caller {
     }
 
     /// 401 unless signed in.
-    pub fn require(&self) -> Result<&Principal, ApiError> {
-        self.principal
-            .as_deref()
-            .ok_or_else(|| ApiError::unauthorized("this needs a token (Authorization: Bearer …)"))
+    ///
+    /// # Errors
+    /// [`Denied::NoToken`] for an anonymous caller.
+    pub fn require(&self) -> Result<&Principal, Denied> {
+        self.principal.as_deref().ok_or(Denied::NoToken)
     }
 
     /// 401 unless signed in, 403 unless the role reads single events.
-    pub fn require_event_reader(&self) -> Result<&Principal, ApiError> {
+    ///
+    /// # Errors
+    /// [`Denied`] as said.
+    pub fn require_event_reader(&self) -> Result<&Principal, Denied> {
         let p = self.require()?;
         if p.role.reads_events() {
             Ok(p)
         } else {
-            Err(ApiError::forbidden(format!(
+            Err(Denied::Forbidden(format!(
                 "the {} role cannot read events by place; it follows its own reports at /api/v1/events",
                 p.role.as_str()
             )))
@@ -124,10 +136,10 @@ impl Auth {
     /// generation of token changes: entries cached before it are checked again.
     pub async fn principal(
         &self,
-        store: &crate::store::Store,
+        store: &minqing_store::Store,
         generation: u64,
         secret: &str,
-    ) -> Result<Option<Arc<Principal>>, ApiError> {
+    ) -> Result<Option<Arc<Principal>>, StoreError> {
         self.principal_by_hash(store, generation, &hash(secret))
             .await
     }
@@ -135,10 +147,10 @@ impl Auth {
     /// [`Auth::principal`] of a secret's hash.
     pub async fn principal_by_hash(
         &self,
-        store: &crate::store::Store,
+        store: &minqing_store::Store,
         generation: u64,
         h: &str,
-    ) -> Result<Option<Arc<Principal>>, ApiError> {
+    ) -> Result<Option<Arc<Principal>>, StoreError> {
         let known = {
             let cache = self.tokens.lock();
             match cache.get(h) {
@@ -163,7 +175,7 @@ impl Auth {
             Err(e) => {
                 return match known {
                     Some(p) => Ok(p),
-                    None => Err(e.into()),
+                    None => Err(e),
                 };
             }
         };
@@ -216,93 +228,41 @@ impl Caller {
     /// Whether the token this caller presented is still valid (always true for an anonymous
     /// caller). Revocations reach this instance through the change feed; while the
     /// database is away, a token known to be valid stays so.
-    pub async fn still_valid(&self, state: &AppState) -> bool {
+    pub async fn still_valid(&self, core: &Core) -> bool {
         let Some(h) = &self.token_hash else {
             return true;
         };
-        match state
+        match core
             .auth
-            .principal_by_hash(&state.store, state.live.token_generation(), h)
+            .principal_by_hash(&core.store, core.live.token_generation(), h)
             .await
         {
             Ok(p) => p.is_some(),
             Err(_) => true,
         }
     }
-
-    /// Who sent a request: anonymous without an `Authorization` header; 401 for a header
-    /// that is not a valid bearer token.
-    pub async fn resolve(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(Caller {
-                principal: None,
-                ip,
-                token_hash: None,
-            });
-        };
-        let secret = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && s.len() <= 200)
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be \"Bearer <token>\"")
-            })?;
-        let h = hash(secret);
-        let principal = state
-            .auth
-            .principal_by_hash(&state.store, state.live.token_generation(), &h)
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("this token is not valid (unknown or revoked)")
-            })?;
-        Ok(Caller {
-            principal: Some(principal),
-            ip,
-            token_hash: Some(Arc::from(h)),
-        })
-    }
 }
 
-/// Middleware: resolves the caller of every request once (so that a bad token is refused
-/// everywhere, public endpoints included) and keeps it for the handlers' extractor. Open311
-/// paths are left to their handlers, which answer in GeoReport's error format.
-pub async fn authenticate(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    // Open311 answers a bad key in its own error format (403); its handlers resolve callers.
-    if request.uri().path().starts_with("/open311/") {
-        return next.run(request).await;
-    }
-    let (mut parts, body) = request.into_parts();
-    match Caller::resolve(&parts, &state).await {
-        Ok(caller) => {
-            parts.extensions.insert(caller);
-            next.run(axum::extract::Request::from_parts(parts, body))
-                .await
+impl Core {
+    /// The grids a caller's scope covers (`None` = all; none at all for a reporter or an
+    /// anonymous caller, who see no case by place).
+    #[must_use]
+    pub fn scope_grids(&self, caller: &Caller) -> Option<Arc<GridSet>> {
+        match self.auth.scope(caller, &self.index.areas()) {
+            Scope::All => None,
+            Scope::Area(s) => Some(s),
+            Scope::Own(_) | Scope::Nothing => Some(Arc::new(GridSet::empty())),
         }
-        Err(e) => e.into_response(),
     }
-}
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        match parts.extensions.get::<Caller>() {
-            Some(c) => Ok(c.clone()),
-            None => Caller::resolve(parts, state).await,
+    /// Whether a caller may see a case (the same rule as the scoped filters).
+    #[must_use]
+    pub fn may_see(&self, caller: &Caller, case: &Case) -> bool {
+        match self.auth.scope(caller, &self.index.areas()) {
+            Scope::All => true,
+            Scope::Area(s) => s.has_grid(case.event.grid_id),
+            Scope::Own(token) => case.reporter_token == Some(token),
+            Scope::Nothing => false,
         }
     }
 }
@@ -354,8 +314,8 @@ mod tests {
 
     /// A community (id 1, code `C`) with the given grids (ids from 10), side by side.
     fn areas_with_grids(n: i64) -> AreaIndex {
-        use crate::model::{Area, Level};
         use geo::{MultiPolygon, Rect, coord};
+        use minqing_model::{Area, Level};
         let square = |x0: f64, w: f64| {
             MultiPolygon(vec![
                 Rect::new(coord! {x: x0, y: 22.0}, coord! {x: x0 + w, y: 22.1}).to_polygon(),

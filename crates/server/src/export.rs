@@ -21,9 +21,9 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::events::reader_filter;
 use super::extract::Params;
-use crate::auth::Caller;
-use crate::model::{ESCALATION_LEVELS, Status};
-use crate::store::ExportFilter;
+use minqing_model::{ESCALATION_LEVELS, Status};
+use minqing_service::auth::Caller;
+use minqing_store::ExportFilter;
 
 /// `/api/v1/events.csv`, `/api/v1/events.geojson`.
 pub fn router() -> Router<AppState> {
@@ -54,7 +54,7 @@ async fn export(state: AppState, caller: Caller, p: Params, format: Format) -> A
     p.only(&["bbox", "category", "status", "from", "to", "area"])?;
     let f = reader_filter(&state, &caller, &p)?;
     let status = if p.str("status").is_none() {
-        crate::model::StatusFilter::All
+        minqing_model::StatusFilter::All
     } else {
         f.status
     };
@@ -176,7 +176,7 @@ struct Line {
 }
 
 impl Line {
-    fn from_row(r: &tokio_postgres::Row, t: &crate::model::Taxonomy, now: DateTime<Utc>) -> Line {
+    fn from_row(r: &tokio_postgres::Row, t: &minqing_model::Taxonomy, now: DateTime<Utc>) -> Line {
         let category: String = r.get(1);
         let status: String = r.get(4);
         let due_at: Option<DateTime<Utc>> = r.get(8);

@@ -4,7 +4,7 @@
 //! (ETag, `If-None-Match` → 304, gzip bytes kept) until a write touching them invalidates
 //! them.
 //!
-//! [`TileCache`]: crate::tilecache::TileCache
+//! [`TileCache`]: minqing_service::tilecache::TileCache
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -20,11 +20,11 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::events::{filter, reader_filter};
 use super::extract::{ApiPath, Params};
-use crate::auth::{Caller, Role, Scope};
-use crate::index::{AreaCount, AreaIndex, EventFilter};
-use crate::model::privacy;
-use crate::render::{self, Layer};
-use crate::tilecache::{CachedTile, TileKey};
+use minqing_index::{AreaCount, AreaIndex, EventFilter};
+use minqing_model::privacy;
+use minqing_service::auth::{Caller, Role, Scope};
+use minqing_service::render::{self, Layer};
+use minqing_service::tilecache::{CachedTile, TileKey};
 
 /// `/tiles`, `/tiles/{layer}`, `/tiles/{layer}/{z}/{x}/{y}`.
 pub fn router() -> Router<AppState> {
@@ -109,7 +109,7 @@ async fn tilejson(
     for a in areas
         .all()
         .iter()
-        .filter(|a| a.level == crate::model::Level::District)
+        .filter(|a| a.level == minqing_model::Level::District)
     {
         for p in &a.geom.0 {
             for c in &p.exterior().0 {
@@ -372,7 +372,7 @@ enum Job {
 
 /// A miss being rendered: abandoned in the cache unless it was stored.
 struct Render {
-    tiles: Arc<crate::tilecache::TileCache>,
+    tiles: Arc<minqing_service::tilecache::TileCache>,
     key: TileKey,
     open: bool,
 }

@@ -13,8 +13,8 @@ use minqing_tiles::{
     TileProjection, Value, cluster_points, heat_bins, simplify_ring_into,
 };
 
-use crate::index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, Drawing, EventFilter, EventIndex};
-use crate::model::{Level, Status};
+use minqing_index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, Drawing, EventFilter, EventIndex};
+use minqing_model::{Level, Status};
 
 /// From this zoom on, events are single points; below it, clusters.
 pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
@@ -611,7 +611,7 @@ const SMALL_CLUSTER_COUNT: usize = 256;
 
 /// Fewest events a cell of the public (anonymous) heat layer shows.
 #[allow(clippy::cast_possible_truncation)]
-pub const PUBLIC_HEAT_MIN_WEIGHT: u32 = crate::model::privacy::MIN_COUNT as u32;
+pub const PUBLIC_HEAT_MIN_WEIGHT: u32 = minqing_model::privacy::MIN_COUNT as u32;
 
 /// The `heat` layer of a tile: counts of matching events per cell (64 × 64 per tile).
 #[must_use]
@@ -654,8 +654,8 @@ pub fn heat_tile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::EventIndexBuilder;
-    use crate::model::{Event, Status};
+    use minqing_index::EventIndexBuilder;
+    use minqing_model::{Event, Status};
     use minqing_tiles::decode;
 
     fn count(v: &Value) -> u64 {

@@ -16,9 +16,9 @@ use minqing_tiles::{DEFAULT_BUFFER, DEFAULT_EXTENT, TileId};
 use parking_lot::Mutex;
 use prometheus_client::metrics::counter::Counter;
 
-use crate::index::BBox;
-use crate::model::Level;
 use crate::render::{Layer, MAX_ZOOM, levels_at_zoom};
+use minqing_index::BBox;
+use minqing_model::Level;
 
 /// Most tiles kept; past it the cache starts over (simple, and writes keep it fresh).
 const MAX_TILES: usize = 200_000;

@@ -14,8 +14,8 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, Params};
 use super::features::{self, GeoJson};
-use crate::index::AreaFilter;
-use crate::model::Level;
+use minqing_index::AreaFilter;
+use minqing_model::Level;
 
 /// Largest page of areas.
 const MAX_LIMIT: i64 = 1000;
@@ -88,7 +88,7 @@ async fn list(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     };
     let limit = p.int("limit", 100, 1, MAX_LIMIT)?;
     if let Some(at) = p.time("at")? {
-        let filter = crate::store::AreasAt {
+        let filter = minqing_store::AreasAt {
             level: filter.level,
             parent: filter.parent,
             bbox: filter.bbox,

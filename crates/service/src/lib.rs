@@ -1,0 +1,113 @@
+//! minqing's domain layer: every operation a user's request or a background task runs, each
+//! one call, knowing nothing of HTTP.
+//!
+//! # Layout
+//!
+//! - [`Core`]: the running service's shared parts (store, index, taxonomy, settings, tile
+//!   cache, live path, token cache, rate limit), cheap to clone; built by [`Core::new`],
+//!   loaded and kept current by [`Core::load_and_follow`].
+//! - [`auth`]: callers, their scopes and token checks (cached, revocation-aware), the
+//!   anonymous rate limit.
+//! - [`reports`]: submitting a report (rate limit, locate, idempotent insert, apply).
+//! - [`plans`]: publishing a grid plan (commit, switch the index, re-grid, catch stragglers).
+//! - [`live`]: the one path every committed change takes (index, area counts, tiles,
+//!   stream), the change feed, the overdue sweep and escalation.
+//! - [`render`] and [`tilecache`]: vector tiles from the index, and the cache of their
+//!   encoded bytes, invalidated per change.
+//! - [`glyphs`]: signed-distance-field glyphs for map labels from an installed font.
+//! - [`startup`]: database, migrations, index loading.
+//! - [`config`]: settings and limits.
+//!
+//! Below this crate: `minqing-store` (PostGIS), `minqing-index` (memory), `minqing-tiles`
+//! (encoding), `minqing-model` (types). Above it: `minqing-server` (axum).
+
+pub mod auth;
+pub mod config;
+pub mod glyphs;
+pub mod live;
+pub mod plans;
+pub mod render;
+pub mod reports;
+pub mod startup;
+pub mod tilecache;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use auth::{Auth, RateLimit};
+use config::Config;
+use live::Live;
+use minqing_index::Index;
+use minqing_model::Taxonomy;
+use minqing_store::Store;
+use tilecache::TileCache;
+
+/// The running service: every shared part, cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    /// The database.
+    pub store: Store,
+    /// The in-memory index.
+    pub index: Arc<Index>,
+    /// The event taxonomy.
+    pub taxonomy: Arc<Taxonomy>,
+    /// Limits and settings.
+    pub config: Arc<Config>,
+    /// Encoded tiles.
+    pub tiles: Arc<TileCache>,
+    /// The apply path for committed changes, and the change stream.
+    pub live: Arc<Live>,
+    /// Token lookups and scopes.
+    pub auth: Arc<Auth>,
+    /// Anonymous reports per client.
+    pub reports: Arc<RateLimit>,
+}
+
+impl Core {
+    /// The service over `store`, with an empty, not-yet-ready index.
+    #[must_use]
+    pub fn new(store: Store, config: Arc<Config>) -> Core {
+        let taxonomy = Arc::new(Taxonomy::builtin());
+        let index = Arc::new(Index::new(taxonomy.codes()));
+        let tiles: Arc<TileCache> = Arc::default();
+        let live = Arc::new(Live::new(index.clone(), tiles.clone()));
+        let reports = Arc::new(RateLimit::new(
+            config.reports_per_minute,
+            config.reports_burst,
+        ));
+        Core {
+            auth: Arc::default(),
+            reports,
+            store,
+            index,
+            taxonomy,
+            config,
+            tiles,
+            live,
+        }
+    }
+
+    /// Loads the index, then keeps it current: follows the change feed (other instances'
+    /// writes, catch-up after a lost connection) and the overdue clock, in background
+    /// tasks that end when [`Live::shut_down`] is called.
+    pub async fn load_and_follow(&self) -> anyhow::Result<()> {
+        // Taken before the read: whatever commits during or after it comes again on the feed.
+        let mark = self
+            .store
+            .watermark()
+            .await
+            .context("cannot read the change feed position")?;
+        startup::load_index(&self.store, &self.index).await?;
+        tokio::spawn(live::follow(self.store.clone(), self.live.clone(), mark));
+        tokio::spawn(live::sweep_overdue(self.live.clone()));
+        if self.config.escalation_check_secs > 0 {
+            tokio::spawn(live::escalate(
+                self.store.clone(),
+                self.live.clone(),
+                self.config.clone(),
+            ));
+        }
+        Ok(())
+    }
+}

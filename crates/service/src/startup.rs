@@ -1,0 +1,88 @@
+//! Start-up: open the database (or the private cluster), migrate, load the index, and
+//! start the background tasks that keep it current.
+
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::config::Config;
+use minqing_index::{AreaIndex, EventIndexBuilder, Index};
+use minqing_store::{EmbeddedPostgres, Store};
+
+/// An open database, plus the private cluster if minqing started one (stopped on drop).
+pub struct Database {
+    /// Pool.
+    pub store: Store,
+    /// The private cluster, when no `DATABASE_URL` was given.
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+/// Connects to `DATABASE_URL`, or starts the private cluster, then applies migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    let (url, embedded) = match &config.database_url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let dir = config.data_dir.join("pg");
+            let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir))
+                .await
+                .context("start-up task failed")?
+                .context(
+                    "cannot start the private PostgreSQL (set DATABASE_URL to use another server)",
+                )?;
+            (pg.url(), Some(pg))
+        }
+    };
+    let store = Store::connect(&url, config.pool_size)
+        .context("cannot configure the database pool")?
+        .with_intake_batch(config.intake_batch);
+    let applied = store
+        .migrate()
+        .await
+        .context("cannot prepare the database")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "database migrated");
+    }
+    tracing::info!(postgis = %store.postgis_version().await?, "database ready");
+    Ok(Database { store, embedded })
+}
+
+/// Loads areas and events from PostGIS into the index, logging progress.
+pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let areas = store.load_areas().await.context("cannot load areas")?;
+    let n_areas = areas.len();
+    let area_index = tokio::task::spawn_blocking(move || AreaIndex::new(areas)).await?;
+    let (cell_bytes, sub_cell_bytes) = area_index.lookup_bytes();
+    index.set_areas(area_index);
+    tracing::info!(
+        areas = n_areas,
+        ms = started.elapsed().as_millis(),
+        cell_bytes,
+        sub_cell_bytes,
+        "areas indexed"
+    );
+
+    let categories = index.events(|e| e.categories().to_vec());
+    let expected = store.estimate_events().await?;
+    let mut builder = EventIndexBuilder::new(&categories, expected);
+    let n_events = store
+        .load_events(
+            |e| builder.add(e),
+            |n| {
+                if n % 1_000_000 == 0 && n > 0 {
+                    tracing::info!(events = n, "loading events");
+                }
+            },
+        )
+        .await
+        .context("cannot load events")?;
+    let events = tokio::task::spawn_blocking(move || builder.build()).await?;
+    index.set_events(events);
+    index.set_ready();
+    tracing::info!(
+        events = n_events,
+        seconds = started.elapsed().as_secs_f64(),
+        "index loaded"
+    );
+    Ok(())
+}
