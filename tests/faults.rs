@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{demo_db, sql};
+use common::{TestServer, demo_db, empty_db, sql};
 use minqing::store::{EmbeddedPostgres, Store};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -709,4 +709,20 @@ async fn stream_resume_across_an_instance_restart_resets_instead_of_skipping() {
     assert_eq!(resumed.status(), 200);
     let (event, _) = sse_until(&mut resumed, "", Duration::from_secs(5)).await;
     assert_eq!(event, "reset", "a position of a process since restarted");
+}
+
+/// One shutdown signal stops every background task (change feed, overdue clock,
+/// escalation), not only the streams.
+#[tokio::test]
+async fn every_background_task_obeys_the_shutdown_signal() {
+    let url = empty_db().await;
+    let s = TestServer::start_with(&url, |c| c.escalation_check_secs = 1).await;
+    assert_eq!(s.state.background_tasks(), 3, "feed, overdue clock, escalation");
+    let started = std::time::Instant::now();
+    assert!(
+        s.state.core.shut_down(Duration::from_secs(3)).await,
+        "background tasks still running 3 s after the shutdown signal"
+    );
+    assert_eq!(s.state.background_tasks(), 0);
+    assert!(started.elapsed() < Duration::from_secs(3));
 }

@@ -50,12 +50,16 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// open then are dropped, so that the process ends within 5 s.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(3500);
 
+/// After the connections are closed, how long the background tasks may take to stop.
+pub const BACKGROUND_GRACE: Duration = Duration::from_millis(1000);
+
 /// Serves the API on `listener` until ctrl-c or SIGTERM; the index loads in the background
 /// (`/readyz` answers 503 until it is done).
 ///
-/// On a signal, every open event stream ends (`Live::shut_down`), the listener closes, and
-/// requests in flight finish (a report is acknowledged only after its commit) within
-/// [`SHUTDOWN_GRACE`]; connections still open after that are dropped.
+/// On a signal, every open event stream ends and the background tasks are told to stop
+/// (`Core::shut_down`), the listener closes, and requests in flight finish (a report is
+/// acknowledged only after its commit) within [`SHUTDOWN_GRACE`]; connections still open
+/// after that are dropped, and the background tasks are awaited briefly.
 pub async fn serve(
     listener: TcpListener,
     db: &Database,
@@ -82,7 +86,11 @@ pub async fn serve(
         }
         live.shut_down();
     };
+    let core = state.core.clone();
     serve_router(listener, app(state), shutdown).await;
+    if !core.shut_down(BACKGROUND_GRACE).await {
+        tracing::warn!("background tasks still busy at exit");
+    }
     if let Some(e) = failed_rx.borrow_and_update().clone() {
         anyhow::bail!("index loading failed: {e}");
     }

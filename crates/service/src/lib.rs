@@ -32,8 +32,11 @@ pub mod startup;
 pub mod tilecache;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use parking_lot::Mutex;
+use tokio::task::JoinHandle;
 
 use auth::{Auth, RateLimit};
 use config::Config;
@@ -62,6 +65,9 @@ pub struct Core {
     pub auth: Arc<Auth>,
     /// Anonymous reports per client.
     pub reports: Arc<RateLimit>,
+    /// The background tasks started by [`Core::load_and_follow`], awaited by
+    /// [`Core::shut_down`].
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl Core {
@@ -85,6 +91,7 @@ impl Core {
             config,
             tiles,
             live,
+            tasks: Arc::default(),
         }
     }
 
@@ -99,15 +106,45 @@ impl Core {
             .await
             .context("cannot read the change feed position")?;
         startup::load_index(&self.store, &self.index).await?;
-        tokio::spawn(live::follow(self.store.clone(), self.live.clone(), mark));
-        tokio::spawn(live::sweep_overdue(self.live.clone()));
+        let mut tasks = vec![
+            tokio::spawn(live::follow(self.store.clone(), self.live.clone(), mark)),
+            tokio::spawn(live::sweep_overdue(self.live.clone())),
+        ];
         if self.config.escalation_check_secs > 0 {
-            tokio::spawn(live::escalate(
+            tasks.push(tokio::spawn(live::escalate(
                 self.store.clone(),
                 self.live.clone(),
                 self.config.clone(),
-            ));
+            )));
         }
+        self.tasks.lock().extend(tasks);
         Ok(())
+    }
+
+    /// The one shutdown signal: every event stream ends and every background task stops
+    /// (the change feed, the overdue clock, escalation), each at its next await point.
+    /// Returns whether all background tasks ended within `within` (a task still busy then
+    /// is left to the runtime's end; nothing it does is acknowledged to anyone).
+    pub async fn shut_down(&self, within: Duration) -> bool {
+        self.live.shut_down();
+        let tasks: Vec<JoinHandle<()>> = std::mem::take(&mut *self.tasks.lock());
+        let all = async {
+            for t in tasks {
+                if let Err(e) = t.await {
+                    tracing::error!(error = %e, "a background task failed");
+                }
+            }
+        };
+        tokio::time::timeout(within, all).await.is_ok()
+    }
+
+    /// Background tasks still running.
+    #[must_use]
+    pub fn background_tasks(&self) -> usize {
+        self.tasks
+            .lock()
+            .iter()
+            .filter(|t| !t.is_finished())
+            .count()
     }
 }

@@ -398,10 +398,16 @@ impl Live {
 /// watermark each time, so that no committed change is missed.
 pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
     let mut backoff = Duration::from_millis(100);
+    // Whether the feed is known to be down: a lost feed is logged once when it goes and
+    // once when it is back, not at every retry of an outage.
+    let mut down = false;
     loop {
         match store.listen().await {
             Ok(mut listener) => {
                 backoff = Duration::from_millis(100);
+                if std::mem::take(&mut down) {
+                    tracing::info!("change feed reconnected; catching up");
+                }
                 // Tokens may have been revoked while this instance was not listening.
                 live.tokens_changed();
                 // Boundaries may have changed while this instance was not listening.
@@ -419,10 +425,17 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
                             live.feed_connected.store(true, Ordering::Relaxed);
                             if !events.is_empty() {
                                 let live = live.clone();
-                                let applied =
-                                    tokio::task::spawn_blocking(move || live.apply_batch(events))
-                                        .await
-                                        .unwrap_or(0);
+                                let applied = match tokio::task::spawn_blocking(move || {
+                                    live.apply_batch(events)
+                                })
+                                .await
+                                {
+                                    Ok(n) => n,
+                                    Err(e) => {
+                                        tracing::error!(error = %e, "applying the change feed failed");
+                                        0
+                                    }
+                                };
                                 tracing::debug!(applied, "change feed");
                             }
                             mark = next;
@@ -446,8 +459,12 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "cannot connect the change feed; retrying"),
+            Err(e) if !down => {
+                tracing::warn!(error = %e, "cannot connect the change feed; retrying until it is back");
+            }
+            Err(e) => tracing::debug!(error = %e, "cannot connect the change feed"),
         }
+        down = true;
         live.feed_connected.store(false, Ordering::Relaxed);
         tokio::select! {
             () = tokio::time::sleep(backoff) => {},
