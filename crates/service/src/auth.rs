@@ -19,8 +19,13 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter as GovernorLimiter};
 
 use parking_lot::Mutex;
 
@@ -267,44 +272,38 @@ impl Core {
     }
 }
 
-/// Reports per anonymous client: a token bucket per address.
+/// Reports per anonymous client: a token bucket per address (`governor`'s GCRA, keyed by
+/// address; addresses idle long enough to be full again are forgotten now and then).
 pub struct RateLimit {
-    per_minute: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<IpAddr, (Instant, f64)>>,
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    checks: AtomicU64,
 }
 
 impl RateLimit {
-    /// `per_minute` sustained, bursts of `burst`.
+    /// `per_minute` sustained (at least one), bursts of `burst` (at least one).
     #[must_use]
     pub fn new(per_minute: u32, burst: u32) -> RateLimit {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
         RateLimit {
-            per_minute: f64::from(per_minute),
-            burst: f64::from(burst.max(1)),
-            buckets: Mutex::new(HashMap::new()),
+            limiter: GovernorLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            checks: AtomicU64::new(0),
         }
     }
 
     /// Takes one report from the client's bucket; `Err(seconds)` to wait when empty.
+    ///
+    /// # Errors
+    /// The whole seconds (at least one) until the bucket holds a report again.
     pub fn take(&self, ip: Option<IpAddr>) -> Result<(), u64> {
         let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let now = Instant::now();
-        let mut b = self.buckets.lock();
-        if b.len() > 100_000 {
-            b.retain(|_, (at, _)| now.duration_since(*at) < Duration::from_secs(600));
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.limiter.retain_recent();
         }
-        let (at, tokens) = b.entry(ip).or_insert((now, self.burst));
-        let refill = now.duration_since(*at).as_secs_f64() * self.per_minute / 60.0;
-        *tokens = (*tokens + refill).min(self.burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let wait = ((1.0 - *tokens) * 60.0 / self.per_minute.max(1e-9)).ceil() as u64;
-            Err(wait.max(1))
-        }
+        self.limiter.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        })
     }
 }
 
