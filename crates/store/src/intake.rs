@@ -57,6 +57,9 @@ pub(super) struct Intake {
     max_batch: usize,
     /// Reports per written batch.
     batch_sizes: Histogram,
+    /// Test hook: how many of the next batches panic instead of being written.
+    #[cfg(test)]
+    panics: std::sync::atomic::AtomicUsize,
 }
 
 impl Store {
@@ -76,18 +79,13 @@ impl Store {
     /// Queues a report and waits until it is committed (or refused).
     pub(super) async fn intake(&self, report: Report) -> Result<InsertedEvent> {
         let (reply, answer) = oneshot::channel();
-        let start = {
+        let slot = {
             let mut q = self.intake.queue.lock();
             q.jobs.push_back(Job { report, reply });
-            let start = q.drainers < DRAINERS;
-            if start {
-                q.drainers += 1;
-            }
-            start
+            Slot::claim(self, &mut q)
         };
-        if start {
-            let store = self.clone();
-            tokio::spawn(async move { store.drain().await });
+        if let Some(slot) = slot {
+            tokio::spawn(slot.drain());
         }
         // Only a drainer that died (a bug) drops the reply; whether its batch committed is
         // then unknown, which a retry with the same Idempotency-Key settles.
@@ -96,45 +94,36 @@ impl Store {
             .map_err(|_| StoreError::Internal("the write of a report was interrupted".into()))?
     }
 
-    /// Writes queued reports in batches until the queue is empty.
-    async fn drain(&self) {
-        loop {
-            let batch: Vec<Job> = {
-                let mut q = self.intake.queue.lock();
-                if q.jobs.is_empty() {
-                    q.drainers -= 1;
-                    return;
+    /// Writes one batch and answers its reports.
+    async fn write(&self, batch: Vec<Job>) {
+        #[cfg(test)]
+        self.intake.panic_if_asked();
+        self.intake.batch_sizes.observe(batch.len() as f64);
+        let reports: Vec<&Report> = batch.iter().map(|j| &j.report).collect();
+        tracing::trace!(reports = reports.len(), "writing a batch of reports");
+        match self.insert_batch(&reports).await {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(Ok(result));
                 }
-                let n = q.jobs.len().min(self.intake.max_batch);
-                q.jobs.drain(..n).collect()
-            };
-            self.intake.batch_sizes.observe(batch.len() as f64);
-            let reports: Vec<&Report> = batch.iter().map(|j| &j.report).collect();
-            tracing::trace!(reports = reports.len(), "writing a batch of reports");
-            match self.insert_batch(&reports).await {
-                Ok(results) => {
-                    for (job, result) in batch.into_iter().zip(results) {
-                        let _ = job.reply.send(Ok(result));
-                    }
+            }
+            // The database is away: every report of the batch is refused alike (the
+            // outage is logged once by the store, not per batch).
+            Err(StoreError::Unavailable) => {
+                for job in batch {
+                    let _ = job.reply.send(Err(StoreError::Unavailable));
                 }
-                // The database is away: every report of the batch is refused alike (the
-                // outage is logged once by the store, not per batch).
-                Err(StoreError::Unavailable) => {
-                    for job in batch {
-                        let _ = job.reply.send(Err(StoreError::Unavailable));
-                    }
+            }
+            Err(e) if batch.len() == 1 => {
+                if let Some(job) = batch.into_iter().next() {
+                    let _ = job.reply.send(Err(e));
                 }
-                Err(e) if batch.len() == 1 => {
-                    if let Some(job) = batch.into_iter().next() {
-                        let _ = job.reply.send(Err(e));
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, reports = batch.len(), "batch insert failed; storing its reports one by one");
-                    for job in batch {
-                        let result = self.insert_batch(&[&job.report]).await;
-                        let _ = job.reply.send(result.map(|mut r| r.remove(0)));
-                    }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, reports = batch.len(), "batch insert failed; storing its reports one by one");
+                for job in batch {
+                    let result = self.insert_batch(&[&job.report]).await;
+                    let _ = job.reply.send(result.map(|mut r| r.remove(0)));
                 }
             }
         }
@@ -218,11 +207,193 @@ impl Store {
     }
 }
 
+/// One of the [`DRAINERS`] slots, held by a running drainer; a drop guard (as mini-redis's
+/// `DbDropGuard`), so that the slot comes back however the drainer ends.
+///
+/// A drainer that finds the queue empty gives its slot back itself, under the same lock
+/// (see [`Slot::drain`]). Any other end — a panic (a bug), or the task dropped with its
+/// runtime — drops the slot while it is still held: it is then given back, or, if reports
+/// are still queued (they may have no other drainer), passed on to a new drainer. Without
+/// the guard, each panic lost a slot for good, and after [`DRAINERS`] panics every later
+/// report waited forever.
+struct Slot {
+    store: Store,
+    /// False once given back (or passed on).
+    held: bool,
+    /// Whether the drainer has started; a slot passed on to a drainer that never runs (its
+    /// runtime shutting down) is only given back, never passed on again.
+    running: bool,
+}
+
+impl Slot {
+    /// Takes a slot if fewer than [`DRAINERS`] are held; `q` is the locked queue of
+    /// `store`'s intake.
+    fn claim(store: &Store, q: &mut Queue) -> Option<Slot> {
+        if q.drainers >= DRAINERS {
+            return None;
+        }
+        q.drainers += 1;
+        Some(Slot {
+            store: store.clone(),
+            held: true,
+            running: false,
+        })
+    }
+
+    /// Writes queued reports in batches until the queue is empty, then gives the slot back.
+    async fn drain(mut self) {
+        self.running = true;
+        loop {
+            let batch: Vec<Job> = {
+                let mut q = self.store.intake.queue.lock();
+                if q.jobs.is_empty() {
+                    // Given back under the lock that saw the queue empty: a report queued
+                    // after this finds the slot free and starts a drainer.
+                    q.drainers -= 1;
+                    self.held = false;
+                    return;
+                }
+                let n = q.jobs.len().min(self.store.intake.max_batch);
+                q.jobs.drain(..n).collect()
+            };
+            self.store.write(batch).await;
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if !self.held {
+            return;
+        }
+        self.held = false;
+        let mut q = self.store.intake.queue.lock();
+        if self.running
+            && !q.jobs.is_empty()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            // The slot passes to a new drainer (the count stays as it is).
+            drop(q);
+            tracing::error!("a report drainer ended abnormally; a new one takes over its queue");
+            let next = Slot {
+                store: self.store.clone(),
+                held: true,
+                running: false,
+            };
+            runtime.spawn(next.drain());
+        } else {
+            q.drainers -= 1;
+        }
+    }
+}
+
 /// An empty queue writing at most `max_batch` reports per statement.
 pub(super) fn new(max_batch: usize) -> Arc<Intake> {
     Arc::new(Intake {
         queue: Mutex::new(Queue::default()),
         max_batch: max_batch.max(1),
         batch_sizes: Histogram::new(exponential_buckets(1.0, 2.0, 8)),
+        #[cfg(test)]
+        panics: std::sync::atomic::AtomicUsize::new(0),
     })
+}
+
+#[cfg(test)]
+impl Intake {
+    /// Panics (as a bug in a drainer would) while [`Intake::panics`] is above zero.
+    fn panic_if_asked(&self) {
+        use std::sync::atomic::Ordering;
+        let asked = self
+            .panics
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        assert!(!asked, "test hook: a drainer panics");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A store whose database cannot be reached: every batch that is written (not made to
+    /// panic) is refused at once with `Unavailable`.
+    fn store(max_batch: usize) -> Store {
+        Store::connect(
+            "host=/nonexistent/minqing-socket user=postgres dbname=minqing",
+            1,
+        )
+        .unwrap()
+        .with_intake_batch(max_batch)
+    }
+
+    fn report() -> Report {
+        Report {
+            new: NewEvent {
+                category: "road".into(),
+                title: "t".into(),
+                description: String::new(),
+                lon: 115.3,
+                lat: 22.8,
+                reporter: None,
+                photo: None,
+            },
+            priority: 2,
+            grid_id: None,
+            idempotency_key: None,
+            reporter_token: None,
+            actor: "anonymous".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn reports_are_still_served_after_as_many_drainers_panicked_as_there_are_slots() {
+        let store = store(MAX_BATCH);
+        store.intake.panics.store(DRAINERS, Ordering::Release);
+        for _ in 0..DRAINERS {
+            let got = tokio::time::timeout(Duration::from_secs(5), store.intake(report()))
+                .await
+                .expect("a report whose drainer panicked waits forever");
+            assert!(matches!(got, Err(StoreError::Internal(_))), "{got:?}");
+        }
+        let got = tokio::time::timeout(Duration::from_secs(5), store.intake(report()))
+            .await
+            .expect("a report after panicked drainers waits forever: their slots were lost");
+        assert!(matches!(got, Err(StoreError::Unavailable)), "{got:?}");
+        // Every slot comes back once the queue is empty.
+        for _ in 0..100 {
+            if store.intake.queue.lock().drainers == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("drainer slots still held after the queue emptied");
+    }
+
+    #[tokio::test]
+    async fn reports_queued_behind_panicking_drainers_are_served() {
+        // One report per batch; six reports queued before any drainer runs (the test
+        // runtime has one thread), so all four drainers start and each panics on its first
+        // batch, with two reports still queued.
+        let store = store(1);
+        store.intake.panics.store(DRAINERS, Ordering::Release);
+        let reports = (0..DRAINERS + 2).map(|_| store.intake(report()));
+        let got = tokio::time::timeout(
+            Duration::from_secs(5),
+            futures_util::future::join_all(reports),
+        )
+        .await
+        .expect("reports queued when the last drainer panicked wait forever");
+        let interrupted = got
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Internal(_))))
+            .count();
+        let refused = got
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Unavailable)))
+            .count();
+        assert_eq!((interrupted, refused), (DRAINERS, 2), "{got:?}");
+    }
 }
