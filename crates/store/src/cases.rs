@@ -8,7 +8,7 @@ use futures_util::{Stream, StreamExt};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use super::write::event_from_row;
+use super::rows::event_from_row;
 use super::{Result, Store, StoreError};
 use minqing_model::{Action, Event, Status};
 use minqing_model::{Principal, Role};

@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use super::write::event_from_row;
+use super::rows::event_from_row;
 use super::{Result, Store};
 use minqing_model::Event;
 

@@ -20,15 +20,24 @@ use parking_lot::Mutex;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use tokio::sync::oneshot;
 
-use super::write::{InsertedEvent, event_from_row};
+use super::rows::event_from_row;
 use super::{Result, Store, StoreError};
-use minqing_model::NewEvent;
+use minqing_model::{Event, NewEvent};
 
 /// Batches written at the same time, at most (each holds a pooled connection meanwhile).
 pub const DRAINERS: usize = 4;
 
 /// Reports in one statement, at most, by default (`--intake-batch`).
 pub const MAX_BATCH: usize = 64;
+
+/// Result of [`Store::insert_event`].
+#[derive(Debug, Clone)]
+pub struct InsertedEvent {
+    /// The stored event.
+    pub event: Event,
+    /// False when the idempotency key had been used before and nothing new was stored.
+    pub created: bool,
+}
 
 /// One report to store, as `Store::insert_event` takes it.
 pub(super) struct Report {

@@ -7,11 +7,12 @@ mod cases;
 mod embedded;
 mod feed;
 mod intake;
-pub use intake::MAX_BATCH;
+pub use intake::{InsertedEvent, MAX_BATCH};
 mod load;
 mod migrate;
 mod open311;
 mod plans;
+mod rows;
 mod write;
 
 pub use cases::{
@@ -20,10 +21,10 @@ pub use cases::{
 pub use embedded::{EmbeddedError, EmbeddedPostgres};
 pub use feed::{AREAS_CHANNEL, CHANNEL, Listener, Watermark};
 pub use plans::{
-    AreasAt, Changes, ClosedGrid, DEFAULT_HOUSEHOLDS, EventMove, Fault, Figures, HouseholdMove,
-    Operation, Piece, Plan, PlanError, PlanGrid, PlanResult, Published, Report, SLIVER_M2,
+    AreasAt, Changes, ClosedGrid, DEFAULT_HOUSEHOLDS, EventMove, Fault, HouseholdMove,
+    MoveBoundary, Operation, Piece, Plan, PlanError, PlanGrid, PlanResult, Published, Report,
+    SLIVER_M2,
 };
-pub use write::InsertedEvent;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,6 +4,7 @@ use futures_util::{StreamExt, pin_mut};
 use tokio_postgres::binary_copy::BinaryCopyOutStream;
 use tokio_postgres::types::Type;
 
+use super::rows::escalation;
 use super::{Result, Store, StoreError};
 use minqing_model::{Area, Event, Level, Status, wkb};
 
@@ -151,16 +152,4 @@ impl Store {
         progress(n);
         Ok(n)
     }
-}
-
-/// The stored escalation step, checked.
-pub(super) fn escalation(id: i64, step: i16) -> Result<u8> {
-    u8::try_from(step)
-        .ok()
-        .filter(|s| *s <= 3)
-        .ok_or_else(|| StoreError::Invalid {
-            what: "event",
-            id,
-            detail: format!("escalation {step}"),
-        })
 }

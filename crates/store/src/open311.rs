@@ -7,7 +7,7 @@
 
 use tokio_postgres::types::ToSql;
 
-use super::write::event_from_row;
+use super::rows::event_from_row;
 use super::{ExportFilter, Result, Store};
 use minqing_model::Event;
 

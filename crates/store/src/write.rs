@@ -6,17 +6,13 @@ use bytes::Bytes;
 use futures_util::{SinkExt, pin_mut};
 use geo::Validation;
 
+use super::intake::{InsertedEvent, Report};
 use super::{Result, Store, StoreError};
 use minqing_model::{AreaRecord, Event, EventRecord, NewEvent, wkb};
 
-/// Result of [`Store::insert_event`].
-#[derive(Debug, Clone)]
-pub struct InsertedEvent {
-    /// The stored event.
-    pub event: Event,
-    /// False when the idempotency key had been used before and nothing new was stored.
-    pub created: bool,
-}
+// Also at this path for `plans.rs` (`use super::write::event_from_row`), which has another
+// owner; the function lives in `rows.rs`.
+pub(super) use super::rows::event_from_row;
 
 /// Rows sent to COPY per message.
 const COPY_CHUNK: usize = 256 * 1024;
@@ -36,7 +32,7 @@ impl Store {
         reporter_token: Option<i64>,
         actor: &str,
     ) -> Result<InsertedEvent> {
-        self.intake(super::intake::Report {
+        self.intake(Report {
             new,
             priority,
             grid_id,
@@ -328,34 +324,6 @@ async fn recreate_indexes(
         tx.batch_execute(&def).await?;
     }
     Ok(())
-}
-
-pub(super) fn event_from_row(row: &tokio_postgres::Row) -> Result<Event> {
-    let id: i64 = row.get(0);
-    let status: &str = row.get(4);
-    let status = minqing_model::Status::parse(status).ok_or_else(|| StoreError::Invalid {
-        what: "event",
-        id,
-        detail: format!("status {status:?}"),
-    })?;
-    Ok(Event {
-        id,
-        category: row.get(1),
-        title: row.get(2),
-        description: Some(row.get(3)),
-        status,
-        priority: row.get(5),
-        grid_id: row.get(6),
-        reported_at: row.get(7),
-        due_at: row.get(8),
-        updated_at: row.get(9),
-        lon: row.get(10),
-        lat: row.get(11),
-        generated: row.get(12),
-        escalation: super::load::escalation(id, row.get(13))?,
-        resolved_at: row.get(14),
-        satisfied: row.get(15),
-    })
 }
 
 /// Appends one row of PostgreSQL's text COPY format.
