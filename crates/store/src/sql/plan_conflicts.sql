@@ -1,7 +1,7 @@
 -- Why a draft can no longer be published as drawn: base grids that are no longer current,
 -- parents that are no longer current, and current grids under its parents that it did not
--- start from (another plan or an import changed them first).
-SELECT b.area_id, a.code, 'changed' FROM plan_base b JOIN areas a ON a.id = b.area_id
+-- start from (another plan or an import changed them first): area_id, code, why.
+SELECT b.area_id, a.code, 'changed' AS why FROM plan_base b JOIN areas a ON a.id = b.area_id
 WHERE b.plan_id = $1 AND a.valid_to IS NOT NULL
 UNION ALL
 SELECT p.area_id, a.code, 'parent changed' FROM plan_parents p JOIN areas a ON a.id = p.area_id

@@ -40,7 +40,8 @@ WITH gone AS (
 ), best AS (
     SELECT DISTINCT ON (id) id, grid_id, key, code FROM owners ORDER BY id, rank, grid_id, key
 )
-SELECT c.id, c.grid_id, og.code, b.grid_id, b.key, b.code
+SELECT c.id, c.grid_id AS from_grid, og.code AS from_code, b.grid_id AS to_grid,
+       b.key AS to_key, b.code AS to_code
 FROM cand c
 LEFT JOIN areas og ON og.id = c.grid_id
 LEFT JOIN best b ON b.id = c.id

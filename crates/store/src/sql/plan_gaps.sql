@@ -14,6 +14,7 @@ WITH par AS (
                 ELSE ST_CollectionExtract(ST_Difference(par.geom, cov.u), 3) END AS g
     FROM par LEFT JOIN cov ON cov.parent_id = par.id
 )
-SELECT gap.id, gap.code, ST_Area(d.geom::geography), ST_X(s.p), ST_Y(s.p), ST_AsGeoJSON(d.geom, 7)::json
+SELECT gap.id AS parent, gap.code AS parent_code, ST_Area(d.geom::geography) AS area_m2,
+       ST_X(s.p) AS x, ST_Y(s.p) AS y, ST_AsGeoJSON(d.geom, 7)::json AS geometry
 FROM gap, LATERAL ST_Dump(gap.g) d, LATERAL (SELECT ST_PointOnSurface(d.geom) AS p) s
 ORDER BY gap.id

@@ -7,8 +7,9 @@ WITH gone AS (
       AND NOT EXISTS (SELECT 1 FROM plan_grids g
                       WHERE g.plan_id = $1 AND g.source_id = b.area_id AND NOT g.changed)
 )
-SELECT o.id, o.code, o.households, n.key, n.code, ST_Area(o.geom::geography),
-       ST_Area(ST_Intersection(o.geom, n.geom)::geography)
+SELECT o.id AS from_grid, o.code AS from_code, o.households, n.key AS to_key, n.code AS to_code,
+       ST_Area(o.geom::geography) AS grid_m2,
+       ST_Area(ST_Intersection(o.geom, n.geom)::geography) AS moved_m2
 FROM areas o
 JOIN plan_grids n ON n.plan_id = $1 AND n.changed AND n.geom && o.geom AND ST_IsValid(n.geom)
 WHERE o.id IN (SELECT area_id FROM gone) AND o.code <> n.code

@@ -1,5 +1,5 @@
 -- The grid covering point ($1, $2) at time $3 (smallest id among the grids valid then),
--- then its ancestors, nearest first.
+-- then its ancestors, nearest first. Columns are read by name.
 WITH RECURSIVE grid AS (
     SELECT id FROM areas
     WHERE level = 'grid' AND valid_from <= $3 AND (valid_to IS NULL OR valid_to > $3)
@@ -13,6 +13,7 @@ WITH RECURSIVE grid AS (
     WHERE c.depth < 8
 )
 SELECT a.id, a.code, a.name, a.name_en, a.level, a.parent_id, a.households, a.population,
-       a.workers::text, a.generated, a.source, a.version, ST_AsBinary(a.geom)
+       a.workers::text AS workers, a.generated, a.source, a.version,
+       ST_AsBinary(a.geom) AS geom
 FROM chain c JOIN areas a USING (id)
 ORDER BY c.depth

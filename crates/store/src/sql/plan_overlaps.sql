@@ -7,6 +7,7 @@ pairs AS (
     FROM ok a JOIN ok b ON a.key < b.key AND a.geom && b.geom
     WHERE ST_Relate(a.geom, b.geom, '2********')
 )
-SELECT ka, ca, kb, cb, ST_Area(d.geom::geography), ST_X(s.p), ST_Y(s.p), ST_AsGeoJSON(d.geom, 7)::json
+SELECT ka, ca, kb, cb, ST_Area(d.geom::geography) AS area_m2,
+       ST_X(s.p) AS x, ST_Y(s.p) AS y, ST_AsGeoJSON(d.geom, 7)::json AS geometry
 FROM pairs, LATERAL ST_Dump(pairs.g) d, LATERAL (SELECT ST_PointOnSurface(d.geom) AS p) s
 ORDER BY ka, kb

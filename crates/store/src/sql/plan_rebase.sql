@@ -14,4 +14,4 @@ WITH stale AS (
     WHERE g.plan_id = $1 AND a.id = g.source_id AND a.valid_to IS NOT NULL AND g.changed
     RETURNING g.key
 )
-SELECT (SELECT count(*) FROM stale), (SELECT count(*) FROM moved)
+SELECT (SELECT count(*) FROM stale) AS dropped, (SELECT count(*) FROM moved) AS continued

@@ -18,4 +18,4 @@ WITH cur AS (
       AND NOT EXISTS (SELECT 1 FROM plan_base b WHERE b.plan_id = $1 AND b.area_id = cur.id)
     RETURNING key
 )
-SELECT count(*) FROM added
+SELECT count(*) AS added FROM added

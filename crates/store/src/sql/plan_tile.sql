@@ -1,7 +1,7 @@
 -- A draft as one vector tile (layer `plan`): every draft grid meeting tile $2/$3/$4, with
 -- its key (the feature id), code, name, figures and state (unchanged, changed, new).
 WITH env AS (SELECT ST_TileEnvelope($2, $3, $4) AS e)
-SELECT ST_AsMVT(t, 'plan', 4096, 'geom', 'key')
+SELECT ST_AsMVT(t, 'plan', 4096, 'geom', 'key') AS tile
 FROM (
     SELECT g.key, g.code, g.name, g.households, g.population,
            CASE WHEN NOT g.changed THEN 'unchanged'
