@@ -39,11 +39,11 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{ApiPath, JsonBody, Params};
-use minqing_model::geojson::{multipolygon_from_json, multipolygon_to_json, position_from_json};
+use minqing_model::geojson::multipolygon_to_json;
 use minqing_service::auth::{Caller, Role};
 use minqing_service::plans;
 use minqing_service::render::MAX_ZOOM;
-use minqing_store::{DEFAULT_HOUSEHOLDS, Figures, Operation, Plan, PlanError};
+use minqing_store::{DEFAULT_HOUSEHOLDS, Operation, Plan, PlanError};
 
 /// Largest operation body (a redrawn grid may have many vertices).
 const MAX_OPERATION_BYTES: usize = 2 * 1024 * 1024;
@@ -374,192 +374,9 @@ async fn one(
     run.await.unwrap_or_else(|e| e)
 }
 
-fn key(o: &Map<String, Value>, name: &str) -> Result<i32, Response> {
-    o.get(name)
-        .and_then(Value::as_i64)
-        .and_then(|k| i32::try_from(k).ok())
-        .ok_or_else(|| {
-            api(ApiError::bad_request(format!(
-                "{name} must be a grid key (an integer)"
-            )))
-        })
-}
-
-fn keys(o: &Map<String, Value>, name: &str) -> Result<Vec<i32>, Response> {
-    o.get(name)
-        .and_then(Value::as_array)
-        .and_then(|a| {
-            a.iter()
-                .map(|v| v.as_i64().and_then(|k| i32::try_from(k).ok()))
-                .collect::<Option<Vec<_>>>()
-        })
-        .filter(|v| !v.is_empty() && v.len() <= 1000)
-        .ok_or_else(|| {
-            api(ApiError::bad_request(format!(
-                "{name} must be an array of grid keys"
-            )))
-        })
-}
-
-fn polygon(o: &Map<String, Value>, name: &str) -> Result<geo_types::MultiPolygon<f64>, Response> {
-    let g = o.get(name).ok_or_else(|| {
-        api(ApiError::bad_request(format!(
-            "{name} is required (a GeoJSON Polygon or MultiPolygon)"
-        )))
-    })?;
-    // A Feature is accepted for its geometry.
-    let g = if g.get("type").and_then(Value::as_str) == Some("Feature") {
-        g.get("geometry").unwrap_or(&Value::Null)
-    } else {
-        g
-    };
-    multipolygon_from_json(g).map_err(|m| api(ApiError::bad_request(format!("{name}: {m}"))))
-}
-
-fn line(o: &Map<String, Value>, name: &str) -> Result<Vec<(f64, f64)>, Response> {
-    let g = o.get(name).ok_or_else(|| {
-        api(ApiError::bad_request(format!(
-            "{name} is required (a GeoJSON LineString)"
-        )))
-    })?;
-    let g = if g.get("type").and_then(Value::as_str) == Some("Feature") {
-        g.get("geometry").unwrap_or(&Value::Null)
-    } else {
-        g
-    };
-    if g.get("type").and_then(Value::as_str) != Some("LineString") {
-        return Err(api(ApiError::bad_request(format!(
-            "{name} must be a GeoJSON LineString"
-        ))));
-    }
-    let pts = g
-        .get("coordinates")
-        .and_then(Value::as_array)
-        .filter(|a| a.len() >= 2 && a.len() <= 10_000)
-        .ok_or_else(|| {
-            api(ApiError::bad_request(format!(
-                "{name} needs 2 to 10,000 positions"
-            )))
-        })?;
-    pts.iter()
-        .map(|p| position_from_json(p).map(|c| (c.x, c.y)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|m| api(ApiError::bad_request(format!("{name}: {m}"))))
-}
-
-fn figures(o: &Map<String, Value>) -> Result<Figures, Response> {
-    Ok(Figures {
-        households: opt_i32(o, "households")?,
-        population: opt_i32(o, "population")?,
-        name: opt_str(o, "name", 200)?.map(str::to_owned),
-    })
-}
-
-/// Parses an operation body.
+/// Reads an operation body (see [`Operation`]): 400 naming what is wrong.
 fn parse_operation(body: &Value) -> Result<Operation, Response> {
-    let o = body.as_object().ok_or_else(|| {
-        api(ApiError::bad_request(
-            "the body must be a JSON object with an op",
-        ))
-    })?;
-    let op = o.get("op").and_then(Value::as_str).unwrap_or("");
-    Ok(match op {
-        "reshape" => {
-            only_keys(
-                o,
-                &["op", "grid", "geometry", "households", "population", "name"],
-            )?;
-            Operation::Reshape {
-                grid: key(o, "grid")?,
-                geom: match o.get("geometry") {
-                    None | Some(Value::Null) => None,
-                    Some(_) => Some(polygon(o, "geometry")?),
-                },
-                figures: figures(o)?,
-            }
-        }
-        "split" => {
-            only_keys(o, &["op", "grid", "line"])?;
-            Operation::Split {
-                grid: key(o, "grid")?,
-                line: line(o, "line")?,
-            }
-        }
-        "merge" => {
-            only_keys(o, &["op", "grids"])?;
-            Operation::Merge {
-                grids: keys(o, "grids")?,
-            }
-        }
-        "move_boundary" if o.contains_key("piece") => {
-            only_keys(o, &["op", "from", "to", "piece"])?;
-            Operation::Give {
-                from: key(o, "from")?,
-                to: key(o, "to")?,
-                piece: polygon(o, "piece")?,
-            }
-        }
-        "move_boundary" => {
-            only_keys(o, &["op", "grids", "line"])?;
-            let g = keys(o, "grids")?;
-            let [a, b] = g[..] else {
-                return Err(api(ApiError::bad_request(
-                    "move_boundary takes either from, to and a piece polygon, or grids [a, b] and a line",
-                )));
-            };
-            Operation::Redraw {
-                grids: [a, b],
-                line: line(o, "line")?,
-            }
-        }
-        "create" => {
-            only_keys(
-                o,
-                &[
-                    "op",
-                    "geometry",
-                    "households",
-                    "population",
-                    "name",
-                    "code",
-                    "parent",
-                ],
-            )?;
-            let parent = match o.get("parent") {
-                None | Some(Value::Null) => None,
-                Some(v) => Some(
-                    v.as_i64()
-                        .ok_or_else(|| api(ApiError::bad_request("parent must be an area id")))?,
-                ),
-            };
-            let code = opt_str(o, "code", 64)?.map(str::to_owned);
-            if code.as_deref().is_some_and(|c| {
-                !c.chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-            }) {
-                return Err(api(ApiError::bad_request(
-                    "code may hold only letters, digits, - and _",
-                )));
-            }
-            Operation::Create {
-                geom: polygon(o, "geometry")?,
-                figures: figures(o)?,
-                code,
-                parent,
-            }
-        }
-        "retire" => {
-            only_keys(o, &["op", "grid"])?;
-            Operation::Retire {
-                grid: key(o, "grid")?,
-            }
-        }
-        other => {
-            return Err(api(ApiError::bad_request(format!(
-                "unknown op {other:?}; ops: reshape, split, merge, move_boundary, create, retire"
-            ))));
-        }
-    })
+    Operation::from_json(body).map_err(|m| api(ApiError::bad_request(m)))
 }
 
 async fn operation(
