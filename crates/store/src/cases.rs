@@ -172,7 +172,10 @@ impl Store {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
         let lock = tx
-            .prepare_cached(concat!(include_str!("sql/event_case.sql"), "FOR UPDATE"))
+            .prepare_cached(concat!(
+                include_str!("sql/event_case.sql"),
+                include_str!("sql/for_update.sql")
+            ))
             .await?;
         let Some(row) = tx.query_opt(&lock, &[&id]).await? else {
             return Ok(Err(Refusal::NotFound));
@@ -323,10 +326,7 @@ impl Store {
         let conn = self.conn().await?;
         if let Some(code) = area_code {
             let found = conn
-                .query_opt(
-                    "SELECT 1 FROM areas WHERE code = $1 AND valid_to IS NULL",
-                    &[&code],
-                )
+                .query_opt(include_str!("sql/area_code_current.sql"), &[&code])
                 .await?;
             if found.is_none() {
                 return Err(StoreError::Input(format!(
@@ -389,10 +389,7 @@ impl Store {
     pub async fn revoke_tokens(&self, prefix: &str) -> Result<u64> {
         let conn = self.conn().await?;
         Ok(conn
-            .execute(
-                "UPDATE tokens SET revoked_at = now() WHERE revoked_at IS NULL AND starts_with(name, $1)",
-                &[&prefix],
-            )
+            .execute(include_str!("sql/revoke_tokens.sql"), &[&prefix])
             .await?)
     }
 

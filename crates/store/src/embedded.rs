@@ -5,9 +5,10 @@
 //! with the system's PostgreSQL binaries (`initdb`, `pg_ctl`). PostgreSQL refuses to run as
 //! root, so when minqing runs as root the cluster runs as the `postgres` system user.
 
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Database created inside the private cluster.
 pub const DATABASE: &str = "minqing";
@@ -176,20 +177,11 @@ impl EmbeddedPostgres {
 
     fn create_database(&self) -> Result<(), EmbeddedError> {
         let exists = self
-            .command("psql")
-            .args([
-                "-h",
-                &self.socket.to_string_lossy(),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-tAc",
-                &format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"),
-            ])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "1")
-            .unwrap_or(false);
+            .psql(
+                include_str!("sql/database_exists.sql"),
+                &[("database", DATABASE)],
+            )
+            .is_some_and(|out| out.trim() == "1");
         if !exists {
             self.run(
                 "createdb",
@@ -203,6 +195,29 @@ impl EmbeddedPostgres {
             )?;
         }
         Ok(())
+    }
+
+    /// Runs `sql` with psql in the `postgres` database, fed on stdin (so that psql
+    /// variables, given as `vars`, are interpolated: `:'name'` is a quoted literal); returns
+    /// what it printed (unaligned, tuples only), or `None` when psql could not be run.
+    fn psql(&self, sql: &str, vars: &[(&str, &str)]) -> Option<String> {
+        let mut cmd = self.command("psql");
+        cmd.args(["-X", "-q", "-tA", "-h"])
+            .arg(&self.socket)
+            .args(["-U", "postgres", "-d", "postgres"]);
+        for (name, value) in vars {
+            cmd.arg("-v").arg(format!("{name}={value}"));
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        // Closed at the end of the statement, so that psql sees the end of its input.
+        child.stdin.take()?.write_all(sql.as_bytes()).ok()?;
+        let out = child.wait_with_output().ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     fn command(&self, tool: &str) -> Command {

@@ -44,10 +44,11 @@ pub struct Listener {
     tokens: Arc<AtomicBool>,
 }
 
-const WATERMARK_SQL: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text";
-
 async fn watermark(client: &Client) -> Result<Watermark> {
-    let text: String = client.query_one(WATERMARK_SQL, &[]).await?.get(0);
+    let text: String = client
+        .query_one(include_str!("sql/watermark.sql"), &[])
+        .await?
+        .get(0);
     text.parse()
         .map(Watermark)
         .map_err(|e| super::StoreError::Input(format!("unreadable snapshot xmin {text:?}: {e}")))
@@ -92,11 +93,7 @@ impl Store {
                 }
             }
         });
-        client
-            .batch_execute(&format!(
-                "SET application_name = 'minqing-listen'; LISTEN {CHANNEL}; LISTEN {AREAS_CHANNEL}; LISTEN {TOKENS_CHANNEL}"
-            ))
-            .await?;
+        client.batch_execute(include_str!("sql/listen.sql")).await?;
         Ok(Listener {
             client,
             notified,
@@ -148,5 +145,22 @@ impl Listener {
             events.push(e);
         }
         Ok((events, next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AREAS_CHANNEL, CHANNEL, TOKENS_CHANNEL};
+
+    #[test]
+    fn the_listener_subscribes_to_every_channel() {
+        let sql = include_str!("sql/listen.sql");
+        for channel in [CHANNEL, AREAS_CHANNEL, TOKENS_CHANNEL] {
+            assert!(
+                sql.lines()
+                    .any(|l| l.trim_end_matches(';') == format!("LISTEN {channel}")),
+                "sql/listen.sql does not LISTEN on {channel}"
+            );
+        }
     }
 }

@@ -182,13 +182,13 @@ impl Store {
         !self.health.down.load(Ordering::Acquire)
     }
 
-    /// Whether the database answers now: a pooled connection runs `SELECT 1`. False at
+    /// Whether the database answers now: a pooled connection runs `sql/ping.sql`. False at
     /// once during an outage, and when a connection attempt or the query fails; a pool
     /// that is only busy (every connection in use for a few seconds) counts as reachable.
     pub async fn ping(&self) -> bool {
         let check = async {
             let conn = self.conn().await?;
-            conn.simple_query("SELECT 1").await?;
+            conn.simple_query(include_str!("sql/ping.sql")).await?;
             Ok::<_, StoreError>(())
         };
         // Longer than the pool's create timeout, so that a connection attempt that hangs
@@ -258,7 +258,7 @@ async fn probe(pool: Pool, health: Arc<Health>) {
         tokio::time::sleep(pause).await;
         let attempt = async {
             let conn = pool.get().await.map_err(|e| e.to_string())?;
-            conn.simple_query("SELECT 1")
+            conn.simple_query(include_str!("sql/ping.sql"))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>(())

@@ -77,10 +77,7 @@ impl Store {
     pub async fn estimate_events(&self) -> Result<usize> {
         let conn = self.conn().await?;
         let n: f32 = conn
-            .query_one(
-                "SELECT greatest(reltuples, 0)::real FROM pg_class WHERE oid = 'events'::regclass",
-                &[],
-            )
+            .query_one(include_str!("sql/estimate_events.sql"), &[])
             .await?
             .get(0);
         // Estimates can be stale; a little headroom avoids a reallocation of every column.

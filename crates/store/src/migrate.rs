@@ -53,10 +53,10 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
 const LOCK_KEY: i64 = 0x006d_696e_7169_6e67;
 
 pub(super) async fn run(conn: &mut Object) -> Result<Vec<String>> {
-    conn.execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
+    conn.execute(include_str!("sql/migrate_lock.sql"), &[&LOCK_KEY])
         .await?;
     let result = apply(conn).await;
-    conn.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+    conn.execute(include_str!("sql/migrate_unlock.sql"), &[&LOCK_KEY])
         .await?;
     result
 }
@@ -66,11 +66,11 @@ async fn apply(conn: &mut Object) -> Result<Vec<String>> {
         .await?;
     // PostGIS first: migrations use its types, and its version is checked before anything.
     let has_postgis = conn
-        .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'postgis'", &[])
+        .query_opt(include_str!("sql/has_postgis.sql"), &[])
         .await?
         .is_some();
     if !has_postgis {
-        conn.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        conn.batch_execute(include_str!("sql/create_postgis.sql"))
             .await
             .map_err(|e| StoreError::PostgisVersion {
                 found: format!(
@@ -92,10 +92,7 @@ async fn apply(conn: &mut Object) -> Result<Vec<String>> {
     let mut applied = Vec::new();
     for (version, name, sql) in MIGRATIONS {
         let done = conn
-            .query_opt(
-                "SELECT 1 FROM schema_migrations WHERE version = $1",
-                &[version],
-            )
+            .query_opt(include_str!("sql/migration_applied.sql"), &[version])
             .await?
             .is_some();
         if done {
@@ -103,11 +100,8 @@ async fn apply(conn: &mut Object) -> Result<Vec<String>> {
         }
         let tx = conn.transaction().await?;
         tx.batch_execute(sql).await?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-            &[version, name],
-        )
-        .await?;
+        tx.execute(include_str!("sql/record_migration.sql"), &[version, name])
+            .await?;
         tx.commit().await?;
         tracing::info!(migration = name, "applied migration");
         applied.push((*name).to_owned());

@@ -46,9 +46,7 @@ impl Store {
     /// A case's photo: (content type, bytes).
     pub async fn photo(&self, id: i64) -> Result<Option<(String, Vec<u8>)>> {
         let conn = self.conn().await?;
-        let stmt = conn
-            .prepare_cached("SELECT content_type, bytes FROM event_photos WHERE event_id = $1")
-            .await?;
+        let stmt = conn.prepare_cached(include_str!("sql/photo.sql")).await?;
         Ok(conn
             .query_opt(&stmt, &[&id])
             .await?
@@ -59,7 +57,7 @@ impl Store {
     pub async fn has_photo(&self, id: i64) -> Result<bool> {
         let conn = self.conn().await?;
         let stmt = conn
-            .prepare_cached("SELECT 1 FROM event_photos WHERE event_id = $1")
+            .prepare_cached(include_str!("sql/has_photo.sql"))
             .await?;
         Ok(conn.query_opt(&stmt, &[&id]).await?.is_some())
     }
@@ -119,25 +117,20 @@ impl Store {
 
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
-        tx.batch_execute("LOCK TABLE areas IN EXCLUSIVE MODE")
-            .await?;
+        tx.batch_execute(include_str!("sql/lock_areas.sql")).await?;
         let mut ids: HashMap<String, i64> = HashMap::new();
         for row in tx
-            .query("SELECT code, id FROM areas WHERE valid_to IS NULL", &[])
+            .query(include_str!("sql/current_area_ids.sql"), &[])
             .await?
         {
             ids.insert(row.get(0), row.get(1));
         }
         let mut next: i64 = tx
-            .query_one("SELECT coalesce(max(id), 0) FROM areas", &[])
+            .query_one(include_str!("sql/max_area_id.sql"), &[])
             .await?
             .get(0);
         let rebuild = drop_indexes_if_empty(&tx, "areas", next == 0).await?;
-        let sink = tx
-            .copy_in(
-                "COPY areas (id, code, name, name_en, level, parent_id, households, population, workers, generated, source, geom) FROM STDIN",
-            )
-            .await?;
+        let sink = tx.copy_in(include_str!("sql/copy_in_areas.sql")).await?;
         pin_mut!(sink);
         let mut buf = String::with_capacity(COPY_CHUNK * 2);
         let total = order.len() as u64;
@@ -183,11 +176,8 @@ impl Store {
         sink.send(Bytes::from(buf)).await?;
         sink.finish().await?;
         recreate_indexes(&tx, rebuild).await?;
-        tx.execute(
-            "SELECT setval(pg_get_serial_sequence('areas', 'id'), (SELECT max(id) FROM areas))",
-            &[],
-        )
-        .await?;
+        tx.execute(include_str!("sql/reset_area_ids.sql"), &[])
+            .await?;
         tx.commit().await?;
         progress(total, total);
         Ok(total)
@@ -207,19 +197,15 @@ impl Store {
     {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
-        tx.batch_execute("LOCK TABLE events IN EXCLUSIVE MODE")
+        tx.batch_execute(include_str!("sql/lock_events.sql"))
             .await?;
         let mut next: i64 = tx
-            .query_one("SELECT coalesce(max(id), 0) FROM events", &[])
+            .query_one(include_str!("sql/max_event_id.sql"), &[])
             .await?
             .get(0);
         let rebuild = drop_indexes_if_empty(&tx, "events", next == 0).await?;
         let mut reporters: Vec<(i64, String)> = Vec::new();
-        let sink = tx
-            .copy_in(
-                "COPY events (id, category, title, description, status, priority, grid_id, reported_at, due_at, updated_at, generated, resolved_at, satisfied, geom) FROM STDIN",
-            )
-            .await?;
+        let sink = tx.copy_in(include_str!("sql/copy_in_events.sql")).await?;
         pin_mut!(sink);
         let mut buf = String::with_capacity(COPY_CHUNK * 2);
         let mut n = 0u64;
@@ -261,7 +247,7 @@ impl Store {
         recreate_indexes(&tx, rebuild).await?;
 
         let sink = tx
-            .copy_in("COPY event_reporters (event_id, contact) FROM STDIN")
+            .copy_in(include_str!("sql/copy_in_reporters.sql"))
             .await?;
         pin_mut!(sink);
         let mut buf = String::with_capacity(COPY_CHUNK * 2);
@@ -273,11 +259,8 @@ impl Store {
         }
         sink.send(Bytes::from(buf)).await?;
         sink.finish().await?;
-        tx.execute(
-            "SELECT setval(pg_get_serial_sequence('events', 'id'), greatest((SELECT max(id) FROM events), 1))",
-            &[],
-        )
-        .await?;
+        tx.execute(include_str!("sql/reset_event_ids.sql"), &[])
+            .await?;
         tx.commit().await?;
         progress(n);
         Ok(n)
@@ -301,10 +284,10 @@ async fn drop_indexes_if_empty(
         .await?;
     let mut defs = Vec::new();
     for row in rows {
-        let name: String = row.get(0);
-        // The name comes from the catalogue, not from a request; quoted as an identifier.
-        tx.batch_execute(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
-            .await?;
+        // Built by the query from the catalogue (the name quoted there by format's %I), not
+        // from a request.
+        let drop: String = row.get(2);
+        tx.batch_execute(&drop).await?;
         defs.push(row.get(1));
     }
     Ok(defs)
@@ -317,7 +300,7 @@ async fn recreate_indexes(
     if defs.is_empty() {
         return Ok(());
     }
-    tx.batch_execute("SET LOCAL maintenance_work_mem = '1GB'")
+    tx.batch_execute(include_str!("sql/index_build_memory.sql"))
         .await?;
     for def in defs {
         tracing::info!(index = %def, "building index");

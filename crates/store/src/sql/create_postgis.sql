@@ -1,0 +1,2 @@
+-- Install PostGIS in this database (needs the right to create extensions).
+CREATE EXTENSION IF NOT EXISTS postgis

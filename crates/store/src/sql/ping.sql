@@ -1,0 +1,2 @@
+-- Whether the database answers (health checks, outage probes).
+SELECT 1
