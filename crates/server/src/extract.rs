@@ -1,4 +1,6 @@
-//! Extractors whose rejections are JSON errors naming what is wrong.
+//! Extractors whose rejections are JSON errors naming what is wrong; and
+//! [`negotiate`], what a request says of the answers it takes (encoding, validators, the
+//! address the client used).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +13,8 @@ use chrono::{DateTime, Utc};
 use super::error::ApiError;
 use minqing_index::BBox;
 use minqing_model::check_lon_lat;
+
+pub mod negotiate;
 
 /// Query parameters, parsed strictly: unknown or repeated names are refused.
 #[derive(Debug, Default)]

@@ -18,53 +18,27 @@
 //! when the client accepts it.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::Write as _;
 use std::sync::{Arc, LazyLock};
 
 use axum::Router;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Json, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::{Json, Response};
 use axum::routing::get;
-use bytes::Bytes;
 use parking_lot::Mutex;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
+use super::extract::negotiate::Negotiation;
 use minqing_service::glyphs::{Fonts, parse_range};
+use minqing_service::tilecache::{Encoded, Gzip};
 
 /// Most bytes (raw and gzip) of generated ranges kept in memory.
 pub const CACHE_BYTES: usize = 256 << 20;
 
 /// Longest font stack (bytes, as decoded from the path).
 pub const MAX_STACK_BYTES: usize = 1024;
-
-/// One generated range: the PBF and its gzip form (when smaller).
-struct Encoded {
-    raw: Bytes,
-    gzip: Option<Bytes>,
-}
-
-impl Encoded {
-    fn new(raw: Vec<u8>) -> Encoded {
-        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        let gzip = z
-            .write_all(&raw)
-            .and_then(|()| z.finish())
-            .ok()
-            .filter(|g| g.len() < raw.len())
-            .map(Bytes::from);
-        Encoded {
-            raw: Bytes::from(raw),
-            gzip,
-        }
-    }
-
-    fn size(&self) -> usize {
-        self.raw.len() + self.gzip.as_ref().map_or(0, Bytes::len)
-    }
-}
 
 /// Resolved stack (face indices) and first code point.
 type Key = (Vec<usize>, u32);
@@ -105,7 +79,7 @@ async fn list() -> ApiResult<Json<Vec<&'static str>>> {
 
 async fn range(
     path: Result<Path<(String, String)>, PathRejection>,
-    headers: HeaderMap,
+    client: Negotiation,
 ) -> ApiResult<Response> {
     let Path((stack, file)) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
     check_stack(&stack)?;
@@ -127,14 +101,7 @@ async fn range(
         )));
     }
     let encoded = cached(fonts, (faces, start)).await?;
-    let gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(accepts_gzip);
-    let mut response = match (&encoded.gzip, gzip) {
-        (Some(z), true) => ([(header::CONTENT_ENCODING, "gzip")], z.clone()).into_response(),
-        _ => encoded.raw.clone().into_response(),
-    };
+    let mut response = client.body(&encoded);
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -144,7 +111,6 @@ async fn range(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=86400"),
     );
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     Ok(response)
 }
 
@@ -176,7 +142,9 @@ async fn cached(fonts: &'static Fonts, key: Key) -> ApiResult<Arc<Encoded>> {
             return Ok(e.clone());
         }
         let pbf = fonts.range_pbf(&key.0, key.1)?;
-        let e = Arc::new(Encoded::new(pbf));
+        let e = Arc::new(Encoded::new(pbf, Gzip::WhenSmaller));
+        // Compressed here, off the async threads, and counted in the cache's size.
+        let _ = e.gzip();
         *guard = Some(e.clone());
         drop(guard);
         remember(key, e.size());
@@ -207,19 +175,4 @@ fn remember(key: Key, size: usize) {
             c.bytes -= n;
         }
     }
-}
-
-/// Whether an `Accept-Encoding` value allows gzip (a `q=0` refuses it).
-fn accepts_gzip(v: &str) -> bool {
-    v.split(',').any(|part| {
-        let mut it = part.split(';');
-        let coding = it.next().unwrap_or("").trim();
-        let refused = it.any(|p| {
-            p.trim()
-                .strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q == 0.0)
-        });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-    })
 }

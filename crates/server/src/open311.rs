@@ -56,6 +56,7 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::error::ApiError;
+use super::extract::negotiate::public_base;
 use minqing_model::{
     Category, ESCALATION_LEVELS, Event, NewEvent, Status, Subcategory, check_lon_lat,
 };
@@ -529,36 +530,11 @@ async fn top_post(
     answer(fmt, r)
 }
 
-/// The base URL of this endpoint as the client reached it.
-fn base_url(headers: &HeaderMap) -> String {
-    let h = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-    };
-    let proto = match h("x-forwarded-proto") {
-        Some("https") => "https",
-        _ => "http",
-    };
-    let host = h("x-forwarded-host")
-        .or_else(|| h("host"))
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 255
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    format!("{proto}://{host}/open311/v2")
-}
-
 /// `GET discovery.{fmt}`.
 fn discovery(fmt: Format, headers: &HeaderMap) -> Response {
     let endpoint = Node::Obj(vec![
         ("specification", text(SPECIFICATION)),
-        ("url", text(base_url(headers))),
+        ("url", text(format!("{}/open311/v2", public_base(headers)))),
         ("changeset", text(CHANGESET)),
         ("type", text("production")),
         (

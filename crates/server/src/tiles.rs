@@ -19,12 +19,13 @@ use std::sync::Arc;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::events::{filter, reader_filter};
+use super::extract::negotiate::{Negotiation, public_base};
 use super::extract::{ApiPath, Params};
 use minqing_index::{AreaCount, AreaIndex, EventFilter};
 use minqing_model::privacy;
 use minqing_service::auth::{Caller, Role, Scope};
 use minqing_service::render::{self, Layer};
-use minqing_service::tilecache::{CachedTile, TileKey};
+use minqing_service::tilecache::{Encoded, Gzip, TileKey};
 
 /// `/tiles`, `/tiles/{layer}`, `/tiles/{layer}/{z}/{x}/{y}`.
 pub fn router() -> Router<AppState> {
@@ -52,37 +53,12 @@ fn filter_params(l: Layer) -> &'static [&'static str] {
 }
 
 async fn catalog(headers: HeaderMap) -> Json<Value> {
-    let base = base_url(&headers);
+    let base = public_base(&headers);
     let layers: Vec<Value> = Layer::ALL
         .iter()
         .map(|l| json!({"id": l.name(), "tilejson": format!("{base}/tiles/{}", l.name())}))
         .collect();
     Json(json!({"tiles": layers}))
-}
-
-fn base_url(headers: &HeaderMap) -> String {
-    // Behind a proxy, the address the client used: X-Forwarded-Host and -Proto when present.
-    let clean = |name: header::HeaderName| {
-        headers
-            .get(name)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.split(',').next())
-            .map(str::trim)
-            .filter(|h| {
-                !h.is_empty()
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
-            })
-            .map(str::to_owned)
-    };
-    let host = clean(header::HeaderName::from_static("x-forwarded-host"))
-        .or_else(|| clean(header::HOST))
-        .unwrap_or_else(|| "localhost:8080".to_owned());
-    let scheme = match clean(header::HeaderName::from_static("x-forwarded-proto")).as_deref() {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
 }
 
 async fn tilejson(
@@ -131,7 +107,7 @@ async fn tilejson(
     Ok(Json(json!({
         "tilejson": "3.0.0",
         "name": format!("minqing {}", l.name()),
-        "tiles": [format!("{}/tiles/{}/{{z}}/{{x}}/{{y}}{query}", base_url(&headers), l.name())],
+        "tiles": [format!("{}/tiles/{}/{{z}}/{{x}}/{{y}}{query}", public_base(&headers), l.name())],
         "minzoom": 0,
         "maxzoom": render::MAX_ZOOM,
         "bounds": [west, south, east, north],
@@ -143,7 +119,7 @@ async fn tilejson(
 async fn tile(
     State(state): State<AppState>,
     caller: Caller,
-    headers: TileHeaders,
+    client: Negotiation,
     ApiPath((name, z, x, y)): ApiPath<(String, String, String, String)>,
     p: Params,
 ) -> ApiResult<Response> {
@@ -269,7 +245,7 @@ async fn tile(
                     )
                 })?
             };
-            let t = Arc::new(CachedTile::new(bytes));
+            let t = Arc::new(Encoded::new(bytes, Gzip::Always));
             if caching {
                 render.open = false;
                 state.tiles.put(key, variant, version, t.clone());
@@ -278,35 +254,19 @@ async fn tile(
         }
     };
     let etag = [
-        (header::ETAG, tile.etag.clone()),
+        (header::ETAG, tile.etag().to_owned()),
         (header::CACHE_CONTROL, "no-cache".into()),
     ];
-    let matches = headers.if_none_match.as_ref().is_some_and(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == tile.etag || t.trim() == "*")
-        })
-    });
-    if matches {
+    if client.holds(tile.etag()) {
         return Ok((StatusCode::NOT_MODIFIED, etag).into_response());
     }
-    if tile.raw.is_empty() {
+    if tile.raw().is_empty() {
         return Ok((StatusCode::NO_CONTENT, etag).into_response());
     }
-    let gzip = headers.gzip;
-    let mut response = if gzip {
-        (etag, [(header::CONTENT_ENCODING, "gzip")], tile.gzip()).into_response()
-    } else {
-        (etag, tile.raw.clone()).into_response()
-    };
-    let h = response.headers_mut();
-    h.insert(
+    let mut response = (etag, client.body(&tile)).into_response();
+    response.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
-    );
-    h.insert(
-        header::VARY,
-        header::HeaderValue::from_static("accept-encoding"),
     );
     Ok(response)
 }
@@ -382,65 +342,5 @@ impl Drop for Render {
         if self.open {
             self.tiles.abandon(self.key);
         }
-    }
-}
-
-/// The request headers a tile answer depends on, read without copying the others (an
-/// extracted `HeaderMap` is a copy of all of them, on every tile).
-struct TileHeaders {
-    /// `If-None-Match`, as sent.
-    if_none_match: Option<header::HeaderValue>,
-    /// Whether `Accept-Encoding` allows gzip.
-    gzip: bool,
-}
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for TileHeaders {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let h = &parts.headers;
-        Ok(TileHeaders {
-            if_none_match: h.get(header::IF_NONE_MATCH).cloned(),
-            gzip: h
-                .get_all(header::ACCEPT_ENCODING)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .any(accepts_gzip),
-        })
-    }
-}
-
-/// Whether an `Accept-Encoding` value allows gzip (a `q=0` refuses it).
-fn accepts_gzip(v: &str) -> bool {
-    v.split(',').any(|part| {
-        let mut it = part.split(';');
-        let coding = it.next().unwrap_or("").trim();
-        let refused = it.any(|p| {
-            p.trim()
-                .strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q == 0.0)
-        });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tile_urls_follow_the_address_the_client_used() {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(base_url(&h), "http://127.0.0.1:8080");
-        h.insert("x-forwarded-host", "map.example.org".parse().unwrap());
-        h.insert("x-forwarded-proto", "https".parse().unwrap());
-        assert_eq!(base_url(&h), "https://map.example.org");
-        h.insert("x-forwarded-host", "evil/<script>".parse().unwrap());
-        assert_eq!(base_url(&h), "https://127.0.0.1:8080");
     }
 }

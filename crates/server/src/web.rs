@@ -8,7 +8,6 @@
 //! hour (file names of bundles carry content hashes).
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -20,6 +19,8 @@ use parking_lot::Mutex;
 
 use super::AppState;
 use super::error::ApiError;
+use super::extract::negotiate::Negotiation;
+use minqing_service::tilecache::{Encoded, Gzip};
 
 /// Files of the web app, read once.
 #[derive(Default)]
@@ -27,12 +28,10 @@ pub struct WebFiles {
     files: Mutex<HashMap<PathBuf, Arc<WebFile>>>,
 }
 
-/// One file: its bytes, gzipped bytes (when smaller) and validator.
+/// One file: its bytes with their gzip form and validator, and its type.
 pub struct WebFile {
     modified: Option<SystemTime>,
-    raw: bytes::Bytes,
-    gzip: Option<bytes::Bytes>,
-    etag: String,
+    body: Encoded,
     kind: &'static str,
 }
 
@@ -70,22 +69,12 @@ impl WebFiles {
         let raw = tokio::fs::read(&path).await.ok()?;
         let kind = content_type(&path);
         let file = tokio::task::spawn_blocking(move || {
-            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            let gzip = z
-                .write_all(&raw)
-                .ok()
-                .and_then(|()| z.finish().ok())
-                .filter(|g| g.len() + 64 < raw.len());
-            let etag = format!(
-                "\"w{:x}-{:x}\"",
-                raw.len(),
-                crc32fast_like(&raw) // cheap content fingerprint
-            );
+            let body = Encoded::new(raw, Gzip::WhenSmaller);
+            // Compressed here, off the async threads.
+            let _ = body.gzip();
             WebFile {
                 modified,
-                raw: raw.into(),
-                gzip: gzip.map(Into::into),
-                etag,
+                body,
                 kind,
             }
         })
@@ -95,13 +84,6 @@ impl WebFiles {
         self.files.lock().insert(path, file.clone());
         Some(file)
     }
-}
-
-/// FNV-1a over the bytes: a fingerprint for the ETag (not a security measure).
-fn crc32fast_like(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, x| {
-        (h ^ u64::from(*x)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The file a path names in the web directory, if the path is a plain relative one.
@@ -135,7 +117,7 @@ pub async fn fallback(State(state): State<AppState>, request: Request) -> Respon
         return ApiError::not_found("no such file").into_response();
     };
     match state.web.get(file).await {
-        Some(f) => serve(&f, request.headers()),
+        Some(f) => serve(&f, &Negotiation::of(request.headers())),
         None if matches!(path, "/" | "/field" | "/report") => ApiError::unavailable(format!(
             "the web app is not built (no {}); run `make demo`, or `npm ci && npm run build` in web/",
             dir.display()
@@ -145,7 +127,7 @@ pub async fn fallback(State(state): State<AppState>, request: Request) -> Respon
     }
 }
 
-fn serve(f: &WebFile, headers: &HeaderMap) -> Response {
+fn serve(f: &WebFile, client: &Negotiation) -> Response {
     let cache = if f.kind.starts_with("text/html") {
         "no-cache"
     } else {
@@ -159,27 +141,13 @@ fn serve(f: &WebFile, headers: &HeaderMap) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     common.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if let Ok(v) = HeaderValue::from_str(&f.etag) {
+    if let Ok(v) = HeaderValue::from_str(f.body.etag()) {
         common.insert(header::ETAG, v);
     }
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == f.etag));
-    if fresh {
+    if client.holds(f.body.etag()) {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
-    let gzip_ok = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|p| p.trim().starts_with("gzip")));
-    match (&f.gzip, gzip_ok) {
-        (Some(g), true) => {
-            common.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            (common, g.clone()).into_response()
-        }
-        _ => (common, f.raw.clone()).into_response(),
-    }
+    (common, client.body(&f.body)).into_response()
 }
 
 #[cfg(test)]
@@ -195,5 +163,26 @@ mod tests {
         assert_eq!(resolve(d, "/../etc/passwd"), None);
         assert_eq!(resolve(d, "/assets/../../x"), None);
         assert_eq!(resolve(d, "/a\\b"), None);
+    }
+
+    #[test]
+    fn gzip_refused_with_q0_is_not_sent() {
+        let file = WebFile {
+            modified: None,
+            body: Encoded::new("minqing ".repeat(1000), Gzip::WhenSmaller),
+            kind: "text/html; charset=utf-8",
+        };
+        let encoding = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            serve(&file, &Negotiation::of(&h))
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .cloned()
+        };
+        assert_eq!(encoding("gzip, br"), Some(HeaderValue::from_static("gzip")));
+        assert_eq!(encoding("gzip;q=0"), None);
+        assert_eq!(encoding("br, gzip;q=0, deflate"), None);
+        assert_eq!(encoding("identity"), None);
     }
 }

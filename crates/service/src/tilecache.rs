@@ -1,4 +1,6 @@
-//! Encoded tiles kept in memory, with their gzip bytes and ETag, invalidated precisely.
+//! Encoded tiles kept in memory, with their gzip bytes and ETag, invalidated precisely;
+//! and [`Encoded`], the bytes + gzip + ETag holder the server also keeps glyphs and web
+//! files in.
 //!
 //! A write dirties only the tiles it touches: every event/heat tile, at every zoom, whose
 //! buffered bounds hold the changed point, and the area tiles that draw an area whose
@@ -9,7 +11,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use minqing_tiles::{DEFAULT_BUFFER, DEFAULT_EXTENT, TileId};
@@ -32,42 +34,88 @@ pub struct TileKey {
     pub tile: TileId,
 }
 
-/// An encoded tile.
+/// Bytes served as they are or gzip-compressed, with a strong validator: what the tile
+/// cache keeps, and what the server keeps of glyph ranges and web files.
+///
+/// The gzip form is made once, by the first caller of [`Encoded::gzip`] (whoever wants it
+/// made off the async threads calls it there), as [`Gzip`] says. The ETag is a 64-bit
+/// SipHash of the bytes and their length, quoted.
 #[derive(Debug)]
-pub struct CachedTile {
-    /// MVT bytes (empty for an empty tile).
-    pub raw: Bytes,
-    /// The same, gzip-compressed, made on first request by a client that accepts it.
-    gzip: Mutex<Option<Bytes>>,
-    /// Strong validator, quoted.
-    pub etag: String,
+pub struct Encoded {
+    raw: Bytes,
+    etag: String,
+    policy: Gzip,
+    gzip: OnceLock<Option<Bytes>>,
 }
 
-impl CachedTile {
-    /// Wraps freshly rendered bytes.
+/// How [`Encoded`] makes and uses its gzip form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gzip {
+    /// Compressed fast (zlib level 1) and used whatever its size: for bytes made per write
+    /// or per request, such as tiles (a client that accepts gzip always gets gzip).
+    Always,
+    /// Compressed well (zlib level 6) and used only when smaller than the bytes: for bytes
+    /// made once and served many times, such as glyph ranges and web files (fonts and
+    /// pictures often are compressed already).
+    WhenSmaller,
+}
+
+impl Encoded {
+    /// Wraps `raw`; nothing is compressed yet.
     #[must_use]
-    pub fn new(raw: Vec<u8>) -> CachedTile {
+    pub fn new(raw: impl Into<Bytes>, policy: Gzip) -> Encoded {
+        let raw: Bytes = raw.into();
         let mut h = DefaultHasher::new();
         raw.hash(&mut h);
-        CachedTile {
+        Encoded {
             etag: format!("\"{:016x}-{:x}\"", h.finish(), raw.len()),
-            raw: Bytes::from(raw),
-            gzip: Mutex::new(None),
+            raw,
+            policy,
+            gzip: OnceLock::new(),
         }
     }
 
-    /// The gzip bytes, compressed once and kept.
-    pub fn gzip(&self) -> Bytes {
-        let mut slot = self.gzip.lock();
-        if let Some(b) = &*slot {
-            return b.clone();
-        }
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        // Writing to a Vec cannot fail.
-        let _ = enc.write_all(&self.raw);
-        let b = Bytes::from(enc.finish().unwrap_or_default());
-        *slot = Some(b.clone());
-        b
+    /// The bytes.
+    #[must_use]
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    /// The strong validator, quoted (`"…"`).
+    #[must_use]
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+
+    /// The gzip form, compressed by the first caller and kept; `None` when [`Gzip`] says
+    /// not to use it.
+    pub fn gzip(&self) -> Option<Bytes> {
+        self.gzip
+            .get_or_init(|| {
+                let level = match self.policy {
+                    Gzip::Always => flate2::Compression::fast(),
+                    Gzip::WhenSmaller => flate2::Compression::default(),
+                };
+                let mut z = flate2::write::GzEncoder::new(Vec::new(), level);
+                // Writing to a Vec cannot fail.
+                z.write_all(&self.raw)
+                    .and_then(|()| z.finish())
+                    .ok()
+                    .filter(|g| self.policy == Gzip::Always || g.len() < self.raw.len())
+                    .map(Bytes::from)
+            })
+            .clone()
+    }
+
+    /// Bytes held: the bytes, and their gzip form once made.
+    #[must_use]
+    pub fn size(&self) -> usize {
+        self.raw.len()
+            + self
+                .gzip
+                .get()
+                .and_then(Option::as_ref)
+                .map_or(0, Bytes::len)
     }
 }
 
@@ -75,7 +123,7 @@ impl CachedTile {
 struct Entry {
     /// Clock of the last invalidation of this address.
     version: u64,
-    variants: HashMap<String, Arc<CachedTile>>,
+    variants: HashMap<String, Arc<Encoded>>,
 }
 
 #[derive(Default)]
@@ -145,7 +193,7 @@ impl TileCache {
     ///
     /// A miss registers a render in flight: hand the token back with [`TileCache::put`],
     /// or call [`TileCache::abandon`] when the tile will not be stored.
-    pub fn get(&self, key: TileKey, variant: &str) -> (Option<Arc<CachedTile>>, u64) {
+    pub fn get(&self, key: TileKey, variant: &str) -> (Option<Arc<Encoded>>, u64) {
         let mut g = self.inner.lock();
         let tile = g
             .entries
@@ -177,7 +225,7 @@ impl TileCache {
     }
 
     /// Stores a rendered tile unless the address was invalidated since `token` was taken.
-    pub fn put(&self, key: TileKey, variant: String, token: u64, tile: Arc<CachedTile>) {
+    pub fn put(&self, key: TileKey, variant: String, token: u64, tile: Arc<Encoded>) {
         let mut g = self.inner.lock();
         g.done(key);
         let version = g.entries.get(&key).map_or(g.floor, |e| e.version);
@@ -312,7 +360,7 @@ mod tests {
                 key,
                 String::new(),
                 v,
-                Arc::new(CachedTile::new(vec![1, 2, 3])),
+                Arc::new(Encoded::new(vec![1, 2, 3], Gzip::Always)),
             );
         }
         let (_, v_before) = cache.get(here, "");
@@ -327,17 +375,33 @@ mod tests {
             here,
             String::new(),
             v_before,
-            Arc::new(CachedTile::new(vec![9])),
+            Arc::new(Encoded::new(vec![9], Gzip::Always)),
         );
         assert!(cache.get(here, "").0.is_none());
-        let t = CachedTile::new(vec![7; 1000]);
-        assert!(t.gzip().len() < 100);
+        let t = Encoded::new(vec![7; 1000], Gzip::Always);
+        assert_eq!(t.size(), 1000);
+        assert!(t.gzip().is_some_and(|g| g.len() < 100));
+        assert!(t.size() < 1100);
+        // A gzip form no smaller than the bytes is used only when always wanted.
+        assert_eq!(Encoded::new(vec![7; 10], Gzip::WhenSmaller).gzip(), None);
+        assert!(Encoded::new(vec![7; 10], Gzip::Always).gzip().is_some());
+        let (a, b) = (
+            Encoded::new(vec![1], Gzip::Always),
+            Encoded::new(vec![2], Gzip::Always),
+        );
+        assert_ne!(a.etag(), b.etag());
+        assert_eq!(a.etag(), Encoded::new(vec![1], Gzip::WhenSmaller).etag());
 
         // A miss being rendered while a write touches it is not stored either …
         let (none, token) = cache.get(here, "v");
         assert!(none.is_none());
         cache.invalidate_point(115.37, 22.79);
-        cache.put(here, "v".into(), token, Arc::new(CachedTile::new(vec![5])));
+        cache.put(
+            here,
+            "v".into(),
+            token,
+            Arc::new(Encoded::new(vec![5], Gzip::Always)),
+        );
         assert!(cache.get(here, "v").0.is_none());
         cache.abandon(here);
         // … while addresses neither cached nor being rendered leave no record behind.
@@ -371,7 +435,7 @@ mod tests {
             key,
             String::new(),
             token,
-            Arc::new(CachedTile::new(vec![1])),
+            Arc::new(Encoded::new(vec![1], Gzip::Always)),
         );
         assert!(cache.get(key, "").0.is_some());
         assert!(cache.get(key, "").0.is_some());
