@@ -15,7 +15,7 @@
 //! Points outside the grid go to an overflow list that every query scans; the owner
 //! rebuilds before either grows large.
 
-use super::geodesic::{A, E2};
+use super::geodesic::{A, E2, chord2};
 use minqing_model::BBox;
 
 /// Points per run inside a bucket, each run with its own box.
@@ -48,13 +48,6 @@ pub trait Nearest {
     fn limit(&self) -> f64;
     /// Offers a point at squared chord `d2` (metres²) from the query.
     fn consider(&mut self, pt: &Pt, d2: f64);
-}
-
-/// Squared straight-line distance between two earth-centred positions.
-#[inline]
-#[must_use]
-pub fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
 }
 
 /// Offers `search` the points of `run` within its limit.

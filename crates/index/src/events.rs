@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use super::areas::GridSet;
 use super::cells::{Nearest, Pt};
 use super::counts::CaseState;
+use super::filter::EventFilter;
 use super::geodesic::{self, From};
 use super::points::PointTree;
 use super::pyramid::Pyramid;
@@ -26,43 +27,6 @@ use super::pyramid::morton;
 use minqing_model::BBox;
 use minqing_model::{Event, Status, StatusFilter};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// Filters shared by listing, nearby and bbox queries.
-#[derive(Debug, Clone)]
-pub struct EventFilter {
-    /// Which workflow states.
-    pub status: StatusFilter,
-    /// Dense category numbers accepted (`None` = all).
-    pub categories: Option<Vec<u16>>,
-    /// Reported at or after (microseconds since the epoch).
-    pub from: Option<i64>,
-    /// Reported before (microseconds since the epoch).
-    pub to: Option<i64>,
-    /// Only events in these grids (a caller's area scope); `None` = everywhere.
-    pub scope: Option<Arc<GridSet>>,
-}
-
-impl Default for EventFilter {
-    fn default() -> Self {
-        EventFilter {
-            status: StatusFilter::All,
-            categories: None,
-            from: None,
-            to: None,
-            scope: None,
-        }
-    }
-}
-
-impl EventFilter {
-    /// True when the filter is only about state and category (what buckets and the count
-    /// pyramid store): no time window, no scope.
-    #[must_use]
-    pub fn inline_only(&self) -> bool {
-        self.from.is_none() && self.to.is_none() && self.scope.is_none()
-    }
-}
 
 const NO_TIME: i64 = i64::MIN;
 /// Tree of open cases.
@@ -73,10 +37,7 @@ const TREES: usize = 2;
 
 /// The state and category parts of a filter, on what a bucket stores.
 fn passes_inline(pt: &Pt, f: &EventFilter) -> bool {
-    f.status.matches(Status::ALL[pt.status as usize])
-        && f.categories
-            .as_ref()
-            .is_none_or(|cs| cs.contains(&pt.category))
+    f.accepts(pt.status, pt.category)
 }
 
 fn tree_of(s: Status) -> usize {
@@ -730,10 +691,7 @@ impl EventIndex {
     /// Whether the slot passes the non-spatial parts of a filter.
     fn passes(&self, slot: usize, f: &EventFilter) -> bool {
         let c = &self.cols;
-        f.status.matches(Status::ALL[c.status[slot] as usize])
-            && f.categories
-                .as_ref()
-                .is_none_or(|cs| cs.contains(&c.category[slot]))
+        f.accepts(c.status[slot], c.category[slot])
             && f.from.is_none_or(|t| c.reported_at[slot] >= t)
             && f.to.is_none_or(|t| c.reported_at[slot] < t)
             && f.scope

@@ -35,6 +35,13 @@ pub fn ecef(lon: f64, lat: f64) -> [f64; 3] {
     [n * cp * cl, n * cp * sl, n * (1.0 - E2) * sp]
 }
 
+/// Squared straight-line distance between two earth-centred positions.
+#[inline]
+#[must_use]
+pub(crate) fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
 /// The greatest curvature of the ellipsoid's surface (that of the meridian at the
 /// equator), 1/m.
 pub const KAPPA_MAX: f64 = 1.0 / (A * (1.0 - E2));
@@ -152,7 +159,6 @@ impl From {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cells::chord2;
     use rand::{Rng, SeedableRng};
 
     #[test]

@@ -19,6 +19,7 @@ mod cells;
 mod counts;
 mod drawing;
 mod events;
+mod filter;
 pub mod geodesic;
 mod gridcells;
 pub mod pip;
@@ -28,7 +29,8 @@ mod pyramid;
 pub use areas::{AreaFilter, AreaIndex, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use drawing::{Drawing, Outline};
-pub use events::{CaseStats, EventFilter, EventIndex, EventIndexBuilder, TileFields, Upsert};
+pub use events::{CaseStats, EventIndex, EventIndexBuilder, TileFields, Upsert};
+pub use filter::EventFilter;
 pub use minqing_model::BBox;
 pub use pyramid::{BASE_ZOOM, Pyramid};
 

@@ -18,8 +18,7 @@ use std::collections::BTreeMap;
 
 use minqing_tiles::{Cluster, HeatCell, TileId, world_xy};
 
-use super::events::EventFilter;
-use minqing_model::Status;
+use super::filter::EventFilter;
 
 /// Zoom of the bins.
 pub const BASE_ZOOM: u8 = 16;
@@ -239,12 +238,7 @@ impl Pyramid {
         Some(
             bin.entries
                 .iter()
-                .filter(|e| {
-                    f.status.matches(Status::ALL[e.status as usize])
-                        && f.categories
-                            .as_ref()
-                            .is_none_or(|cs| cs.contains(&e.category))
-                })
+                .filter(|e| f.accepts(e.status, e.category))
                 .map(|e| e.count)
                 .sum(),
         )
@@ -267,12 +261,7 @@ impl Pyramid {
                 categories: Vec::new(),
             };
             for e in &bin.entries {
-                let state = Status::ALL[e.status as usize];
-                if f.status.matches(state)
-                    && f.categories
-                        .as_ref()
-                        .is_none_or(|cs| cs.contains(&e.category))
-                {
+                if f.accepts(e.status, e.category) {
                     acc.count += e.count;
                     acc.id_xor ^= e.id_xor;
                     match acc.categories.iter_mut().find(|c| c.0 == e.category) {
@@ -347,7 +336,7 @@ impl Pyramid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use minqing_model::StatusFilter;
+    use minqing_model::{Status, StatusFilter};
     use minqing_tiles::{
         ClusterOptions, ClusterPoint, HeatOptions, HeatPoint, TileProjection, cluster_points,
         heat_bins,
