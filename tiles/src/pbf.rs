@@ -1,6 +1,8 @@
 //! The few protobuf wire-format pieces MVT needs: varints, zigzag, field keys, and a reader.
 //!
-//! Crate-internal; [`crate::mvt`] writes with it and [`crate::decode`] reads with it.
+//! [`crate::mvt`] writes with it and [`crate::decode`] reads with it. The field writers
+//! ([`write_varint_field`], [`write_bytes_field`]) and [`zigzag32`] are public, for the
+//! other protobuf messages of the map (glyph ranges); the rest is crate-internal.
 
 /// Wire type of varint fields.
 pub(crate) const VARINT: u8 = 0;
@@ -33,21 +35,22 @@ pub(crate) fn write_key(buf: &mut Vec<u8>, field: u32, wire: u8) {
     write_varint(buf, (u64::from(field) << 3) | u64::from(wire));
 }
 
-/// Appends a length-delimited field holding `bytes`.
-pub(crate) fn write_bytes_field(buf: &mut Vec<u8>, field: u32, bytes: &[u8]) {
+/// Appends a length-delimited field holding `bytes` (a string, bytes or a message).
+pub fn write_bytes_field(buf: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     write_key(buf, field, LEN);
     write_varint(buf, bytes.len() as u64);
     buf.extend_from_slice(bytes);
 }
 
-/// Appends a varint field.
-pub(crate) fn write_varint_field(buf: &mut Vec<u8>, field: u32, v: u64) {
+/// Appends a varint field (`uint32`, `uint64`, `bool`; a `sint32` after [`zigzag32`]).
+pub fn write_varint_field(buf: &mut Vec<u8>, field: u32, v: u64) {
     write_key(buf, field, VARINT);
     write_varint(buf, v);
 }
 
-/// Zigzag-encodes a 32-bit signed integer (MVT geometry parameters).
-pub(crate) fn zigzag32(v: i32) -> u32 {
+/// Zigzag-encodes a 32-bit signed integer (MVT geometry parameters, `sint32` fields).
+#[must_use]
+pub fn zigzag32(v: i32) -> u32 {
     #[allow(clippy::cast_sign_loss)]
     let z = ((v << 1) ^ (v >> 31)) as u32;
     z
