@@ -698,6 +698,44 @@ async fn faults_are_named_and_block_publishing() {
     // Bad requests.
     let (status, _) = op(&s, plan, json!({"op": "explode"})).await;
     assert_eq!(status, 400);
+    // A body that is not an operation is a 400 `bad_request` naming what is wrong.
+    let line = json!({"type": "LineString", "coordinates": [[115, 22], [115.1, 22.1]]});
+    for (body, named) in [
+        (json!({"op": "explode"}), "unknown op \"explode\""),
+        (json!({"grid": a}), "op"),
+        (
+            json!({"op": "retire", "grid": a, "colour": "red"}),
+            "colour",
+        ),
+        (json!({"op": "retire"}), "grid"),
+        (
+            json!({"op": "retire", "grid": "a"}),
+            "grid must be a grid key",
+        ),
+        (json!({"op": "merge", "grids": []}), "grids"),
+        (
+            json!({"op": "split", "grid": a, "line": [[115, 22]]}),
+            "line",
+        ),
+        (
+            json!({"op": "reshape", "grid": a, "households": -1}),
+            "households",
+        ),
+        (
+            json!({"op": "move_boundary", "from": a, "to": b}),
+            "move_boundary takes either",
+        ),
+        (
+            json!({"op": "move_boundary", "grids": [a], "line": line}),
+            "grids",
+        ),
+    ] {
+        let (status, v) = op(&s, plan, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {v}");
+        assert_eq!(v["error"]["code"], "bad_request", "{body}: {v}");
+        let m = v["error"]["message"].as_str().unwrap();
+        assert!(m.contains(named), "{body}: {m:?} does not name {named:?}");
+    }
     let (status, _) = op(&s, plan, json!({"op": "split", "grid": 99999, "line": {"type": "LineString", "coordinates": [[115, 22], [115.1, 22.1]]}})).await;
     assert_eq!(status, 404);
     let (status, _) = op(&s, plan, json!({"op": "merge", "grids": [a]})).await;

@@ -18,6 +18,15 @@ use geo_types::MultiPolygon;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The ops, as the `op` field names them (the variants of [`Operation`]).
+const OPS: [&str; 6] = [
+    "reshape",
+    "split",
+    "merge",
+    "move_boundary",
+    "create",
+    "retire",
+];
 /// Most grid keys an operation may name.
 const MAX_KEYS: usize = 1000;
 /// Most positions of a line.
@@ -127,6 +136,13 @@ impl Operation {
     pub fn from_json(body: &Value) -> Result<Operation, String> {
         if !body.is_object() {
             return Err("the body must be a JSON object with an op".into());
+        }
+        let ops = || OPS.join(", ");
+        match body.get("op") {
+            Some(Value::String(op)) if OPS.contains(&op.as_str()) => {}
+            Some(Value::String(op)) => return Err(format!("unknown op {op:?}; ops: {}", ops())),
+            Some(op) => return Err(format!("op must be one of {}, not {op}", ops())),
+            None => return Err(format!("the body needs an op: one of {}", ops())),
         }
         Operation::deserialize(body).map_err(|e| e.to_string())
     }
@@ -398,9 +414,13 @@ mod tests {
             json!({"op": "create", "geometry": square()}),
             json!({"op": "retire", "grid": 4}),
         ];
+        let mut seen = std::collections::BTreeSet::new();
         for body in ok {
             assert!(Operation::from_json(&body).is_ok(), "{body}");
+            seen.insert(body["op"].as_str().unwrap().to_owned());
         }
+        // OPS lists exactly the variants.
+        assert_eq!(seen, OPS.iter().map(|s| (*s).to_owned()).collect());
         assert!(matches!(
             Operation::from_json(
                 &json!({"op": "move_boundary", "from": 1, "to": 2, "piece": square()})
@@ -434,9 +454,13 @@ mod tests {
     fn refusals_name_what_is_wrong() {
         let cases = [
             (json!([1, 2]), "JSON object"),
-            (json!({"grid": 1}), "op"),
-            (json!({"op": "explode"}), "explode"),
-            (json!({"op": 5}), "integer"),
+            (json!({"grid": 1}), "needs an op: one of reshape, split"),
+            (
+                json!({"op": "explode"}),
+                "unknown op \"explode\"; ops: reshape, split, merge, move_boundary, create, retire",
+            ),
+            (json!({"op": 5}), "op must be one of reshape"),
+            (json!({"op": null}), "op must be one of reshape"),
             (json!({"op": "retire", "grid": 1, "color": "red"}), "color"),
             (json!({"op": "retire"}), "grid"),
             (
