@@ -50,7 +50,7 @@ pub struct AreaCounts {
 }
 
 /// A grid and its ancestors, nearest first.
-fn chain(areas: &AreaIndex, grid: i64) -> Vec<i64> {
+pub(crate) fn chain(areas: &AreaIndex, grid: i64) -> Vec<i64> {
     let mut out = vec![grid];
     let mut at = areas.get(grid).and_then(|a| a.parent_id);
     while let Some(id) = at {

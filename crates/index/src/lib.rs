@@ -8,8 +8,16 @@
 //! `parking_lot::RwLock`: queries hold the read lock for the few microseconds of a search
 //! and copy out what they need; writers hold the write lock for one bucket insert (and,
 //! rarely, a re-size of a bucket grid that has grown fourfold). The per-area counts sit
-//! behind their own mutex, taken inside the event write lock (order: events, then counts) or
-//! alone. No lock is ever held across an `.await`.
+//! behind their own mutex, taken inside the event write lock or alone (order: events, then
+//! counts, then the area index's lock for its swap). No lock is ever held across an
+//! `.await`.
+//!
+//! A new area index recounts every case against the new hierarchy without holding either
+//! lock for the count ([`Index::set_areas`]): it copies the cases that count (open, in a
+//! grid) under the events *read* lock, opening a journal of changes in the same moment,
+//! counts the copy with no lock held, then, under the counts mutex alone, replays the
+//! journal onto the new counts and swaps counts and areas together. Queries never wait for
+//! a publish; a change applied meanwhile waits at most for the copy.
 //!
 //! Time: what is overdue is decided by the index's [`Clock`] ([`Index::now`]), never by
 //! reading the wall clock directly, so that tests can set the time instead of waiting.
@@ -140,19 +148,79 @@ impl Default for Clock {
 pub struct Index {
     areas: RwLock<Arc<AreaIndex>>,
     events: RwLock<EventIndex>,
-    /// Taken only while holding `events` for writing, or alone (lock order: events, counts).
-    counts: Mutex<AreaCounts>,
+    /// Taken only while holding `events`, or alone (lock order: events, counts, areas).
+    counts: Mutex<Counted>,
+    /// Held through a recount ([`Index::set_areas`], [`Index::set_events`]): one at a time.
+    recounting: Mutex<()>,
     ready: AtomicBool,
     /// The time overdue is measured against.
     clock: Clock,
+    /// Runs inside a recount (tests: what may happen meanwhile).
+    #[cfg(test)]
+    during_recount: Mutex<Option<RecountHook>>,
+}
+
+/// What a test runs inside a recount, between its copy of the cases and its count.
+#[cfg(test)]
+type RecountHook = Box<dyn FnOnce(&Index) + Send>;
+
+/// The per-area counts and the hierarchy they follow, with the journal of a recount under
+/// way.
+struct Counted {
+    counts: AreaCounts,
+    /// The area index `counts` go by: the one [`Index::areas`] gives, swapped with it.
+    areas: Arc<AreaIndex>,
+    /// While [`Index::set_areas`] counts: the hierarchy it counts against, and every change
+    /// of a case since its copy of the cases, as (before, after), in order.
+    journal: Option<Journal>,
+}
+
+/// The changes a recount under way has yet to take (see [`Counted::journal`]).
+struct Journal {
+    areas: Arc<AreaIndex>,
+    changes: Vec<(Option<CaseState>, Option<CaseState>)>,
+}
+
+/// A case that counts (open, in a grid) as a recount copies it: 24 bytes.
+#[derive(Clone, Copy)]
+struct OpenCase {
+    id: i64,
+    grid: i64,
+    /// Deadline (µs), or [`OpenCase::NO_DUE`].
+    due: i64,
+}
+
+impl OpenCase {
+    const NO_DUE: i64 = i64::MIN;
+
+    fn of(c: CaseState) -> Option<OpenCase> {
+        Some(OpenCase {
+            id: c.id,
+            grid: c.grid.filter(|_| c.open)?,
+            due: c.due.unwrap_or(OpenCase::NO_DUE),
+        })
+    }
+
+    fn state(self) -> CaseState {
+        CaseState {
+            id: self.id,
+            grid: Some(self.grid),
+            open: true,
+            due: (self.due != OpenCase::NO_DUE).then_some(self.due),
+        }
+    }
 }
 
 /// Open and overdue cases per area, counted afresh at `now` (µs).
-fn count_cases(events: &EventIndex, areas: &AreaIndex, now: i64) -> AreaCounts {
+fn count_cases(
+    cases: impl IntoIterator<Item = CaseState>,
+    areas: &AreaIndex,
+    now: i64,
+) -> AreaCounts {
     let mut counts = AreaCounts::new(now);
     let mut changed = Vec::new();
-    for slot in events.slots() {
-        counts.add(areas, events.case(slot), &mut changed);
+    for case in cases {
+        counts.add(areas, case, &mut changed);
         changed.clear();
     }
     counts
@@ -178,12 +246,20 @@ impl Index {
     /// An empty, not-yet-ready index on `clock`.
     #[must_use]
     pub fn with_clock(categories: &[String], clock: Clock) -> Index {
+        let areas = Arc::new(AreaIndex::new(Vec::new()));
         Index {
-            areas: RwLock::new(Arc::new(AreaIndex::new(Vec::new()))),
+            areas: RwLock::new(areas.clone()),
             events: RwLock::new(EventIndex::new(categories)),
-            counts: Mutex::new(AreaCounts::new(clock.now_micros())),
+            counts: Mutex::new(Counted {
+                counts: AreaCounts::new(clock.now_micros()),
+                areas,
+                journal: None,
+            }),
+            recounting: Mutex::new(()),
             ready: AtomicBool::new(false),
             clock,
+            #[cfg(test)]
+            during_recount: Mutex::new(None),
         }
     }
 
@@ -207,26 +283,95 @@ impl Index {
 
     /// Replaces the area index, and recounts open and overdue cases per area against it
     /// (a new hierarchy changes which areas a case counts in).
+    ///
+    /// Queries go on meanwhile: the cases that count are copied under the events read lock
+    /// (changes wait for the copy only), counted with no lock held, and the new counts
+    /// swapped in under the counts mutex with the area index. A change applied between the
+    /// copy and the swap is in the journal the copy opened (under the same read lock, so no
+    /// change falls between the two): the swap replays it onto the new counts, so that they
+    /// hold every change, as if counted at the swap. Blocking for as long as the count takes
+    /// (about a second for a million open cases): call it off the async threads.
     pub fn set_areas(&self, areas: AreaIndex) {
         let areas = Arc::new(areas);
-        let events = self.events.write();
-        let counts = count_cases(&events, &areas, self.clock.now_micros());
-        *self.areas.write() = areas;
-        *self.counts.lock() = counts;
+        let _one = self.recounting.lock();
+        let t = std::time::Instant::now();
+        let cases: Vec<OpenCase> = {
+            let events = self.events.read();
+            self.counts.lock().journal = Some(Journal {
+                areas: areas.clone(),
+                changes: Vec::new(),
+            });
+            events
+                .slots()
+                .filter_map(|s| OpenCase::of(events.case(s)))
+                .collect()
+        };
+        let copied = t.elapsed();
+        #[cfg(test)]
+        if let Some(hook) = self.during_recount.lock().take() {
+            hook(self);
+        }
+        let mut fresh = count_cases(
+            cases.iter().map(|c| c.state()),
+            &areas,
+            self.clock.now_micros(),
+        );
+        drop(cases);
+        let counted = t.elapsed();
+        let (old, replayed) = {
+            let mut held = self.counts.lock();
+            let changes = held.journal.take().map(|j| j.changes).unwrap_or_default();
+            let mut changed = Vec::new();
+            for (before, after) in &changes {
+                if let Some(b) = before {
+                    fresh.remove(&areas, *b, &mut changed);
+                }
+                if let Some(a) = after {
+                    fresh.add(&areas, *a, &mut changed);
+                }
+                changed.clear();
+            }
+            let old_areas = std::mem::replace(&mut *self.areas.write(), areas.clone());
+            let old = std::mem::replace(
+                &mut *held,
+                Counted {
+                    counts: fresh,
+                    areas,
+                    journal: None,
+                },
+            );
+            ((old, old_areas), changes.len())
+        };
+        // The old index and counts are freed here, with no lock held.
+        drop(old);
+        tracing::info!(
+            copy_ms = copied.as_millis(),
+            count_ms = (counted - copied).as_millis(),
+            replayed,
+            "areas replaced, cases recounted"
+        );
     }
 
     /// Replaces the event index, and counts its open and overdue cases per area anew.
     pub fn set_events(&self, events: EventIndex) {
-        let counts = count_cases(&events, &self.areas(), self.clock.now_micros());
-        let mut guard = self.events.write();
-        *guard = events;
-        *self.counts.lock() = counts;
+        let _one = self.recounting.lock();
+        let areas = self.counts.lock().areas.clone();
+        let counts = count_cases(
+            events.slots().map(|s| events.case(s)),
+            &areas,
+            self.clock.now_micros(),
+        );
+        let old = {
+            let mut guard = self.events.write();
+            self.counts.lock().counts = counts;
+            std::mem::replace(&mut *guard, events)
+        };
+        drop(old);
     }
 
     /// Takes a committed state of an event (new or changed); `None` when the index already
     /// held it or a newer one.
     pub fn apply(&self, e: Event) -> Option<Applied> {
-        let areas = self.areas();
         let mut events = self.events.write();
         let id = e.id;
         let before = events.slot(id).map(|s| events.case(s));
@@ -238,12 +383,33 @@ impl Index {
         let after = events.slot(id).map(|s| events.case(s));
         let mut changed = Vec::new();
         if before != after {
-            let mut counts = self.counts.lock();
+            let mut held = self.counts.lock();
+            let Counted {
+                counts,
+                areas,
+                journal,
+            } = &mut *held;
             if let Some(b) = before {
-                counts.remove(&areas, b, &mut changed);
+                counts.remove(areas, b, &mut changed);
             }
             if let Some(a) = after {
-                counts.add(&areas, a, &mut changed);
+                counts.add(areas, a, &mut changed);
+            }
+            if let Some(j) = journal {
+                // A recount is under way: it takes the change at its swap, in the areas of
+                // the new hierarchy, which are named here too.
+                for grid in [before, after]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.grid.filter(|_| c.open))
+                {
+                    for area in crate::counts::chain(&j.areas, grid) {
+                        if !changed.contains(&area) {
+                            changed.push(area);
+                        }
+                    }
+                }
+                j.changes.push((before, after));
             }
         }
         Some(Applied {
@@ -255,20 +421,21 @@ impl Index {
     /// Moves the overdue clock to now (by [`Index::clock`]); returns the areas whose counts
     /// changed.
     pub fn sweep_overdue(&self) -> Vec<i64> {
-        let areas = self.areas();
         let now = self.clock.now_micros();
-        self.counts.lock().sweep(&areas, now)
+        let mut held = self.counts.lock();
+        let Counted { counts, areas, .. } = &mut *held;
+        counts.sweep(areas, now)
     }
 
     /// Open and overdue cases of an area.
     #[must_use]
     pub fn area_count(&self, area: i64) -> AreaCount {
-        self.counts.lock().get(area)
+        self.counts.lock().counts.get(area)
     }
 
     /// Runs `f` with the counts locked (for many reads at once).
     pub fn with_counts<R>(&self, f: impl FnOnce(&AreaCounts) -> R) -> R {
-        f(&self.counts.lock())
+        f(&self.counts.lock().counts)
     }
 
     /// Runs a read-only query on the event index.
@@ -375,6 +542,76 @@ mod tests {
                 overdue: 2
             }
         );
+    }
+
+    /// `e` in grid `grid`, changed at `at`.
+    fn changed(mut e: Event, grid: i64, at: DateTime<Utc>) -> Event {
+        e.grid_id = Some(grid);
+        e.updated_at = at;
+        e
+    }
+
+    #[test]
+    fn a_publish_does_not_pause_event_queries_and_counts_what_arrives_meanwhile() {
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let day = TimeDelta::days(1);
+        let index = Index::with_clock(&["hazard.fire".to_owned()], Clock::manual(t0));
+        // Grid 3 is in community 1, and the publish moves it to community 4.
+        let hierarchy = |parent_of_3: i64| {
+            AreaIndex::new(vec![
+                square(1, None, Level::Community),
+                square(4, None, Level::Community),
+                square(2, Some(1), Level::Grid),
+                square(3, Some(parent_of_3), Level::Grid),
+            ])
+        };
+        index.set_areas(hierarchy(1));
+        // Grid 2: a case due tomorrow, one overdue; grid 3: a case due tomorrow.
+        index.apply(case(10, t0 + day)).unwrap();
+        index.apply(case(11, t0 - day)).unwrap();
+        index.apply(changed(case(12, t0 + day), 3, t0)).unwrap();
+        *index.during_recount.lock() = Some(Box::new(move |ix: &Index| {
+            // A query in the middle of the recount is answered at once: the event index is
+            // not locked for writing ...
+            let query = ix.events.try_read();
+            assert!(
+                query.is_some(),
+                "the recount holds the event index locked: queries wait for it"
+            );
+            drop(query);
+            // ... from another thread too, as a request would ask it.
+            let n = std::thread::scope(|s| s.spawn(|| ix.events(EventIndex::len)).join());
+            assert_eq!(n.unwrap(), 3);
+            // Changes arrive meanwhile: a new case in grid 3 (its areas are named in both
+            // hierarchies: its tiles must be drawn again whichever is current) ...
+            let mut applied = ix.apply(changed(case(13, t0 + day), 3, t0)).unwrap().areas;
+            applied.sort_unstable();
+            assert_eq!(applied, [1, 3, 4]);
+            // ... case 10 resolved, case 12 moved to grid 2 and made overdue.
+            let mut resolved = changed(case(10, t0 + day), 2, t0);
+            resolved.status = Status::Resolved;
+            ix.apply(resolved).unwrap();
+            ix.apply(changed(case(12, t0 - day), 2, t0)).unwrap();
+        }));
+        index.set_areas(hierarchy(4));
+        assert!(index.during_recount.lock().is_none(), "the hook ran");
+        let count = |open, overdue| AreaCount { open, overdue };
+        // Grid 2: cases 11 and 12, both overdue; grid 3: case 13.
+        assert_eq!(index.area_count(2), count(2, 2));
+        assert_eq!(index.area_count(3), count(1, 0));
+        assert_eq!(index.area_count(1), count(2, 2));
+        assert_eq!(index.area_count(4), count(1, 0));
+        // As a recount from scratch counts them; and deadlines still fall due.
+        let fresh = index.events(|ix| {
+            let cases = ix.slots().map(|s| ix.case(s));
+            count_cases(cases, &index.areas(), t0.timestamp_micros())
+        });
+        for id in 1..=4 {
+            assert_eq!(index.area_count(id), fresh.get(id), "area {id}");
+        }
+        index.clock().advance(day * 2);
+        assert_eq!(index.sweep_overdue(), vec![3, 4]);
+        assert_eq!(index.area_count(4), count(1, 1));
     }
 
     #[test]
