@@ -8,7 +8,7 @@ use futures_util::{Stream, StreamExt};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use super::rows::event_from_row;
+use super::rows::{event_from_row, get};
 use super::{Result, Store, StoreError};
 use minqing_model::{Action, Event, Status};
 use minqing_model::{Principal, Role};
@@ -80,9 +80,9 @@ pub type TransitionResult = std::result::Result<Event, Refusal>;
 fn case_from_row(row: &Row) -> Result<Case> {
     Ok(Case {
         event: event_from_row(row)?,
-        assignee: row.get(16),
-        merged_into: row.get(17),
-        reporter_token: row.get(18),
+        assignee: get(row, "assignee")?,
+        merged_into: get(row, "merged_into")?,
+        reporter_token: get(row, "reporter_token")?,
     })
 }
 
@@ -131,20 +131,21 @@ impl Store {
     pub async fn history(&self, id: i64) -> Result<Vec<HistoryEntry>> {
         let conn = self.conn().await?;
         let stmt = conn.prepare_cached(include_str!("sql/history.sql")).await?;
-        Ok(conn
-            .query(&stmt, &[&id])
+        conn.query(&stmt, &[&id])
             .await?
             .iter()
-            .map(|r| HistoryEntry {
-                at: r.get(0),
-                actor: r.get(1),
-                from: r.get(2),
-                to: r.get(3),
-                note: r.get(4),
-                action: r.get(5),
-                assignee: r.get(6),
+            .map(|r| {
+                Ok(HistoryEntry {
+                    at: get(r, "at")?,
+                    actor: get(r, "actor")?,
+                    from: get(r, "from_status")?,
+                    to: get(r, "to_status")?,
+                    note: get(r, "note")?,
+                    action: get(r, "action")?,
+                    assignee: get(r, "assignee")?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// The reporter's contact of a case (personal data).
@@ -153,7 +154,10 @@ impl Store {
         let stmt = conn
             .prepare_cached(include_str!("sql/reporter_contact.sql"))
             .await?;
-        Ok(conn.query_opt(&stmt, &[&id]).await?.map(|r| r.get(0)))
+        conn.query_opt(&stmt, &[&id])
+            .await?
+            .map(|r| get(&r, "contact"))
+            .transpose()
     }
 
     /// Moves a case along the workflow: locks it, checks the action against its current
@@ -305,12 +309,11 @@ impl Store {
         let stmt = conn
             .prepare_cached(include_str!("sql/own_among.sql"))
             .await?;
-        Ok(conn
-            .query(&stmt, &[&token, &ids])
+        conn.query(&stmt, &[&token, &ids])
             .await?
             .iter()
-            .map(|r| r.get::<_, i64>("id"))
-            .collect())
+            .map(|r| get(r, "id"))
+            .collect()
     }
 
     /// Makes a token; returns its principal and its secret (shown once, kept only hashed).
@@ -338,7 +341,7 @@ impl Store {
         let stmt = conn
             .prepare_cached(include_str!("sql/insert_token.sql"))
             .await?;
-        let id: i64 = conn
+        let row = conn
             .query_one(
                 &stmt,
                 &[
@@ -348,8 +351,8 @@ impl Store {
                     &minqing_model::hash(&secret),
                 ],
             )
-            .await?
-            .get(0);
+            .await?;
+        let id: i64 = get(&row, "id")?;
         Ok((
             Principal {
                 token_id: id,
@@ -370,8 +373,8 @@ impl Store {
         let Some(row) = conn.query_opt(&stmt, &[&hash]).await? else {
             return Ok(None);
         };
-        let id: i64 = row.get(0);
-        let role: &str = row.get(2);
+        let id: i64 = get(&row, "id")?;
+        let role: &str = get(&row, "role")?;
         let role = Role::parse(role).ok_or_else(|| StoreError::Invalid {
             what: "token",
             id,
@@ -379,9 +382,9 @@ impl Store {
         })?;
         Ok(Some(Principal {
             token_id: id,
-            name: row.get(1),
+            name: get(&row, "name")?,
             role,
-            area_code: row.get(3),
+            area_code: get(&row, "area_code")?,
         }))
     }
 

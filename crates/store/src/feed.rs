@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use super::rows::event_from_row;
+use super::rows::{event_from_row, get};
 use super::{Result, Store};
 use minqing_model::Event;
 
@@ -45,10 +45,10 @@ pub struct Listener {
 }
 
 async fn watermark(client: &Client) -> Result<Watermark> {
-    let text: String = client
+    let row = client
         .query_one(include_str!("sql/watermark.sql"), &[])
-        .await?
-        .get(0);
+        .await?;
+    let text: String = get(&row, "xmin")?;
     text.parse()
         .map(Watermark)
         .map_err(|e| super::StoreError::Input(format!("unreadable snapshot xmin {text:?}: {e}")))

@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use tokio::sync::oneshot;
 
-use super::rows::event_from_row;
+use super::rows::{event_from_row, get};
 use super::{Result, Store, StoreError};
 use minqing_model::{Event, NewEvent};
 
@@ -185,7 +185,7 @@ impl Store {
             .await?;
         let mut out: Vec<Option<InsertedEvent>> = (0..reports.len()).map(|_| None).collect();
         for row in &rows {
-            let ord: i64 = row.get(16);
+            let ord: i64 = get(row, "ord")?;
             let slot = usize::try_from(ord - 1)
                 .ok()
                 .and_then(|i| out.get_mut(i))

@@ -237,7 +237,7 @@ impl Store {
         let row = conn
             .query_one(include_str!("sql/postgis_version.sql"), &[])
             .await?;
-        Ok(row.get(0))
+        rows::get(&row, "version")
     }
 }
 

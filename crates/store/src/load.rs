@@ -1,10 +1,18 @@
 //! Bulk reads for the in-memory index: binary COPY, streamed, progress reported.
+//!
+//! These are the only rows the store reads by position, by design of the format: the rows
+//! of `COPY … TO STDOUT (FORMAT binary)` carry no column names, only fields in the order of
+//! the query, and the reader must be told the type of each field, by position, before it
+//! can read any. So each load keeps its type list next to its reads, in the order of the
+//! select list of its `.sql` file (`copy_areas.sql`, `copy_events.sql`); keep the three
+//! in step. The reads use `try_get` all the same: a mismatch is an error, not a panic.
+//! Every other row is read by column name (see `rows.rs`).
 
 use futures_util::{StreamExt, pin_mut};
 use tokio_postgres::binary_copy::BinaryCopyOutStream;
 use tokio_postgres::types::Type;
 
-use super::rows::escalation;
+use super::rows::{escalation, get};
 use super::{Result, Store, StoreError};
 use minqing_model::{Area, Event, Level, Status, wkb};
 
@@ -76,10 +84,10 @@ impl Store {
     /// The planner's estimate of the number of events (to size the index up front).
     pub async fn estimate_events(&self) -> Result<usize> {
         let conn = self.conn().await?;
-        let n: f32 = conn
+        let row = conn
             .query_one(include_str!("sql/estimate_events.sql"), &[])
-            .await?
-            .get(0);
+            .await?;
+        let n: f32 = get(&row, "estimate")?;
         // Estimates can be stale; a little headroom avoids a reallocation of every column.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok((f64::from(n) * 1.02) as usize + 1024)

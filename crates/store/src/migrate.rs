@@ -80,10 +80,10 @@ async fn apply(conn: &mut Object) -> Result<Vec<String>> {
                 ),
             })?;
     }
-    let found: String = conn
+    let row = conn
         .query_one(include_str!("sql/postgis_version.sql"), &[])
-        .await?
-        .get(0);
+        .await?;
+    let found: String = super::rows::get(&row, "version")?;
     match parse_postgis_version(&found) {
         Some(v) if v >= MINIMUM_POSTGIS_VERSION => {}
         _ => return Err(StoreError::PostgisVersion { found }),

@@ -7,12 +7,12 @@
 
 use tokio_postgres::types::ToSql;
 
-use super::rows::event_from_row;
+use super::rows::{event_from_row, get};
 use super::{ExportFilter, Result, Store};
 use minqing_model::Event;
 
 fn with_note(row: &tokio_postgres::Row) -> Result<(Event, Option<String>)> {
-    Ok((event_from_row(row)?, row.get(16)))
+    Ok((event_from_row(row)?, get(row, "note")?))
 }
 
 impl Store {

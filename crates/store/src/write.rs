@@ -7,6 +7,7 @@ use futures_util::{SinkExt, pin_mut};
 use geo::Validation;
 
 use super::intake::{InsertedEvent, Report};
+use super::rows::get;
 use super::{Result, Store, StoreError};
 use minqing_model::{AreaRecord, Event, EventRecord, NewEvent, wkb};
 
@@ -47,10 +48,10 @@ impl Store {
     pub async fn photo(&self, id: i64) -> Result<Option<(String, Vec<u8>)>> {
         let conn = self.conn().await?;
         let stmt = conn.prepare_cached(include_str!("sql/photo.sql")).await?;
-        Ok(conn
-            .query_opt(&stmt, &[&id])
+        conn.query_opt(&stmt, &[&id])
             .await?
-            .map(|r| (r.get(0), r.get(1))))
+            .map(|r| Ok((get(&r, "content_type")?, get(&r, "bytes")?)))
+            .transpose()
     }
 
     /// Whether a case has a photo.
@@ -123,12 +124,12 @@ impl Store {
             .query(include_str!("sql/current_area_ids.sql"), &[])
             .await?
         {
-            ids.insert(row.get(0), row.get(1));
+            ids.insert(get(&row, "code")?, get(&row, "id")?);
         }
-        let mut next: i64 = tx
+        let max = tx
             .query_one(include_str!("sql/max_area_id.sql"), &[])
-            .await?
-            .get(0);
+            .await?;
+        let mut next: i64 = get(&max, "max_id")?;
         let rebuild = drop_indexes_if_empty(&tx, "areas", next == 0).await?;
         let sink = tx.copy_in(include_str!("sql/copy_in_areas.sql")).await?;
         pin_mut!(sink);
@@ -199,10 +200,10 @@ impl Store {
         let tx = conn.transaction().await?;
         tx.batch_execute(include_str!("sql/lock_events.sql"))
             .await?;
-        let mut next: i64 = tx
+        let max = tx
             .query_one(include_str!("sql/max_event_id.sql"), &[])
-            .await?
-            .get(0);
+            .await?;
+        let mut next: i64 = get(&max, "max_id")?;
         let rebuild = drop_indexes_if_empty(&tx, "events", next == 0).await?;
         let mut reporters: Vec<(i64, String)> = Vec::new();
         let sink = tx.copy_in(include_str!("sql/copy_in_events.sql")).await?;
@@ -286,9 +287,9 @@ async fn drop_indexes_if_empty(
     for row in rows {
         // Built by the query from the catalogue (the name quoted there by format's %I), not
         // from a request.
-        let drop: String = row.get(2);
+        let drop: String = get(&row, "drop_index")?;
         tx.batch_execute(&drop).await?;
-        defs.push(row.get(1));
+        defs.push(get(&row, "indexdef")?);
     }
     Ok(defs)
 }

@@ -1,4 +1,6 @@
 -- Bulk read of all events for the in-memory index (binary COPY, ordered by id).
+-- Read by position (binary COPY has no column names): load.rs lists the types of these
+-- columns in this order.
 -- Personal data (event_reporters) is deliberately not read: the index never holds it.
 -- Descriptions stay in PostGIS too: lists show titles; the detail view reads the row.
 COPY (

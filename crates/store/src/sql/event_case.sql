@@ -2,7 +2,7 @@
 -- then assignee, merged_into, reporter_token. A transition appends FOR UPDATE: it locks the
 -- row, so that concurrent transitions of one case run one after the other.
 SELECT id, category, title, description, status, priority, grid_id,
-       reported_at, due_at, updated_at, ST_X(geom), ST_Y(geom), generated,
+       reported_at, due_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, generated,
        escalation, resolved_at, satisfied,
        assignee, merged_into, reporter_token
 FROM events

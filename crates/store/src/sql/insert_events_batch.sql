@@ -47,6 +47,6 @@ WITH input AS MATERIALIZED (
     FROM e JOIN input i USING (id)
 )
 SELECT e.id, e.category, e.title, e.description, e.status, e.priority, e.grid_id,
-       e.reported_at, e.due_at, e.updated_at, ST_X(e.geom), ST_Y(e.geom), e.generated,
-       e.escalation, e.resolved_at, e.satisfied, i.ord
+       e.reported_at, e.due_at, e.updated_at, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
+       e.generated, e.escalation, e.resolved_at, e.satisfied, i.ord
 FROM e JOIN input i USING (id)

@@ -4,12 +4,12 @@
 -- $4 reported before (NULL = no bound), $5..$8 bbox (NULL = anywhere),
 -- $9 grid ids in the caller's scope (NULL = all), $10 most rows.
 SELECT e.id, e.category, e.title, e.description, e.status, e.priority, e.grid_id,
-       e.reported_at, e.due_at, e.updated_at, ST_X(e.geom), ST_Y(e.geom), e.generated,
-       e.escalation, e.resolved_at, e.satisfied,
+       e.reported_at, e.due_at, e.updated_at, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
+       e.generated, e.escalation, e.resolved_at, e.satisfied,
        (SELECT h.note FROM event_history h
          WHERE h.event_id = e.id AND h.note <> ''
          ORDER BY h.at DESC, h.id DESC
-         LIMIT 1)
+         LIMIT 1) AS note
 FROM events e
 WHERE ($1::text[] IS NULL OR e.category = ANY ($1))
   AND e.status = ANY ($2)

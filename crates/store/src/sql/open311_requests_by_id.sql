@@ -2,12 +2,12 @@
 -- the latest non-empty history note (status_notes). Never the reporter contact.
 -- $1 ids, $2 grid ids in the caller's scope (NULL = all).
 SELECT e.id, e.category, e.title, e.description, e.status, e.priority, e.grid_id,
-       e.reported_at, e.due_at, e.updated_at, ST_X(e.geom), ST_Y(e.geom), e.generated,
-       e.escalation, e.resolved_at, e.satisfied,
+       e.reported_at, e.due_at, e.updated_at, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
+       e.generated, e.escalation, e.resolved_at, e.satisfied,
        (SELECT h.note FROM event_history h
          WHERE h.event_id = e.id AND h.note <> ''
          ORDER BY h.at DESC, h.id DESC
-         LIMIT 1)
+         LIMIT 1) AS note
 FROM events e
 WHERE e.id = ANY ($1)
   AND ($2::bigint[] IS NULL OR e.grid_id = ANY ($2))

@@ -11,5 +11,5 @@ UPDATE events SET
     merged_into = coalesce($7, merged_into)
 WHERE id = $1
 RETURNING id, category, title, description, status, priority, grid_id,
-          reported_at, due_at, updated_at, ST_X(geom), ST_Y(geom), generated,
+          reported_at, due_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, generated,
           escalation, resolved_at, satisfied
