@@ -131,8 +131,12 @@ impl Store {
             Err(e) => {
                 tracing::warn!(error = %e, reports = batch.len(), "batch insert failed; storing its reports one by one");
                 for job in batch {
-                    let result = self.insert_batch(&[&job.report]).await;
-                    let _ = job.reply.send(result.map(|mut r| r.remove(0)));
+                    let result = self.insert_batch(&[&job.report]).await.and_then(|r| {
+                        r.into_iter().next().ok_or_else(|| {
+                            StoreError::Internal("batch insert: no result for a report".into())
+                        })
+                    });
+                    let _ = job.reply.send(result);
                 }
             }
         }
