@@ -1,7 +1,9 @@
 //! The store: PostGIS, the system of record.
 //!
 //! A write is acknowledged only after it is committed here. SQL lives in `sql/*.sql`, loaded
-//! with `include_str!`; every request value is a bound parameter.
+//! with `include_str!`, each file headed by what it does and its parameters; every request
+//! value is a bound parameter. Result rows are read by column name (`rows.rs`), so that a
+//! statement and its reader that disagree fail with an error, not a panic.
 
 mod cases;
 mod embedded;
