@@ -1,7 +1,9 @@
 //! Grid planning over HTTP: drafts, operations, validation, preview, publish.
 //!
 //! The design (tables, operations, validation rules, publish steps, the conflict rule) is
-//! in the store's plans module; this module parses, checks access and shapes answers.
+//! in the store's plans module, and so is the form of an operation body
+//! ([`Operation`], a serde enum whose refusals are answered here as 400); this module
+//! checks access, reads the other bodies and shapes answers.
 //!
 //! | endpoint | what |
 //! |---|---|
