@@ -12,12 +12,12 @@
 //! counts, then the area index's lock for its swap). No lock is ever held across an
 //! `.await`.
 //!
-//! A new area index recounts every case against the new hierarchy without holding either
-//! lock for the count ([`Index::set_areas`]): it copies the cases that count (open, in a
-//! grid) under the events *read* lock, opening a journal of changes in the same moment,
-//! counts the copy with no lock held, then, under the counts mutex alone, replays the
-//! journal onto the new counts and swaps counts and areas together. Queries never wait for
-//! a publish; a change applied meanwhile waits at most for the copy.
+//! A new area index recounts every case against the new hierarchy without holding a lock
+//! for long ([`Index::set_areas`]): it copies the cases that count (open, in a grid) a
+//! chunk of slots at a time under the events *read* lock, counts the copy with no lock
+//! held, then, under the counts mutex alone, replays the changes applied meanwhile (kept in
+//! a journal) onto the new counts and swaps counts and areas together. Queries never wait
+//! for a publish; a change applied meanwhile waits at most for the copy of one chunk.
 //!
 //! Time: what is overdue is decided by the index's [`Clock`] ([`Index::now`]), never by
 //! reading the wall clock directly, so that tests can set the time instead of waiting.
@@ -176,10 +176,27 @@ struct Counted {
 }
 
 /// The changes a recount under way has yet to take (see [`Counted::journal`]).
+///
+/// The recount copies slots `0..end` (every event held when it began) in order, up to
+/// `copied` so far. A change to a slot not yet copied needs no entry: the copy will read the
+/// changed state. A change to a slot already copied, or to a slot added since (`end` or
+/// beyond, never copied), is kept, to be replayed onto the count of the copy. Slots never
+/// move, and the copy and every change take the events lock, so each change falls either
+/// before or after the copy of its slot.
 struct Journal {
+    /// The hierarchy the recount counts against.
     areas: Arc<AreaIndex>,
+    /// Slots copied so far.
+    copied: u32,
+    /// Slots to copy: those held when the recount began.
+    end: u32,
+    /// Changes to replay, as (before, after), in order.
     changes: Vec<(Option<CaseState>, Option<CaseState>)>,
 }
+
+/// Slots a recount copies under one hold of the events read lock (a few hundred
+/// microseconds' work; a change waits at most that long).
+const COPY_CHUNK: u32 = if cfg!(test) { 2 } else { 1 << 16 };
 
 /// A case that counts (open, in a grid) as a recount copies it: 24 bytes.
 #[derive(Clone, Copy)]
@@ -284,33 +301,47 @@ impl Index {
     /// Replaces the area index, and recounts open and overdue cases per area against it
     /// (a new hierarchy changes which areas a case counts in).
     ///
-    /// Queries go on meanwhile: the cases that count are copied under the events read lock
-    /// (changes wait for the copy only), counted with no lock held, and the new counts
-    /// swapped in under the counts mutex with the area index. A change applied between the
-    /// copy and the swap is in the journal the copy opened (under the same read lock, so no
-    /// change falls between the two): the swap replays it onto the new counts, so that they
-    /// hold every change, as if counted at the swap. Blocking for as long as the count takes
+    /// Queries go on meanwhile: the cases that count are copied a chunk at a time under the
+    /// events read lock (a change waits for one chunk at most), counted with no lock held,
+    /// and the new counts swapped in under the counts mutex together with the area index.
+    /// Changes applied meanwhile that the copy did not see are kept in a journal
+    /// ([`Journal`]) and replayed onto the new counts before the swap, so that these hold
+    /// every change, as if counted at the swap. Blocking for as long as the count takes
     /// (about a second for a million open cases): call it off the async threads.
     pub fn set_areas(&self, areas: AreaIndex) {
         let areas = Arc::new(areas);
         let _one = self.recounting.lock();
         let t = std::time::Instant::now();
-        let cases: Vec<OpenCase> = {
+        let end = {
             let events = self.events.read();
+            let end = u32::try_from(events.len()).unwrap_or(u32::MAX);
             self.counts.lock().journal = Some(Journal {
                 areas: areas.clone(),
+                copied: 0,
+                end,
                 changes: Vec::new(),
             });
-            events
-                .slots()
-                .filter_map(|s| OpenCase::of(events.case(s)))
-                .collect()
+            end
         };
-        let copied = t.elapsed();
-        #[cfg(test)]
-        if let Some(hook) = self.during_recount.lock().take() {
-            hook(self);
+        let mut cases: Vec<OpenCase> = Vec::new();
+        let mut from = 0;
+        while from < end {
+            let to = from.saturating_add(COPY_CHUNK).min(end);
+            {
+                let events = self.events.read();
+                cases.extend((from..to).filter_map(|s| OpenCase::of(events.case(s))));
+                // Still under the read lock: no change falls between the copy and this.
+                if let Some(j) = &mut self.counts.lock().journal {
+                    j.copied = to;
+                }
+            }
+            #[cfg(test)]
+            if let Some(hook) = self.during_recount.lock().take() {
+                hook(self);
+            }
+            from = to;
         }
+        let copied = t.elapsed();
         let mut fresh = count_cases(
             cases.iter().map(|c| c.state()),
             &areas,
@@ -380,7 +411,8 @@ impl Index {
             Upsert::Inserted => None,
             Upsert::Replaced(old) => Some(old),
         };
-        let after = events.slot(id).map(|s| events.case(s));
+        let slot = events.slot(id);
+        let after = slot.map(|s| events.case(s));
         let mut changed = Vec::new();
         if before != after {
             let mut held = self.counts.lock();
@@ -396,8 +428,9 @@ impl Index {
                 counts.add(areas, a, &mut changed);
             }
             if let Some(j) = journal {
-                // A recount is under way: it takes the change at its swap, in the areas of
-                // the new hierarchy, which are named here too.
+                // A recount is under way: the change counts in the areas of the new
+                // hierarchy too, which are named here; the recount's copy will see it unless
+                // it has passed the slot already (see Journal).
                 for grid in [before, after]
                     .into_iter()
                     .flatten()
@@ -409,7 +442,9 @@ impl Index {
                         }
                     }
                 }
-                j.changes.push((before, after));
+                if slot.is_none_or(|s| s < j.copied || s >= j.end) {
+                    j.changes.push((before, after));
+                }
             }
         }
         Some(Applied {
@@ -570,6 +605,8 @@ mod tests {
         index.apply(case(10, t0 + day)).unwrap();
         index.apply(case(11, t0 - day)).unwrap();
         index.apply(changed(case(12, t0 + day), 3, t0)).unwrap();
+        // The hook runs once the first chunk of the copy is taken: cases 10 and 11 (slots 0
+        // and 1) are copied, case 12 (slot 2) is not yet.
         *index.during_recount.lock() = Some(Box::new(move |ix: &Index| {
             // A query in the middle of the recount is answered at once: the event index is
             // not locked for writing ...
@@ -582,16 +619,21 @@ mod tests {
             // ... from another thread too, as a request would ask it.
             let n = std::thread::scope(|s| s.spawn(|| ix.events(EventIndex::len)).join());
             assert_eq!(n.unwrap(), 3);
-            // Changes arrive meanwhile: a new case in grid 3 (its areas are named in both
-            // hierarchies: its tiles must be drawn again whichever is current) ...
+            // Changes arrive meanwhile: a new case in grid 3 (a slot the copy never reads;
+            // its areas are named in both hierarchies: its tiles must be drawn again
+            // whichever is current) ...
             let mut applied = ix.apply(changed(case(13, t0 + day), 3, t0)).unwrap().areas;
             applied.sort_unstable();
             assert_eq!(applied, [1, 3, 4]);
-            // ... case 10 resolved, case 12 moved to grid 2 and made overdue.
+            // ... case 10 (copied) resolved, case 12 (not yet copied) moved to grid 2 and
+            // made overdue ...
             let mut resolved = changed(case(10, t0 + day), 2, t0);
             resolved.status = Status::Resolved;
             ix.apply(resolved).unwrap();
             ix.apply(changed(case(12, t0 - day), 2, t0)).unwrap();
+            // ... and case 13 changed again (due a day later).
+            ix.apply(changed(case(13, t0 + day * 2), 3, t0 + day))
+                .unwrap();
         }));
         index.set_areas(hierarchy(4));
         assert!(index.during_recount.lock().is_none(), "the hook ran");
@@ -609,7 +651,7 @@ mod tests {
         for id in 1..=4 {
             assert_eq!(index.area_count(id), fresh.get(id), "area {id}");
         }
-        index.clock().advance(day * 2);
+        index.clock().advance(day * 3);
         assert_eq!(index.sweep_overdue(), vec![3, 4]);
         assert_eq!(index.area_count(4), count(1, 1));
     }
