@@ -287,6 +287,11 @@ fn report(nearby: &mut Latency, tiles: &mut Latency) {
 #[test]
 #[ignore = "a measurement; prints latencies (run in release mode)"]
 fn queries_during_publishes() {
+    // RUST_LOG=minqing_index=info shows what each publish's recount took.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     let grids = env("PAUSE_GRIDS", 100_000);
     let events = env("PAUSE_EVENTS", 2_000_000);
     let quiet = Duration::from_secs(env("PAUSE_QUIET", 5));
@@ -344,7 +349,7 @@ fn queries_during_publishes() {
         thread::spawn(move || {
             let lattice = Lattice { side };
             let mut rng = ChaCha8Rng::seed_from_u64(3);
-            let (mut applied, mut next_id) = (0u64, events as i64 + 1);
+            let (mut applies, mut next_id) = (Timings::default(), events as i64 + 1);
             while !stop.load(Ordering::Relaxed) {
                 let e = if rng.random_bool(0.5) {
                     next_id += 1;
@@ -358,12 +363,12 @@ fn queries_during_publishes() {
                     e.updated_at += TimeDelta::seconds(1);
                     e
                 };
-                if index.apply(e).is_some() {
-                    applied += 1;
-                }
+                let t = Instant::now();
+                index.apply(e).expect("a change");
+                applies.0.push(t.elapsed());
                 thread::sleep(Duration::from_millis(5));
             }
-            applied
+            applies
         })
     };
     let start = Instant::now();
@@ -380,7 +385,7 @@ fn queries_during_publishes() {
     }
     stop.store(true, Ordering::Relaxed);
     let (mut busy_nearby, mut busy_tiles) = reader.join().unwrap();
-    let applied = writer.join().unwrap();
+    let mut applies = writer.join().unwrap();
 
     println!(
         "a nearby and a tile query every {} ms; alone ({} s):",
@@ -389,14 +394,16 @@ fn queries_during_publishes() {
     );
     report(&mut quiet_nearby, &mut quiet_tiles);
     println!(
-        "during {} publishes ({} s, {} ms between one and the next build, {applied} changes applied meanwhile):",
+        "during {} publishes ({} s, {} ms between one and the next build, {} changes applied meanwhile):",
         publishes.0.len(),
         busy.as_secs(),
-        gap.as_millis()
+        gap.as_millis(),
+        applies.0.len()
     );
     report(&mut busy_nearby, &mut busy_tiles);
     println!("  AreaIndex::new             {}", builds.summary());
     println!("  Index::set_areas           {}", publishes.summary());
+    println!("  Index::apply (a change)    {}", applies.summary());
 
     // The counts after it all equal a count of the events held.
     let (by_grid, by_district) = index.events(|ix| {
