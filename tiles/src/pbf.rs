@@ -1,6 +1,6 @@
 //! The few protobuf wire-format pieces MVT needs: varints, zigzag, field keys, and a reader.
 //!
-//! [`crate::mvt`] writes with it and [`crate::decode`] reads with it. The field writers
+//! The MVT encoder writes with it and the decoder reads with it. The field writers
 //! ([`write_varint_field`], [`write_bytes_field`]) and [`zigzag32`] are public, for the
 //! other protobuf messages of the map (glyph ranges); the rest is crate-internal.
 
