@@ -6,6 +6,8 @@
 //! that the full data set exports in constant memory without a time-out; the committed rows
 //! are the source, descriptions included. Reporter contacts are never exported.
 
+use std::borrow::Cow;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -40,7 +42,30 @@ enum Format {
 
 const CHUNK: usize = 64 * 1024;
 
-const CSV_HEADER: &str = "id,category,category_zh,title,description,status,priority,grid_id,grid_code,reported_at,due_at,updated_at,resolved_at,overdue,escalation,satisfied,assignee,merged_into,lon,lat,generated\n";
+/// The columns of the CSV export, its header row.
+const CSV_COLUMNS: [&str; 21] = [
+    "id",
+    "category",
+    "category_zh",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "grid_id",
+    "grid_code",
+    "reported_at",
+    "due_at",
+    "updated_at",
+    "resolved_at",
+    "overdue",
+    "escalation",
+    "satisfied",
+    "assignee",
+    "merged_into",
+    "lon",
+    "lat",
+    "generated",
+];
 
 async fn csv(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {
     export(state, caller, p, Format::Csv).await
@@ -100,35 +125,27 @@ async fn export(state: AppState, caller: Caller, p: Params, format: Format) -> A
     // a truncated transfer, never a silently short file). The header (CSV) or the opening
     // of the collection (GeoJSON) goes first on its own, so that an export matching nothing
     // is still a whole file: the header row, or an empty FeatureCollection.
-    let head = Bytes::from_static(match format {
-        Format::Csv => CSV_HEADER.as_bytes(),
-        Format::GeoJson => b"{\"type\":\"FeatureCollection\",\"features\":[\n",
-    });
+    let mut encoder = Encoder::new(format);
+    let head = encoder.head().map_err(|e| {
+        tracing::error!(error = %e, "export header not written");
+        ApiError::internal()
+    })?;
     let tail = Bytes::from_static(match format {
         Format::Csv => b"",
         Format::GeoJson => b"\n]}\n",
     });
-    let mut first = true;
     let rows = rows.ready_chunks(256).map(move |batch| {
-        let mut out = String::with_capacity(CHUNK);
         for row in batch {
-            let row = row.map_err(|e| {
-                tracing::error!(error = %e, "export failed");
-                std::io::Error::other("export failed")
-            })?;
-            let line = Line::from_row(&row, &taxonomy, now);
-            match format {
-                Format::Csv => line.csv(&mut out),
-                Format::GeoJson => {
-                    if !first {
-                        out.push_str(",\n");
-                    }
-                    out.push_str(&line.feature().to_string());
-                }
-            }
-            first = false;
+            let line = row
+                .map_err(|e| e.to_string())
+                .and_then(|row| Line::from_row(&row, &taxonomy, now))
+                .map_err(|e| {
+                    tracing::error!(error = %e, "export failed");
+                    std::io::Error::other("export failed")
+                })?;
+            encoder.row(&line)?;
         }
-        Ok::<_, std::io::Error>(Bytes::from(out))
+        encoder.take()
     });
     let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) })
         .chain(rows)
@@ -148,6 +165,70 @@ async fn export(state: AppState, caller: Caller, p: Params, format: Format) -> A
         Body::from_stream(body),
     )
         .into_response())
+}
+
+/// Writes exported events in one format, a chunk at a time: the bytes written since the
+/// last [`Encoder::take`] are all it holds.
+enum Encoder {
+    /// RFC 4180 rows (the `csv` crate: quoted when holding a comma, quote or line break),
+    /// `\n`-terminated.
+    Csv(csv::Writer<Vec<u8>>),
+    /// Features of a FeatureCollection, one a line, comma-separated.
+    GeoJson { out: Vec<u8>, first: bool },
+}
+
+impl Encoder {
+    fn new(format: Format) -> Encoder {
+        match format {
+            Format::Csv => Encoder::Csv(csv_writer()),
+            Format::GeoJson => Encoder::GeoJson {
+                out: Vec::with_capacity(CHUNK),
+                first: true,
+            },
+        }
+    }
+
+    /// The start of the file: the header row, or the opening of the collection.
+    fn head(&mut self) -> std::io::Result<Bytes> {
+        match self {
+            Encoder::Csv(w) => w.write_record(CSV_COLUMNS)?,
+            Encoder::GeoJson { out, .. } => {
+                out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[\n");
+            }
+        }
+        self.take()
+    }
+
+    fn row(&mut self, line: &Line) -> std::io::Result<()> {
+        match self {
+            Encoder::Csv(w) => line.csv(w).map_err(std::io::Error::other),
+            Encoder::GeoJson { out, first } => {
+                if !*first {
+                    out.extend_from_slice(b",\n");
+                }
+                *first = false;
+                serde_json::to_writer(out, &line.feature()).map_err(std::io::Error::other)
+            }
+        }
+    }
+
+    /// The bytes written since the last call.
+    fn take(&mut self) -> std::io::Result<Bytes> {
+        let out = match self {
+            Encoder::Csv(w) => std::mem::replace(w, csv_writer())
+                .into_inner()
+                .map_err(|e| e.into_error())?,
+            Encoder::GeoJson { out, .. } => std::mem::replace(out, Vec::with_capacity(CHUNK)),
+        };
+        Ok(Bytes::from(out))
+    }
+}
+
+/// A CSV writer into a chunk: RFC 4180 quoting, `\n` after each row, no header of its own.
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(CHUNK))
 }
 
 /// One exported event.
@@ -176,12 +257,25 @@ struct Line {
 }
 
 impl Line {
-    fn from_row(r: &tokio_postgres::Row, t: &minqing_model::Taxonomy, now: DateTime<Utc>) -> Line {
-        let category: String = r.get(1);
-        let status: String = r.get(4);
-        let due_at: Option<DateTime<Utc>> = r.get(8);
+    /// The event of a row of `export_events.sql`, its columns read by name; a column
+    /// missing or of another type is an error naming it.
+    fn from_row(
+        r: &tokio_postgres::Row,
+        t: &minqing_model::Taxonomy,
+        now: DateTime<Utc>,
+    ) -> Result<Line, String> {
+        fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+            r: &'a tokio_postgres::Row,
+            name: &str,
+        ) -> Result<T, String> {
+            r.try_get(name)
+                .map_err(|e| format!("export column {name:?}: {e}"))
+        }
+        let category: String = col(r, "category")?;
+        let status: String = col(r, "status")?;
+        let due_at: Option<DateTime<Utc>> = col(r, "due_at")?;
         let open = Status::parse(&status).is_some_and(Status::is_open);
-        let escalation: i16 = r.get(13);
+        let escalation: i16 = col(r, "escalation")?;
         let category_zh = t
             .category_of(&category)
             .map(|c| {
@@ -194,66 +288,70 @@ impl Line {
                 }
             })
             .unwrap_or_default();
-        Line {
-            id: r.get(0),
+        Ok(Line {
+            id: col(r, "id")?,
             category_zh,
             category,
-            title: r.get(2),
-            description: r.get(3),
+            title: col(r, "title")?,
+            description: col(r, "description")?,
             status,
-            priority: r.get(5),
-            grid_id: r.get(6),
-            reported_at: r.get(7),
+            priority: col(r, "priority")?,
+            grid_id: col(r, "grid_id")?,
+            reported_at: col(r, "reported_at")?,
             due_at,
-            updated_at: r.get(9),
-            lon: r.get(10),
-            lat: r.get(11),
-            generated: r.get(12),
+            updated_at: col(r, "updated_at")?,
+            lon: col(r, "lon")?,
+            lat: col(r, "lat")?,
+            generated: col(r, "generated")?,
             escalation: ESCALATION_LEVELS
                 .get(usize::try_from(escalation).unwrap_or(0))
                 .copied()
                 .unwrap_or("grid"),
-            resolved_at: r.get(14),
-            satisfied: r.get(15),
-            assignee: r.get(16),
-            merged_into: r.get(17),
-            grid_code: r.get(18),
+            resolved_at: col(r, "resolved_at")?,
+            satisfied: col(r, "satisfied")?,
+            assignee: col(r, "assignee")?,
+            merged_into: col(r, "merged_into")?,
+            grid_code: col(r, "grid_code")?,
             overdue: open && due_at.is_some_and(|d| d < now),
-        }
+        })
     }
 
-    fn csv(&self, out: &mut String) {
-        let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-        let fields = [
-            self.id.to_string(),
-            self.category.clone(),
-            self.category_zh.clone(),
-            self.title.clone(),
-            self.description.clone(),
-            self.status.clone(),
-            self.priority.to_string(),
-            self.grid_id.map(|g| g.to_string()).unwrap_or_default(),
-            self.grid_code.clone().unwrap_or_default(),
-            self.reported_at.to_rfc3339(),
-            time(self.due_at),
-            self.updated_at.to_rfc3339(),
-            time(self.resolved_at),
-            self.overdue.to_string(),
-            self.escalation.to_owned(),
-            self.satisfied.map(|b| b.to_string()).unwrap_or_default(),
-            self.assignee.clone().unwrap_or_default(),
-            self.merged_into.map(|m| m.to_string()).unwrap_or_default(),
-            self.lon.to_string(),
-            self.lat.to_string(),
-            self.generated.to_string(),
-        ];
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            csv_field(out, f);
+    /// Writes the CSV row, in the order of [`CSV_COLUMNS`].
+    fn csv(&self, w: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
+        let time =
+            |t: Option<DateTime<Utc>>| t.map_or(Cow::Borrowed(""), |t| t.to_rfc3339().into());
+        let int = |n: Option<i64>| n.map_or(Cow::Borrowed(""), |n| n.to_string().into());
+        fn text(s: Option<&str>) -> Cow<'_, str> {
+            Cow::Borrowed(s.unwrap_or(""))
         }
-        out.push('\n');
+        let flag = |b: bool| Cow::Borrowed(if b { "true" } else { "false" });
+        let fields: [Cow<'_, str>; CSV_COLUMNS.len()] = [
+            self.id.to_string().into(),
+            text(Some(&self.category)),
+            text(Some(&self.category_zh)),
+            text(Some(&self.title)),
+            text(Some(&self.description)),
+            text(Some(&self.status)),
+            self.priority.to_string().into(),
+            int(self.grid_id),
+            text(self.grid_code.as_deref()),
+            time(Some(self.reported_at)),
+            time(self.due_at),
+            time(Some(self.updated_at)),
+            time(self.resolved_at),
+            flag(self.overdue),
+            text(Some(self.escalation)),
+            self.satisfied.map_or(Cow::Borrowed(""), flag),
+            text(self.assignee.as_deref()),
+            int(self.merged_into),
+            self.lon.to_string().into(),
+            self.lat.to_string().into(),
+            flag(self.generated),
+        ];
+        for f in &fields {
+            w.write_field(defused(f).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)
     }
 
     fn feature(&self) -> serde_json::Value {
@@ -275,38 +373,60 @@ impl Line {
     }
 }
 
-/// Appends a CSV field (RFC 4180: quoted when it holds a comma, quote or line break; a
-/// leading `=`, `+`, `-` or `@` is prefixed with `'` so that spreadsheets do not run it).
-fn csv_field(out: &mut String, f: &str) {
+/// A field as spreadsheets may open it: one with a leading `=`, `+`, `@`, or a `-` that does
+/// not start a number, is prefixed with `'` so that it is not run as a formula.
+fn defused(f: &str) -> Cow<'_, str> {
     let formula =
         f.starts_with(['=', '+', '@']) || (f.starts_with('-') && f.parse::<f64>().is_err());
-    let quote = formula || f.contains([',', '"', '\n', '\r']);
-    if quote {
-        out.push('"');
-        if formula {
-            out.push('\'');
-        }
-        out.push_str(&f.replace('"', "\"\""));
-        out.push('"');
+    if formula {
+        Cow::Owned(format!("'{f}"))
     } else {
-        out.push_str(f);
+        Cow::Borrowed(f)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::*;
+
+    fn csv_row(fields: &[&str]) -> String {
+        let mut w = csv_writer();
+        for f in fields {
+            w.write_field(defused(f).as_bytes()).unwrap();
+        }
+        w.write_record(None::<&[u8]>).unwrap();
+        String::from_utf8(w.into_inner().unwrap()).unwrap()
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
-        let mut s = String::new();
-        for f in ["a", "b,c", "say \"hi\"", "=1+1", "-12.5", "路灯\n坏了"] {
-            csv_field(&mut s, f);
-            s.push('|');
-        }
         assert_eq!(
-            s,
-            "a|\"b,c\"|\"say \"\"hi\"\"\"|\"'=1+1\"|-12.5|\"路灯\n坏了\"|"
+            csv_row(&[
+                "a",
+                "b,c",
+                "say \"hi\"",
+                "=1+1",
+                "-12.5",
+                "路灯\n坏了",
+                "@x, y",
+                "a\rb",
+                ""
+            ]),
+            "a,\"b,c\",\"say \"\"hi\"\"\",'=1+1,-12.5,\"路灯\n坏了\",\"'@x, y\",\"a\rb\",\n"
+        );
+    }
+
+    #[test]
+    fn chunks_hold_what_was_written_since_the_last() {
+        let mut e = Encoder::new(Format::Csv);
+        let head = e.head().unwrap();
+        assert!(head.starts_with(b"id,category,category_zh,title,"));
+        assert!(head.ends_with(b",lon,lat,generated\n"));
+        assert!(e.take().unwrap().is_empty());
+        let mut g = Encoder::new(Format::GeoJson);
+        assert_eq!(
+            &g.head().unwrap()[..],
+            b"{\"type\":\"FeatureCollection\",\"features\":[\n"
         );
     }
 }
