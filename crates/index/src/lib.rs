@@ -194,9 +194,9 @@ struct Journal {
     changes: Vec<(Option<CaseState>, Option<CaseState>)>,
 }
 
-/// Slots a recount copies under one hold of the events read lock (a few hundred
-/// microseconds' work; a change waits at most that long).
-const COPY_CHUNK: u32 = if cfg!(test) { 2 } else { 1 << 16 };
+/// Slots a recount copies under one hold of the events read lock (some 100 µs of work; a
+/// change waits at most that long).
+const COPY_CHUNK: u32 = if cfg!(test) { 2 } else { 1 << 14 };
 
 /// A case that counts (open, in a grid) as a recount copies it: 24 bytes.
 #[derive(Clone, Copy)]
@@ -327,6 +327,8 @@ impl Index {
         let mut from = 0;
         while from < end {
             let to = from.saturating_add(COPY_CHUNK).min(end);
+            // Room for the chunk, so that the copy's vector never grows under the lock.
+            cases.reserve((to - from) as usize);
             {
                 let events = self.events.read();
                 cases.extend((from..to).filter_map(|s| OpenCase::of(events.case(s))));
