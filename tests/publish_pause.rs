@@ -17,10 +17,11 @@
 //! `EventIndex::nearest` and `render::events_tile`), and times each call, lock wait
 //! included, both from its start (service time) and from when it was due (response time:
 //! a query held up by a pause makes those due after it late too, as requests arriving
-//! meanwhile would be): first for `PAUSE_QUIET` seconds alone (default 5), then for
-//! `PAUSE_SECS` seconds (default 20) while another thread builds a new area index and calls
+//! meanwhile would be), while another thread applies about 200 event changes a second (the
+//! live feed): first for `PAUSE_QUIET` seconds (default 5) with nothing else, then for
+//! `PAUSE_SECS` seconds (default 20) while a third thread builds a new area index and calls
 //! `Index::set_areas` with it, over and over (`PAUSE_GAP_MS` between one and the next build,
-//! default 1,000), and a third applies about 200 event changes a second (the live feed). Afterwards the open and overdue counts of every grid and district
+//! default 1,000). Afterwards the open and overdue counts of every grid and district
 //! are compared with a count of the events.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -326,30 +327,28 @@ fn queries_during_publishes() {
         t.elapsed().as_secs_f64()
     );
 
-    // Quiet: queries alone.
-    let stop = Arc::new(AtomicBool::new(false));
-    let reader = {
-        let (index, stop) = (index.clone(), stop.clone());
-        thread::spawn(move || ask(&index, &stop, 1, now, every))
-    };
-    thread::sleep(quiet);
-    stop.store(true, Ordering::Relaxed);
-    let (mut quiet_nearby, mut quiet_tiles) = reader.join().unwrap();
+    // The first change after the load grows every column (they were reserved exactly): time
+    // it apart, so that the phases below measure what they are about.
+    let t = Instant::now();
+    let first = random_event(&mut rng, events as i64 + 1, &lattice, codes, now);
+    index.apply(first).expect("a new event");
+    println!(
+        "first change after the load: {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
 
-    // Busy: queries while the areas are published over and over and changes arrive.
-    let stop = Arc::new(AtomicBool::new(false));
-    let reader = {
-        let (index, stop) = (index.clone(), stop.clone());
-        thread::spawn(move || ask(&index, &stop, 2, now, every))
-    };
+    // The live feed, through both phases: about 200 changes a second, half of them new
+    // events, half a new state of a held one (state, grid, deadline).
+    let stop_writer = Arc::new(AtomicBool::new(false));
     let writer = {
-        let (index, stop) = (index.clone(), stop.clone());
+        let (index, stop) = (index.clone(), stop_writer.clone());
         let codes = codes.to_vec();
         let side = lattice.side;
         thread::spawn(move || {
             let lattice = Lattice { side };
             let mut rng = ChaCha8Rng::seed_from_u64(3);
-            let (mut applies, mut next_id) = (Timings::default(), events as i64 + 1);
+            let mut applies: Vec<(Instant, Duration)> = Vec::new();
+            let mut next_id = events as i64 + 1;
             while !stop.load(Ordering::Relaxed) {
                 let e = if rng.random_bool(0.5) {
                     next_id += 1;
@@ -365,13 +364,30 @@ fn queries_during_publishes() {
                 };
                 let t = Instant::now();
                 index.apply(e).expect("a change");
-                applies.0.push(t.elapsed());
+                applies.push((t, t.elapsed()));
                 thread::sleep(Duration::from_millis(5));
             }
             applies
         })
     };
+
+    // Quiet: queries and changes, no publish.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (index, stop) = (index.clone(), stop.clone());
+        thread::spawn(move || ask(&index, &stop, 1, now, every))
+    };
+    thread::sleep(quiet);
+    stop.store(true, Ordering::Relaxed);
+    let (mut quiet_nearby, mut quiet_tiles) = reader.join().unwrap();
+
+    // Busy: the same while the areas are published over and over.
     let start = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (index, stop) = (index.clone(), stop.clone());
+        thread::spawn(move || ask(&index, &stop, 2, now, every))
+    };
     let mut publishes = Timings::default();
     let mut builds = Timings::default();
     while start.elapsed() < busy {
@@ -385,25 +401,33 @@ fn queries_during_publishes() {
     }
     stop.store(true, Ordering::Relaxed);
     let (mut busy_nearby, mut busy_tiles) = reader.join().unwrap();
-    let mut applies = writer.join().unwrap();
+    stop_writer.store(true, Ordering::Relaxed);
+    let (mut quiet_applies, mut busy_applies) = (Timings::default(), Timings::default());
+    for (at, took) in writer.join().unwrap() {
+        if at < start {
+            quiet_applies.0.push(took);
+        } else {
+            busy_applies.0.push(took);
+        }
+    }
 
     println!(
-        "a nearby and a tile query every {} ms; alone ({} s):",
+        "a nearby and a tile query every {} ms, about 200 changes a second",
         every.as_secs_f64() * 1e3,
-        quiet.as_secs()
     );
+    println!("no publish ({} s):", quiet.as_secs());
     report(&mut quiet_nearby, &mut quiet_tiles);
+    println!("  Index::apply (a change)    {}", quiet_applies.summary());
     println!(
-        "during {} publishes ({} s, {} ms between one and the next build, {} changes applied meanwhile):",
+        "during {} publishes ({} s, {} ms between one and the next build):",
         publishes.0.len(),
         busy.as_secs(),
         gap.as_millis(),
-        applies.0.len()
     );
     report(&mut busy_nearby, &mut busy_tiles);
+    println!("  Index::apply (a change)    {}", busy_applies.summary());
     println!("  AreaIndex::new             {}", builds.summary());
     println!("  Index::set_areas           {}", publishes.summary());
-    println!("  Index::apply (a change)    {}", applies.summary());
 
     // The counts after it all equal a count of the events held.
     let (by_grid, by_district) = index.events(|ix| {
