@@ -1,15 +1,15 @@
 //! Answers as documents: the format asked for, the document tree ([`Node`]) every method
-//! builds, and its two renderings — XML and the Spark JSON of that XML (root dropped,
-//! collections always arrays, empty values `null`).
+//! builds, and its two renderings — XML (written with `quick-xml`) and the Spark JSON of
+//! that XML (root dropped, collections always arrays, empty values `null`).
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde_json::{Map, Value};
-
-const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
 
 /// The format a client asked for with the path suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,58 +70,74 @@ fn to_json(n: &Node) -> Value {
     }
 }
 
-/// Appends `s` escaped for XML text, with characters XML 1.0 cannot hold replaced by U+FFFD.
-fn escape_xml(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
+/// `s` with the characters XML 1.0 cannot hold (C0 controls but tab, line feed and carriage
+/// return; U+FFFE, U+FFFF) replaced by U+FFFD.
+fn xml_chars(s: &str) -> Cow<'_, str> {
+    let bad = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    };
+    if s.contains(bad) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| if bad(c) { '\u{FFFD}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
     }
 }
 
-fn to_xml(tag: &str, n: &Node, out: &mut String) {
-    let _ = write!(out, "<{tag}>");
-    match n {
-        Node::Text(s) => escape_xml(s, out),
-        Node::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Node::Num(x) if x.is_finite() => {
-            let _ = write!(out, "{x}");
-        }
-        Node::Num(_) | Node::Null => {}
-        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+/// Writes `<tag>…</tag>` for `n` (an empty element for null, for a number that is not
+/// finite, and for an empty text or collection). Text is escaped by `quick-xml` (`&<>'"`, and
+/// a carriage return as `&#13;` so that parsers keep it).
+fn element(w: &mut Writer<Vec<u8>>, tag: &str, n: &Node) -> std::io::Result<()> {
+    w.write_event(Event::Start(BytesStart::new(tag)))?;
+    let content = match n {
+        Node::Text(s) => Some(xml_chars(s)),
+        Node::Int(i) => Some(Cow::Owned(i.to_string())),
+        Node::Num(x) if x.is_finite() => Some(Cow::Owned(x.to_string())),
+        Node::Num(_) | Node::Null => None,
+        Node::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         Node::Obj(fields) => {
             for (k, v) in fields {
-                to_xml(k, v, out);
+                element(w, k, v)?;
             }
+            None
         }
         Node::List(child, items) => {
             for item in items {
-                to_xml(child, item, out);
+                element(w, child, item)?;
             }
+            None
         }
+    };
+    if let Some(c) = content.filter(|c| !c.is_empty()) {
+        w.write_event(Event::Text(BytesText::new(&c)))?;
     }
-    let _ = write!(out, "</{tag}>");
+    w.write_event(Event::End(BytesEnd::new(tag)))
+}
+
+/// The document as XML: the declaration, a line break, and `doc` under `root`.
+fn to_xml(root: &str, doc: &Node) -> std::io::Result<Vec<u8>> {
+    let mut w = Writer::new(Vec::with_capacity(1024));
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+    w.get_mut().push(b'\n');
+    element(&mut w, root, doc)?;
+    Ok(w.into_inner())
 }
 
 /// The document as XML (under `root`, with the declaration) or JSON (root dropped).
 pub(super) fn render(fmt: Format, status: StatusCode, root: &str, doc: &Node) -> Response {
     let (content_type, body) = match fmt {
-        Format::Xml => {
-            let mut s = String::from(XML_DECLARATION);
-            s.push('\n');
-            to_xml(root, doc, &mut s);
-            ("text/xml; charset=utf-8", s)
-        }
-        Format::Json => ("application/json; charset=utf-8", to_json(doc).to_string()),
+        // Writing to memory cannot fail.
+        Format::Xml => (
+            "text/xml; charset=utf-8",
+            to_xml(root, doc).unwrap_or_default(),
+        ),
+        Format::Json => (
+            "application/json; charset=utf-8",
+            to_json(doc).to_string().into_bytes(),
+        ),
     };
     (
         status,
@@ -158,22 +174,27 @@ mod tests {
         let doc = Node::List(
             "request",
             vec![Node::Obj(vec![
-                ("a", text("<b> & \"c\" 'd' \u{1}井")),
+                ("a", text("<b> & \"c\" 'd' \u{1}井\u{FFFF}")),
                 ("n", Node::Null),
+                ("e", text("")),
                 ("x", Node::Num(22.5)),
+                ("i", Node::Int(-3)),
+                ("inf", Node::Num(f64::INFINITY)),
                 ("t", Node::Bool(true)),
+                ("l", text("1\r\n2\t3")),
             ])],
         );
-        let mut s = String::new();
-        to_xml("service_requests", &doc, &mut s);
+        let xml = String::from_utf8(to_xml("service_requests", &doc).unwrap()).unwrap();
         assert_eq!(
-            s,
-            "<service_requests><request><a>&lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; \u{FFFD}井</a>\
-             <n></n><x>22.5</x><t>true</t></request></service_requests>"
+            xml,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+             <service_requests><request><a>&lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; \u{FFFD}井\u{FFFD}</a>\
+             <n></n><e></e><x>22.5</x><i>-3</i><inf></inf><t>true</t><l>1&#13;\n2\t3</l></request></service_requests>"
         );
         assert_eq!(
             to_json(&doc),
-            serde_json::json!([{"a": "<b> & \"c\" 'd' \u{1}井", "n": null, "x": 22.5, "t": true}])
+            serde_json::json!([{"a": "<b> & \"c\" 'd' \u{1}井\u{FFFF}", "n": null, "e": "", "x": 22.5,
+                "i": -3, "inf": null, "t": true, "l": "1\r\n2\t3"}])
         );
         assert_eq!(to_json(&Node::List("x", vec![])), serde_json::json!([]));
     }

@@ -43,7 +43,7 @@
 //! # Layout
 //!
 //! - `doc` — the format of a call (`.xml`, `.json`), the document tree every method builds,
-//!   its XML and Spark JSON.
+//!   its XML (written with `quick-xml`) and Spark JSON.
 //! - `fail` — errors in GeoReport's format, mapped from store and service errors.
 //! - `args` — the path's file segment, the arguments, the caller and what it may see.
 //! - `form` — the form of a POST: URL-encoded, or multipart.
