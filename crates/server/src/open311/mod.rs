@@ -46,7 +46,7 @@
 //!   its XML (written with `quick-xml`) and Spark JSON.
 //! - `fail` — errors in GeoReport's format, mapped from store and service errors.
 //! - `args` — the path's file segment, the arguments, the caller and what it may see.
-//! - `form` — the form of a POST: URL-encoded, or multipart.
+//! - `form` — the form of a POST: URL-encoded, or multipart (read with `multer`).
 //! - `services` — discovery, services, service definitions.
 //! - `report` — `POST requests`.
 //! - `requests` — `GET requests`, `GET requests/{id}`, `GET tokens/{id}`.

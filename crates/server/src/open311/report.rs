@@ -134,7 +134,7 @@ pub(super) async fn create(
         }
     })?;
     let mut args = Args::from_query(uri)?;
-    args.add(form_fields(headers, &body)?)?;
+    args.add(form_fields(headers, body).await?)?;
     check_jurisdiction(&args)?;
     let caller = resolve_caller(state, caller, &args).await?;
     reports::admit(state, &caller).map_err(Fail::too_many)?;
