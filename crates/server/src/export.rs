@@ -172,7 +172,7 @@ async fn export(state: AppState, caller: Caller, p: Params, format: Format) -> A
 enum Encoder {
     /// RFC 4180 rows (the `csv` crate: quoted when holding a comma, quote or line break),
     /// `\n`-terminated.
-    Csv(csv::Writer<Vec<u8>>),
+    Csv(Box<csv::Writer<Vec<u8>>>),
     /// Features of a FeatureCollection, one a line, comma-separated.
     GeoJson { out: Vec<u8>, first: bool },
 }
@@ -180,7 +180,7 @@ enum Encoder {
 impl Encoder {
     fn new(format: Format) -> Encoder {
         match format {
-            Format::Csv => Encoder::Csv(csv_writer()),
+            Format::Csv => Encoder::Csv(Box::new(csv_writer())),
             Format::GeoJson => Encoder::GeoJson {
                 out: Vec::with_capacity(CHUNK),
                 first: true,
@@ -215,7 +215,7 @@ impl Encoder {
     /// The bytes written since the last call.
     fn take(&mut self) -> std::io::Result<Bytes> {
         let out = match self {
-            Encoder::Csv(w) => std::mem::replace(w, csv_writer())
+            Encoder::Csv(w) => std::mem::replace(w.as_mut(), csv_writer())
                 .into_inner()
                 .map_err(|e| e.into_error())?,
             Encoder::GeoJson { out, .. } => std::mem::replace(out, Vec::with_capacity(CHUNK)),
