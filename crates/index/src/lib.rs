@@ -304,10 +304,10 @@ impl Index {
     /// Queries go on meanwhile: the cases that count are copied a chunk at a time under the
     /// events read lock (a change waits for one chunk at most), counted with no lock held,
     /// and the new counts swapped in under the counts mutex together with the area index.
-    /// Changes applied meanwhile that the copy did not see are kept in a journal
-    /// ([`Journal`]) and replayed onto the new counts before the swap, so that these hold
-    /// every change, as if counted at the swap. Blocking for as long as the count takes
-    /// (about a second for a million open cases): call it off the async threads.
+    /// Changes applied meanwhile that the copy did not see are kept in a journal and
+    /// replayed onto the new counts before the swap, so that these hold every change, as if
+    /// counted at the swap. Blocking for as long as the count takes (half a second for a
+    /// million open cases): call it off the async threads.
     pub fn set_areas(&self, areas: AreaIndex) {
         let areas = Arc::new(areas);
         let _one = self.recounting.lock();
