@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 
 use super::args::{Args, O311Path, View, check_jurisdiction, resolve_caller};
 use super::doc::{Format, Node, ok, opt_text, split_format, text, time};
@@ -16,8 +16,10 @@ use minqing_model::{ESCALATION_LEVELS, Event, Status};
 use minqing_service::auth::Caller;
 use minqing_store::ExportFilter;
 
-/// A W3C-DTF time with its time zone (`2026-01-31T08:00:00+08:00`, `…Z`, seconds optional).
-/// A `+` decoded to a space by a client that did not encode it is taken back.
+/// A W3C-DTF time with its time zone (`2026-01-31T08:00:00+08:00`, `…Z`, seconds optional),
+/// its year of four digits as W3C-DTF has it (a wider year is refused: the window
+/// arithmetic and PostgreSQL have ends). A `+` decoded to a space by a client that did not
+/// encode it is taken back.
 fn w3_time(key: &str, v: &str) -> Result<DateTime<Utc>> {
     let fixed = v.trim().replace(' ', "+");
     let with_offset = match fixed.strip_suffix(['Z', 'z']) {
@@ -26,8 +28,10 @@ fn w3_time(key: &str, v: &str) -> Result<DateTime<Utc>> {
     };
     DateTime::parse_from_rfc3339(&fixed)
         .or_else(|_| DateTime::parse_from_str(&with_offset, "%Y-%m-%dT%H:%M%:z"))
+        .ok()
+        .filter(|t| (0..=9999).contains(&t.year()))
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
+        .ok_or_else(|| {
             Fail::bad(format!(
                 "{key} must be a date and time with its time zone, such as \
                  2026-01-31T08:00:00+08:00 or 2026-01-31T00:00:00Z, not {v:?}"
@@ -49,17 +53,22 @@ fn window(args: &Args) -> Result<Window> {
         .get("end_date")
         .map(|v| w3_time("end_date", v))
         .transpose()?;
+    // Four-digit years keep these within chrono's range; checked all the same.
+    let shift = |t: DateTime<Utc>, d: Duration| {
+        t.checked_add_signed(d)
+            .ok_or_else(|| Fail::bad("start_date or end_date is out of range"))
+    };
     // end_date is inclusive.
-    let after_end = |t: DateTime<Utc>| t + Duration::microseconds(1);
+    let after_end = |t: DateTime<Utc>| shift(t, Duration::microseconds(1));
     match (start, end) {
-        (None, None) => Ok((Some(Utc::now() - span), None)),
-        (Some(s), None) => Ok((Some(s), Some(s + span))),
-        (None, Some(e)) => Ok((Some(e - span), Some(after_end(e)))),
+        (None, None) => Ok((Some(shift(Utc::now(), -span)?), None)),
+        (Some(s), None) => Ok((Some(s), Some(shift(s, span)?))),
+        (None, Some(e)) => Ok((Some(shift(e, -span)?), Some(after_end(e)?))),
         (Some(s), Some(e)) if s > e => Err(Fail::bad("start_date must not be after end_date")),
         (Some(s), Some(e)) if e - s > span => Err(Fail::bad(format!(
             "start_date to end_date may not span more than {MAX_WINDOW_DAYS} days"
         ))),
-        (Some(s), Some(e)) => Ok((Some(s), Some(after_end(e)))),
+        (Some(s), Some(e)) => Ok((Some(s), Some(after_end(e)?))),
     }
 }
 
@@ -348,5 +357,32 @@ mod tests {
         assert!(w3_time("d", "2026-01-31T08:00Z").is_ok());
         assert!(w3_time("d", "2026-01-31T08:00:00").is_err());
         assert!(w3_time("d", "2026-01-31").is_err());
+    }
+
+    /// `start_date=+262142-12-31T23:59Z` panicked (chrono's `+` overflowed).
+    #[test]
+    fn windows_at_the_ends_of_time_are_refused_not_panics() {
+        let window_of = |k: &str, v: &str| {
+            let mut a = Args::default();
+            a.add(vec![(k.into(), v.into())])
+                .and_then(|()| window(&a))
+                .map_err(|f| f.status.as_u16())
+        };
+        for (k, v) in [
+            ("start_date", "+262142-12-31T23:59Z"),
+            ("start_date", "262142-12-31T23:59Z"),
+            ("end_date", "-262143-01-01T00:00Z"),
+            ("end_date", "12026-01-01T00:00Z"),
+        ] {
+            assert_eq!(window_of(k, v), Err(400), "{k}={v}");
+        }
+        for (k, v) in [
+            ("start_date", "9999-12-31T23:59:59Z"),
+            ("end_date", "9999-12-31T23:59:59-14:00"),
+            ("end_date", "0000-01-01T00:00:00Z"),
+            ("start_date", "0000-01-01T00:00+14:00"),
+        ] {
+            assert!(window_of(k, v).is_ok(), "{k}={v}");
+        }
     }
 }
