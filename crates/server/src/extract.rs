@@ -125,21 +125,21 @@ impl Params {
         let Some(v) = self.str("bbox") else {
             return Ok(None);
         };
-        let n: Vec<f64> = v
+        let [min_lon, min_lat, max_lon, max_lat] = v
             .split(',')
             .map(|x| x.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
-            .collect::<Option<_>>()
-            .filter(|n: &Vec<f64>| n.len() == 4)
+            .collect::<Option<Vec<f64>>>()
+            .and_then(|n| <[f64; 4]>::try_from(n).ok())
             .ok_or_else(|| {
                 ApiError::bad_request(format!(
                     "bbox must be four numbers minLon,minLat,maxLon,maxLat, not {v:?}"
                 ))
             })?;
         let b = BBox {
-            min_lon: n[0],
-            min_lat: n[1],
-            max_lon: n[2],
-            max_lat: n[3],
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
         };
         check_lon_lat(b.min_lon, b.min_lat)
             .and_then(|()| check_lon_lat(b.max_lon, b.max_lat))

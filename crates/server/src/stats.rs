@@ -82,8 +82,8 @@ async fn stats(State(state): State<AppState>, caller: Caller, p: Params) -> ApiR
     for (code, counts) in &st.by_category {
         let top = code.split('.').next().unwrap_or(code);
         let cell = cells.entry(top).or_default();
-        for (i, n) in counts.iter().enumerate() {
-            cell.0[i] += n;
+        for (sum, n) in cell.0.iter_mut().zip(counts) {
+            *sum += n;
         }
         cell.1 += st.overdue_by_category.get(code).copied().unwrap_or(0);
     }
@@ -101,13 +101,12 @@ async fn stats(State(state): State<AppState>, caller: Caller, p: Params) -> ApiR
         let mut entry =
             json!({"zh": zh, "en": en, "total": 0, "open": 0, "overdue": 0, "by_status": {}});
         let mut any = false;
-        for (i, n) in counts.iter().enumerate() {
+        for (&s, n) in Status::ALL.iter().zip(counts) {
             let n = shown(*n);
             if n == 0 {
                 continue;
             }
             any = true;
-            let s = Status::ALL[i];
             add(&mut entry["total"], n);
             total += n;
             if s.is_open() {
