@@ -48,7 +48,8 @@
 //! - `cluster` — grid clustering with exact counts: [`cluster_points`], [`Membership`].
 //! - `heat` — density bins with exact counts: [`heat_bins`].
 //! - `decode` — a minimal MVT decoder for round-trip tests: [`decode()`].
-//! - `pbf` (private) — protobuf varints, zigzag and field keys.
+//! - [`pbf`] — protobuf varints, zigzag and field keys; its field writers are public for
+//!   the glyph ranges the service encodes.
 
 mod clip;
 mod cluster;
@@ -57,7 +58,7 @@ mod geometry;
 mod hash;
 mod heat;
 mod mvt;
-mod pbf;
+pub mod pbf;
 pub mod sdf;
 mod simplify;
 mod tile;
