@@ -55,10 +55,10 @@
 //! Building a router starts nothing.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use minqing_tiles::pbf::{write_bytes_field, write_varint_field, zigzag32};
 use minqing_tiles::sdf::render_sdf;
 use parking_lot::Mutex;
 use ttf_parser::{Face, GlyphId, OutlineBuilder, name_id};
@@ -405,43 +405,20 @@ impl OutlineBuilder for Flattener {
 }
 
 // ---------------------------------------------------------------------------------------
-// Protocol buffers.
-
-fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
-}
-
-fn put_uint(buf: &mut Vec<u8>, field: u32, v: u64) {
-    put_varint(buf, u64::from(field) << 3);
-    put_varint(buf, v);
-}
-
-fn put_sint(buf: &mut Vec<u8>, field: u32, v: i32) {
-    put_uint(buf, field, u64::from(((v << 1) ^ (v >> 31)) as u32));
-}
-
-fn put_bytes(buf: &mut Vec<u8>, field: u32, bytes: &[u8]) {
-    put_varint(buf, (u64::from(field) << 3) | 2);
-    put_varint(buf, bytes.len() as u64);
-    buf.extend_from_slice(bytes);
-}
+// Protocol buffers (written with the tiles crate's writer, as the tiles are).
 
 /// Encodes one glyph message.
 fn encode_glyph(g: &Glyph) -> Vec<u8> {
     let mut m = Vec::with_capacity(g.bitmap.as_ref().map_or(0, Vec::len) + 24);
-    put_uint(&mut m, 1, u64::from(g.id));
+    write_varint_field(&mut m, 1, u64::from(g.id));
     if let Some(bitmap) = &g.bitmap {
-        put_bytes(&mut m, 2, bitmap);
+        write_bytes_field(&mut m, 2, bitmap);
     }
-    put_uint(&mut m, 3, u64::from(g.width));
-    put_uint(&mut m, 4, u64::from(g.height));
-    put_sint(&mut m, 5, g.left);
-    put_sint(&mut m, 6, g.top);
-    put_uint(&mut m, 7, u64::from(g.advance));
+    write_varint_field(&mut m, 3, u64::from(g.width));
+    write_varint_field(&mut m, 4, u64::from(g.height));
+    write_varint_field(&mut m, 5, u64::from(zigzag32(g.left)));
+    write_varint_field(&mut m, 6, u64::from(zigzag32(g.top)));
+    write_varint_field(&mut m, 7, u64::from(g.advance));
     m
 }
 
@@ -449,15 +426,14 @@ fn encode_glyph(g: &Glyph) -> Vec<u8> {
 #[must_use]
 pub fn encode(name: &str, start: u32, glyphs: &[Glyph]) -> Vec<u8> {
     let mut stack = Vec::new();
-    put_bytes(&mut stack, 1, name.as_bytes());
-    let mut range = String::new();
-    let _ = write!(range, "{start}-{}", start + RANGE_SIZE - 1);
-    put_bytes(&mut stack, 2, range.as_bytes());
+    write_bytes_field(&mut stack, 1, name.as_bytes());
+    let range = format!("{start}-{}", start + RANGE_SIZE - 1);
+    write_bytes_field(&mut stack, 2, range.as_bytes());
     for g in glyphs {
-        put_bytes(&mut stack, 3, &encode_glyph(g));
+        write_bytes_field(&mut stack, 3, &encode_glyph(g));
     }
     let mut out = Vec::with_capacity(stack.len() + 8);
-    put_bytes(&mut out, 1, &stack);
+    write_bytes_field(&mut out, 1, &stack);
     out
 }
 
