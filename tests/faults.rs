@@ -717,7 +717,11 @@ async fn stream_resume_across_an_instance_restart_resets_instead_of_skipping() {
 async fn every_background_task_obeys_the_shutdown_signal() {
     let url = empty_db().await;
     let s = TestServer::start_with(&url, |c| c.escalation_check_secs = 1).await;
-    assert_eq!(s.state.background_tasks(), 3, "feed, overdue clock, escalation");
+    assert_eq!(
+        s.state.background_tasks(),
+        3,
+        "feed, overdue clock, escalation"
+    );
     let started = std::time::Instant::now();
     assert!(
         s.state.core.shut_down(Duration::from_secs(3)).await,

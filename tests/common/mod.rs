@@ -20,23 +20,32 @@ use tokio_postgres::NoTls;
 pub const DEMO_SEED: u64 = 7;
 pub const DEMO_EVENTS: usize = 20_000;
 
-/// Fingerprint of what shapes the template databases (schema, generator, model), so a
-/// cached template is rebuilt whenever one of them changes.
+/// Fingerprint of what shapes the template databases (schema, generator, model, store), so
+/// a cached template is rebuilt whenever one of them changes.
 fn fingerprint() -> String {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<PathBuf> = [
+    // Recursive: the store's SQL and plans live in subfolders.
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for d in [
         "migrations",
-        "src/generate",
-        "src/model",
-        "src/store",
+        "crates/generate/src",
+        "crates/model/src",
+        "crates/store/src",
         "geodata",
-    ]
-    .iter()
-    .flat_map(|d| std::fs::read_dir(root.join(d)).into_iter().flatten())
-    .filter_map(|e| e.ok().map(|e| e.path()))
-    .filter(|p| p.is_file())
-    .collect();
+    ] {
+        walk(&root.join(d), &mut files);
+    }
     files.sort();
     let mut h = DefaultHasher::new();
     for f in files {

@@ -18,7 +18,7 @@ use super::extract::{ApiPath, JsonBody, Params};
 use super::features::{self, GeoJson};
 use minqing_index::EventFilter;
 use minqing_model::geojson::point_from_json;
-use minqing_model::{Action, NewEvent, Role, StatusFilter};
+use minqing_model::{Action, Event, NewEvent, Role, StatusFilter};
 use minqing_service::auth::Caller;
 use minqing_service::reports;
 use minqing_store::{Case, Refusal, TransitionInput};
@@ -137,22 +137,13 @@ async fn list(State(state): State<AppState>, caller: Caller, p: Params) -> ApiRe
     let bbox = p.bbox(state.config.max_bbox_deg)?;
     let limit = usize::try_from(p.int("limit", 100, 1, MAX_LIMIT)?).unwrap_or(100);
     let after = p.cursor()?;
-    let mut events = state.index.events(|ix| {
+    let events = state.index.events(|ix| {
         ix.list(bbox.as_ref(), &f, after, limit + 1)
             .into_iter()
             .map(|s| ix.event(s))
             .collect::<Vec<_>>()
     });
-    let next = (events.len() > limit).then(|| {
-        events.truncate(limit);
-        events.last().map(|e| e.id)
-    });
-    let now = Utc::now();
-    let feats = events
-        .iter()
-        .map(|e| features::event(e, &state.taxonomy, now, None))
-        .collect();
-    Ok(GeoJson(features::page("/api/v1/events", &p, feats, next.flatten())).into_response())
+    Ok(event_page(&state, &p, events, limit))
 }
 
 /// A reporter's own reports (from the database: the index does not know who reported).
@@ -167,8 +158,14 @@ async fn own_reports(state: &AppState, token: i64, p: &Params) -> ApiResult<Resp
     }
     let limit = p.int("limit", 100, 1, MAX_LIMIT)?;
     let after = p.cursor()?.unwrap_or(0);
-    let mut events = state.store.own_events(token, after, limit + 1).await?;
+    let events = state.store.own_events(token, after, limit + 1).await?;
     let limit = usize::try_from(limit).unwrap_or(100);
+    Ok(event_page(state, p, events, limit))
+}
+
+/// A page of events: at most `limit` of `events` (fetched one more than that, to know
+/// whether a next page exists), with the link to it.
+fn event_page(state: &AppState, p: &Params, mut events: Vec<Event>, limit: usize) -> Response {
     let next = (events.len() > limit).then(|| {
         events.truncate(limit);
         events.last().map(|e| e.id)
@@ -178,7 +175,7 @@ async fn own_reports(state: &AppState, token: i64, p: &Params) -> ApiResult<Resp
         .iter()
         .map(|e| features::event(e, &state.taxonomy, now, None))
         .collect();
-    Ok(GeoJson(features::page("/api/v1/events", p, feats, next.flatten())).into_response())
+    GeoJson(features::page("/api/v1/events", p, feats, next.flatten())).into_response()
 }
 
 async fn nearby(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {

@@ -11,9 +11,7 @@ use super::rows::get;
 use super::{Result, Store, StoreError};
 use minqing_model::{AreaRecord, Event, EventRecord, NewEvent, wkb};
 
-// Also at this path for `plans.rs` (`use super::write::event_from_row`), which has another
-// owner; the function lives in `rows.rs`.
-pub(super) use super::rows::event_from_row;
+use crate::rows::event_from_row;
 
 /// Rows sent to COPY per message.
 const COPY_CHUNK: usize = 256 * 1024;

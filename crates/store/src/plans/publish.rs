@@ -8,7 +8,7 @@ use super::conflicts::refuse_conflicts;
 use super::drafts::lock_draft;
 use super::model::{PlanError, PlanResult};
 use super::validation::{Report, validate};
-use crate::write::event_from_row;
+use crate::rows::event_from_row;
 use crate::{Result, Store, StoreError};
 use minqing_model::Event;
 

@@ -1,6 +1,6 @@
 -- Every event matching a filter, for exports (streamed; never the reporter contact): the
 -- public columns of an event (rows.rs: event_col), then assignee, merged_into, grid_code.
--- The caller reads them by position (crates/server export.rs): keep their order.
+-- The caller reads them by name (crates/server export.rs).
 -- $1 categories (NULL = all), $2 states, $3 reported from, $4 reported before,
 -- $5..$8 bbox (NULL = anywhere), $9 grid ids in scope (NULL = all).
 SELECT e.id, e.category, e.title, e.description, e.status, e.priority, e.grid_id,
