@@ -3,6 +3,9 @@
 //!
 //! Needs `DATABASE_URL` pointing at a database loaded with `minqing generate` (see
 //! `benches/run.sh`, which sets everything up). Without it the benchmark says so and exits.
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(clippy::panic, clippy::expect_used, clippy::too_many_lines)]
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,7 +46,7 @@ fn setup() -> Option<Setup> {
             "index loaded in {:.1} s: {} areas, {} events",
             t.elapsed().as_secs_f64(),
             index.areas().len(),
-            index.events(|e| e.len())
+            index.events(minqing::index::EventIndex::len)
         );
         let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
             .await
@@ -144,8 +147,7 @@ fn tile_benches(c: &mut Criterion, s: &Setup) {
             s.client
                 .query_one("SELECT to_regproc('bench_areas') IS NOT NULL", &[]),
         )
-        .map(|r| r.get::<_, bool>(0))
-        .unwrap_or(false);
+        .is_ok_and(|r| r.get::<_, bool>(0));
     let stmt =
         s.rt.block_on(s.client.prepare("SELECT bench_areas($1, $2, $3)"))
             .ok()

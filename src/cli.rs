@@ -28,7 +28,7 @@ pub struct Cli {
     /// PostgreSQL + PostGIS to use; without it minqing runs a private cluster under --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
-    /// Local state (the private cluster lives in DATA_DIR/pg).
+    /// Local state (the private cluster lives in `DATA_DIR/pg`).
     #[arg(
         long,
         env = "MINQING_DATA_DIR",
@@ -249,12 +249,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let end = end.map_or_else(today, |d| {
                 d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
             });
-            match out {
-                Some(dir) => generate_files(&dir, seed, grids, events, end),
-                None => {
-                    let db = open_database(&config).await?;
-                    generate_into(&db.store, seed, grids, events, end).await
-                }
+            if let Some(dir) = out {
+                generate_files(&dir, seed, grids, events, end)
+            } else {
+                let db = open_database(&config).await?;
+                generate_into(&db.store, seed, grids, events, end).await
             }
         }
     }

@@ -2,8 +2,14 @@
 //!
 //! Scope answers are checked against SQL over the same tables: a field worker of one
 //! community sees exactly that community's cases, wherever they ask.
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

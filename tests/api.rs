@@ -1,6 +1,12 @@
 //! The REST API against a real server on port 0 and a real PostGIS holding the demo.
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

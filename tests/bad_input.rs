@@ -1,8 +1,15 @@
 //! Bad input never reaches a 5xx (issue 15): NUL characters in any text, world-size
 //! polygons in plan operations, empty exports, `Retry-After` on 429, and escalation steps
 //! counted from the deadline — a real server over a real PostGIS holding the demo.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used,
+    clippy::format_push_string
+)]
 
 mod common;
 
@@ -260,7 +267,7 @@ async fn a_world_size_polygon_is_refused_and_the_draft_left_as_it_was() {
         &s.http,
         Method::POST,
         &s.url("/api/v1/plans"),
-        &json!({"area": community, "households_min": 0, "households_max": 100000}),
+        &json!({"area": community, "households_min": 0, "households_max": 100_000}),
     )
     .await;
     assert_eq!(status, 201, "{v}");

@@ -8,8 +8,14 @@
 //! makes sure the app is built, runs the scripts one after the other (the plan one last: it
 //! publishes new grids) and fails when one fails. Screenshots and the scripts' logs are kept
 //! under `target/browser-artifacts/`. `BROWSER_ONLY=plan` (or `run`) runs one script only.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 
@@ -20,7 +26,7 @@ use std::time::Duration;
 use common::{TestServer, demo_db, sql};
 
 /// The longest one browser script may run.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(240);
+const SCRIPT_TIMEOUT: Duration = Duration::from_mins(4);
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,13 @@
 //! The `minqing` command end to end: generate files deterministically, import them with
 //! validation, refuse a bad file without writing anything.
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

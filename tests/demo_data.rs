@@ -1,7 +1,13 @@
 //! The generated Shanwei demo, checked by PostGIS: every level tiles its parent exactly,
 //! every polygon is valid, grids hold 200–500 households, events are realistic.
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

@@ -6,8 +6,14 @@
 //!
 //! `MINQING_TEST_BIN` runs these against another build of the binary (to show which of
 //! them an older build fails).
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 
@@ -68,7 +74,7 @@ impl Server {
             }
         });
         let addr = rx
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(Duration::from_mins(1))
             .expect("server printed its address");
         Server {
             child,
@@ -646,9 +652,9 @@ async fn sse_until(r: &mut reqwest::Response, needle: &str, within: Duration) ->
                 ("message".to_owned(), String::new(), String::new());
             for line in block.lines() {
                 if let Some(v) = line.strip_prefix("event:") {
-                    event = v.trim().to_owned();
+                    v.trim().clone_into(&mut event);
                 } else if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().to_owned();
+                    v.trim().clone_into(&mut id);
                 } else if let Some(v) = line.strip_prefix("data:") {
                     data.push_str(v.trim());
                 }

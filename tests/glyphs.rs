@@ -14,8 +14,14 @@
 //! - the distance field: every border pixel of a bitmap is ≥ 2 px outside (≤ 128); and for
 //!   a sample of glyphs ('中', 'A', …) every pixel centre that fontTools' `PointInsidePen`
 //!   finds inside the outline is ≥ 189 and every one outside ≤ 193 (the edge is 191).
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

@@ -3,8 +3,14 @@
 //! `scripts/py-env.sh`), holds what it promises (requests by route template and status,
 //! latency histograms, the pool and outage state, intake batch sizes, tile cache hits and
 //! misses, open streams), and names no token, raw path or event id.
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

@@ -6,8 +6,14 @@
 //! XML answer is parsed with Python's `xml.etree` and mapped by the Spark convention onto
 //! the JSON answer of the same call (`tests/open311/check.py`, in the venv of
 //! `scripts/py-env.sh`).
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

@@ -17,7 +17,15 @@
 //! open it (the body never ends): it fuzzes the stream as anonymous and as a reporter (every
 //! answer a 4xx), and [`the_document_is_valid_openapi_3_1_and_names_every_route`] checks the
 //! stream's 200 (status and content type) against the document itself.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    clippy::format_push_string
+)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
 
 mod common;
 

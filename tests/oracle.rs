@@ -2,8 +2,15 @@
 //! tables — point-in-grid (`ST_Covers`), nearest events (geography distance), bbox
 //! (`ST_Intersects`) — for thousands of seeded random points and boxes, including points
 //! exactly on grid vertices and on shared edges.
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used,
+    clippy::format_push_string
+)]
 
 mod common;
 
@@ -58,7 +65,7 @@ async fn locate_equals_st_covers() {
         let (ax, ay, bx, by): (f64, f64, f64, f64) = (r.get(0), r.get(1), r.get(2), r.get(3));
         let t: f64 = rng.random_range(0.0..1.0);
         points.push((ax + t * (bx - ax), ay + t * (by - ay), "edge"));
-        points.push(((ax + bx) / 2.0, (ay + by) / 2.0, "midpoint"));
+        points.push((f64::midpoint(ax, bx), f64::midpoint(ay, by), "midpoint"));
     }
     assert!(points.len() >= 3000);
 

@@ -1,7 +1,14 @@
 //! Grid planning: drafts, operations, validation, publish, conflicts and access — a real
 //! server over a real PostGIS, with PostGIS itself as the independent answer.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used,
+    clippy::print_stdout
+)]
 
 mod common;
 
@@ -126,7 +133,7 @@ async fn split_merge_move_then_publish() {
     let (status, v) = open(
         &s,
         &s.http,
-        json!({"area": community, "households_min": 0, "households_max": 100000}),
+        json!({"area": community, "households_min": 0, "households_max": 100_000}),
     )
     .await;
     assert_eq!(status, 201, "{v}");
@@ -760,7 +767,7 @@ async fn the_second_overlapping_publish_is_a_conflict() {
     let s = TestServer::start(&url).await;
     let db = sql(&url).await;
     let community = biggest_community(&db).await;
-    let body = json!({"area": community, "households_min": 0, "households_max": 100000});
+    let body = json!({"area": community, "households_min": 0, "households_max": 100_000});
     let (_, v1) = open(&s, &s.http, body.clone()).await;
     let (_, v2) = open(&s, &s.http, body).await;
     let (p1, p2) = (plan_id(&v1), plan_id(&v2));
@@ -961,7 +968,7 @@ async fn speed() {
     let (status, v) = open(
         &s,
         &s.http,
-        json!({"area": community, "households_min": 0, "households_max": 100000}),
+        json!({"area": community, "households_min": 0, "households_max": 100_000}),
     )
     .await;
     assert_eq!(status, 201, "{v}");
@@ -1183,7 +1190,7 @@ async fn a_stored_grid_postgis_cannot_measure_is_a_fault_found_before_computing(
     let (status, v) = open(
         &s,
         &s.http,
-        json!({"area": community, "households_min": 0, "households_max": 100000}),
+        json!({"area": community, "households_min": 0, "households_max": 100_000}),
     )
     .await;
     assert_eq!(status, 201, "{v}");

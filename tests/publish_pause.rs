@@ -23,8 +23,15 @@
 //! `Index::set_areas` with it, over and over (`PAUSE_GAP_MS` between one and the next build,
 //! default 1,000). Afterwards the open and overdue counts of every grid and district
 //! are compared with a count of the events.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used,
+    clippy::print_stdout
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -313,7 +320,7 @@ fn queries_during_publishes() {
     let mut rng = ChaCha8Rng::seed_from_u64(16);
     let mut builder = EventIndexBuilder::new(codes, events as usize);
     for id in 1..=events as i64 {
-        builder.add(random_event(&mut rng, id, &lattice, codes, now));
+        builder.add(&random_event(&mut rng, id, &lattice, codes, now));
     }
     index.set_events(builder.build());
     index.set_ready();

@@ -9,8 +9,14 @@
 //! - a revoked token stops on every instance within a second, and its streams end;
 //! - a token already known keeps working for reads from memory while PostgreSQL is away;
 //! - a stream position from another instance is answered with `reset`, never a silent gap.
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

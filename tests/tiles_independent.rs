@@ -20,8 +20,15 @@
 //! - areas: the current areas of the level drawn at the zoom that intersect the buffered
 //!   envelope, less those whose clipped part collapses to zero area on the tile's integer
 //!   grid (minqing drops those; PostGIS computes the same clip and snap here).
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used,
+    clippy::format_push_string
+)]
 
 mod common;
 
@@ -1239,8 +1246,8 @@ async fn events_on_tile_edges_are_counted_by_the_tile_the_rule_names() {
         for y in [edge_lat(t.z, y0), edge_lat(t.z, y1), pg[1], pg[3]] {
             ys.extend([y, y - 1e-9, y + 1e-9]);
         }
-        xs.push((pg[0] + pg[2]) / 2.0);
-        ys.push((pg[1] + pg[3]) / 2.0);
+        xs.push(f64::midpoint(pg[0], pg[2]));
+        ys.push(f64::midpoint(pg[1], pg[3]));
     }
     xs.sort_by(f64::total_cmp);
     xs.dedup();

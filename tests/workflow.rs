@@ -1,8 +1,14 @@
 //! The closed loop on a real server and a real PostGIS: transitions and their history,
 //! conflicts, deadlines and escalation, the return visit, duplicates and merging,
 //! statistics (checked against SQL over the same tables) and streamed exports.
-
-#![allow(clippy::unwrap_used)]
+// Test code: a failed expectation is the test failing, and a scenario reads best as one
+// function from setup to assertion.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
 
 mod common;
 

@@ -24,7 +24,6 @@ pub const DEMO_EVENTS: usize = 20_000;
 /// a cached template is rebuilt whenever one of them changes.
 fn fingerprint() -> String {
     use std::hash::{DefaultHasher, Hash, Hasher};
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // Recursive: the store's SQL and plans live in subfolders.
     fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -36,6 +35,7 @@ fn fingerprint() -> String {
             }
         }
     }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for d in [
         "migrations",
@@ -83,7 +83,7 @@ fn server() -> (String, UrlFor) {
 fn replace_dbname(url: &str, db: &str) -> String {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let (head, tail) = url.split_at(url.rfind('/').unwrap());
-        let query = tail.find('?').map(|i| &tail[i..]).unwrap_or("");
+        let query = tail.find('?').map_or("", |i| &tail[i..]);
         format!("{head}/{db}{query}")
     } else {
         let kept: Vec<&str> = url
@@ -435,10 +435,10 @@ impl SseReader {
                 let mut any = false;
                 for line in block.lines() {
                     if let Some(v) = line.strip_prefix("event:") {
-                        e.event = v.trim().to_owned();
+                        v.trim().clone_into(&mut e.event);
                         any = true;
                     } else if let Some(v) = line.strip_prefix("id:") {
-                        e.id = v.trim().to_owned();
+                        v.trim().clone_into(&mut e.id);
                     } else if let Some(v) = line.strip_prefix("data:") {
                         e.data.push_str(v.strip_prefix(' ').unwrap_or(v));
                         any = true;

@@ -281,23 +281,20 @@ pub fn clip_line(line: &[[f64; 2]], b: &ClipBox) -> Vec<Vec<[f64; 2]>> {
     let mut parts: Vec<Vec<[f64; 2]>> = Vec::new();
     let mut cur: Vec<[f64; 2]> = Vec::new();
     for w in line.windows(2) {
-        match clip_segment(w[0], w[1], b) {
-            Some((p, q)) => {
-                if cur.last() != Some(&p) {
-                    if cur.len() >= 2 {
-                        parts.push(std::mem::take(&mut cur));
-                    }
-                    cur.clear();
-                    cur.push(p);
-                }
-                cur.push(q);
-            }
-            None => {
+        if let Some((p, q)) = clip_segment(w[0], w[1], b) {
+            if cur.last() != Some(&p) {
                 if cur.len() >= 2 {
                     parts.push(std::mem::take(&mut cur));
                 }
                 cur.clear();
+                cur.push(p);
             }
+            cur.push(q);
+        } else {
+            if cur.len() >= 2 {
+                parts.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
         }
     }
     if cur.len() >= 2 {

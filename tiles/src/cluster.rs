@@ -493,7 +493,7 @@ mod tests {
         let b = t.bounds();
         let inside = ClusterPoint {
             lon: b.east - 1e-3,
-            lat: (b.south + b.north) / 2.0,
+            lat: f64::midpoint(b.south, b.north),
             id: 1,
             category: 0,
             weight: 1.0,

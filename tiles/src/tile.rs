@@ -345,7 +345,7 @@ impl TileProjection {
             (f64::INFINITY, f64::NEG_INFINITY)
         };
         let mid = if south <= north {
-            (south + north) / 2.0
+            f64::midpoint(south, north)
         } else {
             0.0
         };
@@ -572,7 +572,11 @@ mod tests {
         for k in kids {
             assert_eq!(k.parent(), Some(t));
             let b = k.bounds();
-            let c = TileId::containing((b.west + b.east) / 2.0, (b.south + b.north) / 2.0, 5);
+            let c = TileId::containing(
+                f64::midpoint(b.west, b.east),
+                f64::midpoint(b.south, b.north),
+                5,
+            );
             assert_eq!(c, t);
         }
         assert_eq!(kids[0], TileId { z: 6, x: 20, y: 40 });
@@ -617,10 +621,10 @@ mod tests {
         let p = TileProjection::with_defaults(t);
         let b = t.bounds();
         // West and north edges belong to the tile, east and south edges do not.
-        assert!(p.locate(b.west, (b.south + b.north) / 2.0).is_some());
-        assert!(p.locate((b.west + b.east) / 2.0, b.north).is_some());
-        assert!(p.locate(b.east, (b.south + b.north) / 2.0).is_none());
-        assert!(p.locate((b.west + b.east) / 2.0, b.south).is_none());
+        assert!(p.locate(b.west, f64::midpoint(b.south, b.north)).is_some());
+        assert!(p.locate(f64::midpoint(b.west, b.east), b.north).is_some());
+        assert!(p.locate(b.east, f64::midpoint(b.south, b.north)).is_none());
+        assert!(p.locate(f64::midpoint(b.west, b.east), b.south).is_none());
         for (lon, lat) in [
             (b.west, b.north),
             (b.east, b.south),

@@ -142,12 +142,11 @@ fn check(areas: &[AreaRecord], natural: bool) {
         }
         let mut on_parent = 0;
         for (&(u, v), &i) in &owner {
-            match owner.get(&(v, u)) {
-                Some(&j) => assert_ne!(i, j, "spike in a child of {}", a.code),
-                None => {
-                    assert!(parent_edges.contains(&(u, v)), "T-junction in {}", a.code);
-                    on_parent += 1;
-                }
+            if let Some(&j) = owner.get(&(v, u)) {
+                assert_ne!(i, j, "spike in a child of {}", a.code);
+            } else {
+                assert!(parent_edges.contains(&(u, v)), "T-junction in {}", a.code);
+                on_parent += 1;
             }
         }
         assert_eq!(on_parent, parent_edges.len(), "{} boundary", a.code);

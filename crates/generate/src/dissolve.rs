@@ -183,7 +183,7 @@ fn probe_point(mesh: &Mesh, h: &[Half]) -> [f64; 2] {
         // fall back to the edge midpoint
         let a = mesh.pos[first.v as usize];
         let b = mesh.pos[mesh.tri[t][(first.i as usize + 1) % 3] as usize];
-        return [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+        return [f64::midpoint(a[0], b[0]), f64::midpoint(a[1], b[1])];
     }
     c
 }

@@ -120,6 +120,7 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
 }
 
 impl<'a> Events<'a> {
+    #[allow(clippy::too_many_lines)] // the generator's tables of weights read best as one list
     fn new(grids: &'a [AreaRecord], taxonomy: &'a Taxonomy, opts: &EventOptions) -> Self {
         let rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x6576_656e_7473);
         let any_grid = grids.iter().any(|g| g.level == Level::Grid);
@@ -245,7 +246,7 @@ impl<'a> Events<'a> {
                 return [x, y];
             }
         }
-        [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0]
+        [f64::midpoint(b[0], b[2]), f64::midpoint(b[1], b[3])]
     }
 
     fn place(&mut self) -> (usize, [f64; 2]) {
@@ -301,7 +302,7 @@ impl<'a> Events<'a> {
 
 /// A state for an event of the given age, in days.
 fn status_for(age: f64, u: f64) -> Status {
-    use Status::*;
+    use Status::{Accepted, Assigned, Closed, InProgress, Rejected, Reopened, Reported, Resolved};
     let table: &[(f64, Status)] = if age < 3.0 {
         &[
             (0.35, Reported),

@@ -264,7 +264,7 @@ pub(crate) fn triangulate(
     let mut conflicts = Vec::new();
     let cdt =
         ConstrainedDelaunayTriangulation::<Point2<f64>>::try_bulk_load_cdt(verts, edge_list, |e| {
-            conflicts.push(e)
+            conflicts.push(e);
         })
         .map_err(|e| GenerateError::Triangulation(format!("{e:?}")))?;
     if !conflicts.is_empty() || cdt.num_vertices() != n_in {

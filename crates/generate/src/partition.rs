@@ -73,20 +73,19 @@ pub(crate) fn pick_seeds(
     let candidates = if exponents.len() > 64 { 1 } else { candidates };
     for &e in exponents {
         let bits = e.to_bits();
-        let ci = match cums.iter().position(|c| c.0 == bits) {
-            Some(i) => i,
-            None => {
-                let mut acc = 0.0;
-                let cum = tris
-                    .iter()
-                    .map(|&t| {
-                        acc += weight[t as usize].max(1e-12).powf(e);
-                        acc
-                    })
-                    .collect();
-                cums.push((bits, cum));
-                cums.len() - 1
-            }
+        let ci = if let Some(i) = cums.iter().position(|c| c.0 == bits) {
+            i
+        } else {
+            let mut acc = 0.0;
+            let cum = tris
+                .iter()
+                .map(|&t| {
+                    acc += weight[t as usize].max(1e-12).powf(e);
+                    acc
+                })
+                .collect();
+            cums.push((bits, cum));
+            cums.len() - 1
         };
         let cum = &cums[ci].1;
         let total = cum.last().copied().unwrap_or(0.0);
@@ -108,16 +107,15 @@ pub(crate) fn pick_seeds(
                 best = Some((score, i));
             }
         }
-        let i = match best {
-            Some((_, i)) => i,
-            None => {
-                // crowded: take the first free triangle after a random start
-                let start = rng.random_range(0..tris.len());
-                (0..tris.len())
-                    .map(|k| (start + k) % tris.len())
-                    .find(|&k| !taken[k])
-                    .unwrap_or(start)
-            }
+        let i = if let Some((_, i)) = best {
+            i
+        } else {
+            // crowded: take the first free triangle after a random start
+            let start = rng.random_range(0..tris.len());
+            (0..tris.len())
+                .map(|k| (start + k) % tris.len())
+                .find(|&k| !taken[k])
+                .unwrap_or(start)
         };
         taken[i] = true;
         seeds.push(tris[i]);

@@ -291,37 +291,34 @@ impl AreaIndex {
             filter.level.is_none_or(|l| a.level == l)
                 && filter.parent.is_none_or(|p| a.parent_id == Some(p))
         };
-        match filter.bbox {
-            Some(b) => {
-                let rect = b.rect();
-                let grids = if filter.level.is_none_or(|l| l == Level::Grid) {
-                    self.grids.intersecting(&b)
-                } else {
-                    Vec::new()
-                };
-                let upper = self
-                    .upper
-                    .locate_in_envelope_intersecting(&aabb(&b))
-                    .map(|e| e.data);
-                let mut found: Vec<&Area> = grids
-                    .into_iter()
-                    .chain(upper)
-                    .map(|s| &self.areas[s as usize])
-                    .filter(|a| after.is_none_or(|x| a.id > x) && keep(a))
-                    .filter(|a| a.geom.intersects(&rect))
-                    .collect();
-                found.sort_by_key(|a| a.id);
-                found.truncate(limit);
-                found
-            }
-            None => {
-                let start = after.map_or(0, |x| self.areas.partition_point(|a| a.id <= x));
-                self.areas[start..]
-                    .iter()
-                    .filter(|a| keep(a))
-                    .take(limit)
-                    .collect()
-            }
+        if let Some(b) = filter.bbox {
+            let rect = b.rect();
+            let grids = if filter.level.is_none_or(|l| l == Level::Grid) {
+                self.grids.intersecting(&b)
+            } else {
+                Vec::new()
+            };
+            let upper = self
+                .upper
+                .locate_in_envelope_intersecting(&aabb(&b))
+                .map(|e| e.data);
+            let mut found: Vec<&Area> = grids
+                .into_iter()
+                .chain(upper)
+                .map(|s| &self.areas[s as usize])
+                .filter(|a| after.is_none_or(|x| a.id > x) && keep(a))
+                .filter(|a| a.geom.intersects(&rect))
+                .collect();
+            found.sort_by_key(|a| a.id);
+            found.truncate(limit);
+            found
+        } else {
+            let start = after.map_or(0, |x| self.areas.partition_point(|a| a.id <= x));
+            self.areas[start..]
+                .iter()
+                .filter(|a| keep(a))
+                .take(limit)
+                .collect()
         }
     }
 }

@@ -173,6 +173,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // a test scenario reads best as one function from setup to assertion
     fn counts_follow_changes_and_the_clock() {
         let areas = AreaIndex::new(vec![
             area(1, None, Level::District),

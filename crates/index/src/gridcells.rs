@@ -377,6 +377,7 @@ mod tests {
             .collect()
     }
 
+    #[allow(clippy::unnecessary_wraps)] // the shape the boxes are given in
     fn b(x0: f64, y0: f64, x1: f64, y1: f64) -> Option<BBox> {
         Some(BBox {
             min_lon: x0,

@@ -379,7 +379,7 @@ impl Index {
         drop(old);
         tracing::info!(
             copy_ms = copied.as_millis(),
-            count_ms = (counted - copied).as_millis(),
+            count_ms = counted.saturating_sub(copied).as_millis(),
             replayed,
             "areas replaced, cases recounted"
         );

@@ -51,7 +51,7 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(3500);
 
 /// After the connections are closed, how long the background tasks may take to stop.
-pub const BACKGROUND_GRACE: Duration = Duration::from_millis(1000);
+pub const BACKGROUND_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves the API on `listener` until ctrl-c or SIGTERM; the index loads in the background
 /// (`/readyz` answers 503 until it is done).

@@ -28,6 +28,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/areas/{id}", get(one))
 }
 
+/// The answer of `/api/v1/locate`.
+#[derive(serde::Serialize)]
+struct Located<'a> {
+    grid: features::AreaProperties<'a>,
+    ancestors: Vec<features::AreaProperties<'a>>,
+}
+
 /// The grid covering a point, and its ancestors.
 async fn locate(State(state): State<AppState>, p: Params) -> ApiResult<Response> {
     p.only(&["lon", "lat", "at"])?;
@@ -46,11 +53,6 @@ async fn locate(State(state): State<AppState>, p: Params) -> ApiResult<Response>
     let grid = areas
         .locate(lon, lat)
         .ok_or_else(|| ApiError::not_found(format!("no grid covers ({lon}, {lat})")))?;
-    #[derive(serde::Serialize)]
-    struct Located<'a> {
-        grid: features::AreaProperties<'a>,
-        ancestors: Vec<features::AreaProperties<'a>>,
-    }
     let body = Located {
         grid: features::area_properties(grid),
         ancestors: areas

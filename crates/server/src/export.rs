@@ -217,7 +217,7 @@ impl Encoder {
         let out = match self {
             Encoder::Csv(w) => std::mem::replace(w.as_mut(), csv_writer())
                 .into_inner()
-                .map_err(|e| e.into_error())?,
+                .map_err(csv::IntoInnerError::into_error)?,
             Encoder::GeoJson { out, .. } => std::mem::replace(out, Vec::with_capacity(CHUNK)),
         };
         Ok(Bytes::from(out))
@@ -318,12 +318,12 @@ impl Line {
 
     /// Writes the CSV row, in the order of [`CSV_COLUMNS`].
     fn csv(&self, w: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
-        let time =
-            |t: Option<DateTime<Utc>>| t.map_or(Cow::Borrowed(""), |t| t.to_rfc3339().into());
-        let int = |n: Option<i64>| n.map_or(Cow::Borrowed(""), |n| n.to_string().into());
         fn text(s: Option<&str>) -> Cow<'_, str> {
             Cow::Borrowed(s.unwrap_or(""))
         }
+        let time =
+            |t: Option<DateTime<Utc>>| t.map_or(Cow::Borrowed(""), |t| t.to_rfc3339().into());
+        let int = |n: Option<i64>| n.map_or(Cow::Borrowed(""), |n| n.to_string().into());
         let flag = |b: bool| Cow::Borrowed(if b { "true" } else { "false" });
         let fields: [Cow<'_, str>; CSV_COLUMNS.len()] = [
             self.id.to_string().into(),

@@ -3,6 +3,7 @@
 //! address the client used).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -255,7 +256,7 @@ fn nul_path(v: &serde_json::Value) -> Option<String> {
             Value::String(s) => s.contains('\0'),
             Value::Array(a) => a.iter().enumerate().any(|(i, x)| {
                 let len = path.len();
-                path.push_str(&format!("[{i}]"));
+                let _ = write!(path, "[{i}]");
                 let found = walk(x, path);
                 if !found {
                     path.truncate(len);
@@ -269,7 +270,7 @@ fn nul_path(v: &serde_json::Value) -> Option<String> {
                 }
                 if k.contains('\0') {
                     // The key itself: named escaped, as a key of its object.
-                    path.push_str(&format!("{k:?} (a key)"));
+                    let _ = write!(path, "{k:?} (a key)");
                     return true;
                 }
                 path.push_str(k);

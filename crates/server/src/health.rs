@@ -29,7 +29,7 @@ async fn ready(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         ));
     }
     let areas = state.index.areas();
-    let events = state.index.events(|e| e.len());
+    let events = state.index.events(minqing_index::EventIndex::len);
     Ok(Json(json!({
         "status": "ready",
         "areas": areas.len(),

@@ -69,7 +69,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A JSON error with extra fields beside `code` and `message`.
-fn error_with(status: StatusCode, code: &str, message: String, extra: Value) -> Response {
+fn error_with(status: StatusCode, code: &str, message: &str, extra: Value) -> Response {
     let mut e = Map::new();
     e.insert("code".into(), json!(code));
     e.insert("message".into(), json!(message));
@@ -94,20 +94,20 @@ fn refused(e: PlanError) -> Response {
             error_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_geometry",
-                format!("{what} is not valid: {reason}{at}; nothing was changed"),
+                &format!("{what} is not valid: {reason}{at}; nothing was changed"),
                 json!({"reason": reason, "location": location}),
             )
         }
         PlanError::Conflict { message, areas } => error_with(
             StatusCode::CONFLICT,
             "conflict",
-            message,
+            &message,
             json!({"areas": areas}),
         ),
         PlanError::Invalid(report) => error_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_plan",
-            format!(
+            &format!(
                 "the draft has {} fault(s); fix them before publishing",
                 report.faults.len()
             ),

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
 /// Most days a trend lists (longer windows are summed by month).
 const MAX_DAYS: usize = 400;
 
+#[allow(clippy::too_many_lines)] // one answer built top to bottom from one snapshot of the index
 async fn stats(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {
     p.only(&["area", "from", "to"])?;
     let mut from = p.time("from")?;
@@ -78,7 +79,8 @@ async fn stats(State(state): State<AppState>, caller: Caller, p: Params) -> ApiR
 
     // Cells of (top category, state), summed over subcategories: what a count shown may
     // hide is hidden here, and every total below is a sum of shown cells.
-    let mut cells: std::collections::BTreeMap<&str, ([u64; 8], u64)> = Default::default();
+    let mut cells: std::collections::BTreeMap<&str, ([u64; 8], u64)> =
+        std::collections::BTreeMap::default();
     for (code, counts) in &st.by_category {
         let top = code.split('.').next().unwrap_or(code);
         let cell = cells.entry(top).or_default();
@@ -190,7 +192,8 @@ fn trend(
     let date = |d: i64| DateTime::from_timestamp(d * 86_400, 0).map(|t| t.date_naive());
     let span = usize::try_from(last - first + 1).unwrap_or(usize::MAX);
     let monthly = span > MAX_DAYS;
-    let mut points: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    let mut points: std::collections::BTreeMap<String, (u64, u64)> =
+        std::collections::BTreeMap::default();
     for d in days {
         let Some(day) = date(d) else { continue };
         let key = if monthly {

@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use minqing_tiles::TileId;
 use serde_json::{Value, json};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::AppState;
@@ -111,11 +112,12 @@ async fn tilejson(
         "minzoom": 0,
         "maxzoom": render::MAX_ZOOM,
         "bounds": [west, south, east, north],
-        "center": [(west + east) / 2.0, (south + north) / 2.0, 9],
+        "center": [f64::midpoint(west, east), f64::midpoint(south, north), 9],
         "vector_layers": [{"id": l.name(), "fields": fields, "minzoom": 0, "maxzoom": render::MAX_ZOOM}],
     })))
 }
 
+#[allow(clippy::too_many_lines)] // one request from parameters to bytes; the steps share the filter and cache key
 async fn tile(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,9 +144,8 @@ async fn tile(
     let public_heat = l == Layer::Heat && !caller.role().is_some_and(Role::reads_events);
     let f = match l {
         Layer::Areas => None,
-        Layer::Events => Some(reader_filter(&state, &caller, &p)?),
         Layer::Heat if public_heat => Some(public_filter(filter(&state, &p)?)),
-        Layer::Heat => Some(reader_filter(&state, &caller, &p)?),
+        Layer::Events | Layer::Heat => Some(reader_filter(&state, &caller, &p)?),
     };
     let counts_view = match l {
         Layer::Areas => match state.auth.scope(&caller, &state.index.areas()) {
@@ -162,11 +163,13 @@ async fn tile(
     if caching {
         variant = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
         if let Some(scope) = f.as_ref().and_then(|f| f.scope.as_ref()) {
-            variant.push_str(&format!("&scope={}", scope.area_id));
+            let _ = write!(variant, "&scope={}", scope.area_id);
         }
         match counts_view {
             CountsView::Exact => {}
-            CountsView::Within(area) => variant.push_str(&format!("&within={area}")),
+            CountsView::Within(area) => {
+                let _ = write!(variant, "&within={area}");
+            }
             CountsView::Public => variant.push_str("&public"),
         }
         if public_heat {
@@ -184,74 +187,73 @@ async fn tile(
     } else {
         (None, 0)
     };
-    let tile = match cached {
-        Some(t) => t,
-        None => {
-            // Ends the cache's record of this render however the request ends.
-            let mut render = Render {
-                tiles: state.tiles.clone(),
-                key,
-                open: caching,
-            };
-            let index = state.index.clone();
-            let now = Utc::now();
-            // What to draw; areas are looked up here, to tell a cheap tile from a dear one.
-            let job = match f {
-                Some(f) if l == Layer::Events => Job::Events(f),
-                Some(f) => Job::Heat(f),
-                None => {
-                    let areas = index.areas();
-                    let shown = render::areas_shown(&areas, id);
-                    Job::Areas(areas, shown)
-                }
-            };
-            let cheap = match &job {
-                Job::Areas(areas, shown) => {
-                    shown
-                        .iter()
-                        .filter_map(|&s| areas.drawable(s))
-                        .map(|d| d.outline.len())
-                        .sum::<usize>()
-                        <= INLINE_VERTICES
-                }
-                Job::Events(_) | Job::Heat(_) => index
-                    .events(|ix| ix.pyramid().members(id))
-                    .is_some_and(|n| n <= INLINE_EVENTS),
-            };
-            let draw = move || match job {
-                Job::Events(f) => index.events(|ix| render::events_tile(ix, id, &f, now)),
-                Job::Heat(f) => index.events(|ix| render::heat_tile(ix, id, &f, min_weight)),
-                Job::Areas(areas, shown) => render::areas_tile(
-                    &areas,
-                    &shown,
-                    |ids| {
-                        index.with_counts(|c| {
-                            ids.iter()
-                                .map(|i| counts_view.count(&areas, *i, c.get(*i)))
-                                .collect()
-                        })
-                    },
-                    id,
-                ),
-            };
-            let bytes = if cheap {
-                draw()
-            } else {
-                tokio::task::spawn_blocking(draw).await.map_err(|_| {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "tile rendering failed",
-                    )
-                })?
-            };
-            let t = Arc::new(Encoded::new(bytes, Gzip::Always));
-            if caching {
-                render.open = false;
-                state.tiles.put(key, variant, version, t.clone());
+    let tile = if let Some(t) = cached {
+        t
+    } else {
+        // Ends the cache's record of this render however the request ends.
+        let mut render = Render {
+            tiles: state.tiles.clone(),
+            key,
+            open: caching,
+        };
+        let index = state.index.clone();
+        let now = Utc::now();
+        // What to draw; areas are looked up here, to tell a cheap tile from a dear one.
+        let job = match f {
+            Some(f) if l == Layer::Events => Job::Events(f),
+            Some(f) => Job::Heat(f),
+            None => {
+                let areas = index.areas();
+                let shown = render::areas_shown(&areas, id);
+                Job::Areas(areas, shown)
             }
-            t
+        };
+        let cheap = match &job {
+            Job::Areas(areas, shown) => {
+                shown
+                    .iter()
+                    .filter_map(|&s| areas.drawable(s))
+                    .map(|d| d.outline.len())
+                    .sum::<usize>()
+                    <= INLINE_VERTICES
+            }
+            Job::Events(_) | Job::Heat(_) => index
+                .events(|ix| ix.pyramid().members(id))
+                .is_some_and(|n| n <= INLINE_EVENTS),
+        };
+        let draw = move || match job {
+            Job::Events(f) => index.events(|ix| render::events_tile(ix, id, &f, now)),
+            Job::Heat(f) => index.events(|ix| render::heat_tile(ix, id, &f, min_weight)),
+            Job::Areas(areas, shown) => render::areas_tile(
+                &areas,
+                &shown,
+                |ids| {
+                    index.with_counts(|c| {
+                        ids.iter()
+                            .map(|i| counts_view.count(&areas, *i, c.get(*i)))
+                            .collect()
+                    })
+                },
+                id,
+            ),
+        };
+        let bytes = if cheap {
+            draw()
+        } else {
+            tokio::task::spawn_blocking(draw).await.map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "tile rendering failed",
+                )
+            })?
+        };
+        let t = Arc::new(Encoded::new(bytes, Gzip::Always));
+        if caching {
+            render.open = false;
+            state.tiles.put(key, variant, version, t.clone());
         }
+        t
     };
     let etag = [
         (header::ETAG, tile.etag().to_owned()),
@@ -286,7 +288,7 @@ enum CountsView {
     Exact,
     /// Those of the areas within this one (the caller's scope); the others as the public.
     Within(i64),
-    /// None: every count follows the public rule (model::privacy).
+    /// None: every count follows the public rule (`model::privacy`).
     Public,
 }
 
@@ -304,7 +306,7 @@ impl CountsView {
     }
 }
 
-/// A public filter: its time window widened to whole days (model::privacy).
+/// A public filter: its time window widened to whole days (`model::privacy`).
 fn public_filter(mut f: EventFilter) -> EventFilter {
     let widen = |us: i64, to_end: bool| {
         chrono::DateTime::from_timestamp_micros(us).map_or(us, |t| {

@@ -40,7 +40,7 @@ fn content_type(path: &Path) -> &'static str {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
-        "json" => "application/json",
+        "json" | "map" => "application/json",
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "jpg" | "jpeg" => "image/jpeg",
@@ -48,7 +48,6 @@ fn content_type(path: &Path) -> &'static str {
         "ico" => "image/x-icon",
         "woff2" => "font/woff2",
         "pbf" => "application/x-protobuf",
-        "map" => "application/json",
         "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }

@@ -132,7 +132,7 @@ pub struct Auth {
     scopes: Mutex<HashMap<i64, (u64, Arc<GridSet>)>>,
 }
 
-const VALID_FOR: Duration = Duration::from_secs(60);
+const VALID_FOR: Duration = Duration::from_mins(1);
 const UNKNOWN_FOR: Duration = Duration::from_secs(5);
 const MAX_CACHED: usize = 100_000;
 

@@ -478,10 +478,10 @@ fn draw_single_events(
     now: DateTime<Utc>,
     mvt: &mut TileBuilder,
 ) -> Option<Vec<u8>> {
+    const DAY_US: i64 = 86_400_000_000;
     let proj = TileProjection::with_defaults(tile).fast();
     let layer = mvt.layer(Layer::Events.name(), DEFAULT_EXTENT);
     let now_us = now.timestamp_micros();
-    const DAY_US: i64 = 86_400_000_000;
     // Properties most events share are entered in the layer once and reused by number.
     let mut categories: Vec<Option<[Tag; 2]>> = vec![None; events.categories().len()];
     let mut statuses: [Option<Tag>; Status::ALL.len()] = [None; Status::ALL.len()];
@@ -677,7 +677,7 @@ mod tests {
         for i in 0..60_000i64 {
             let f = (i as f64 * 0.618_034).fract();
             let g = (i as f64 * 0.754_877).fract();
-            builder.add(Event {
+            builder.add(&Event {
                 id: i + 1,
                 category: cats[(i % 2) as usize].clone(),
                 title: "路灯不亮，夜间行人看不清路面".into(),

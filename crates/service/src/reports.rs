@@ -184,7 +184,7 @@ pub async fn possible_duplicates(
                 let other = ix.event(s);
                 Duplicate {
                     id: other.id,
-                    title: other.title.to_string(),
+                    title: other.title.clone(),
                     status: other.status.as_str(),
                     distance_m: (d * 10.0).round() / 10.0,
                 }

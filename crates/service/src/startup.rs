@@ -19,18 +19,17 @@ pub struct Database {
 
 /// Connects to `DATABASE_URL`, or starts the private cluster, then applies migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
-    let (url, embedded) = match &config.database_url {
-        Some(url) => (url.clone(), None),
-        None => {
-            let dir = config.data_dir.join("pg");
-            let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir))
-                .await
-                .context("start-up task failed")?
-                .context(
-                    "cannot start the private PostgreSQL (set DATABASE_URL to use another server)",
-                )?;
-            (pg.url(), Some(pg))
-        }
+    let (url, embedded) = if let Some(url) = &config.database_url {
+        (url.clone(), None)
+    } else {
+        let dir = config.data_dir.join("pg");
+        let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir))
+            .await
+            .context("start-up task failed")?
+            .context(
+                "cannot start the private PostgreSQL (set DATABASE_URL to use another server)",
+            )?;
+        (pg.url(), Some(pg))
     };
     let store = Store::connect(&url, config.pool_size)
         .context("cannot configure the database pool")?
@@ -67,7 +66,7 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
     let mut builder = EventIndexBuilder::new(&categories, expected);
     let n_events = store
         .load_events(
-            |e| builder.add(e),
+            |e| builder.add(&e),
             |n| {
                 if n % 1_000_000 == 0 && n > 0 {
                     tracing::info!(events = n, "loading events");

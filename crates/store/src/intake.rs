@@ -205,15 +205,14 @@ impl Store {
             .await?;
         let mut results = Vec::with_capacity(out.len());
         for (r, stored) in reports.iter().zip(out) {
-            match stored {
-                Some(s) => results.push(s),
-                None => {
-                    let row = conn.query_one(&first, &[&r.idempotency_key]).await?;
-                    results.push(InsertedEvent {
-                        event: event_from_row(&row)?,
-                        created: false,
-                    });
-                }
+            if let Some(s) = stored {
+                results.push(s);
+            } else {
+                let row = conn.query_one(&first, &[&r.idempotency_key]).await?;
+                results.push(InsertedEvent {
+                    event: event_from_row(&row)?,
+                    created: false,
+                });
             }
         }
         Ok(results)

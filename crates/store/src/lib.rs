@@ -280,7 +280,7 @@ async fn probe(pool: Pool, health: Arc<Health>) {
     );
 }
 
-/// Parses "3.3 USE_GEOS=1 …" into (3, 3).
+/// Parses "3.3 `USE_GEOS=1` …" into (3, 3).
 fn parse_postgis_version(s: &str) -> Option<(u32, u32)> {
     let mut parts = s.split(|c: char| !c.is_ascii_digit());
     let major = parts.next()?.parse().ok()?;

@@ -329,6 +329,7 @@ mod tests {
 
     /// Each read of the store on a fresh database: every row it maps is read by name.
     #[tokio::test]
+    #[allow(clippy::too_many_lines)] // a test scenario reads best as one function from setup to assertion
     async fn the_store_reads_back_what_it_wrote_on_a_fresh_database() {
         let db = TestDb::create().await;
         let store = Store::connect(&db.url, 4).unwrap();

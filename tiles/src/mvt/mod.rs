@@ -42,19 +42,18 @@ impl TileBuilder {
     /// The layer called `name`, created with `extent` if it does not exist yet (an existing
     /// layer keeps its extent).
     pub fn layer(&mut self, name: &str, extent: u32) -> &mut LayerBuilder {
-        let i = match self.layers.iter().position(|l| l.name == name) {
-            Some(i) => i,
-            None => {
-                let layer = match self.spare.pop() {
-                    Some(mut l) => {
-                        l.reset(name, extent);
-                        l
-                    }
-                    None => LayerBuilder::new(name, extent),
-                };
-                self.layers.push(layer);
-                self.layers.len() - 1
-            }
+        let i = if let Some(i) = self.layers.iter().position(|l| l.name == name) {
+            i
+        } else {
+            let layer = match self.spare.pop() {
+                Some(mut l) => {
+                    l.reset(name, extent);
+                    l
+                }
+                None => LayerBuilder::new(name, extent),
+            };
+            self.layers.push(layer);
+            self.layers.len() - 1
         };
         &mut self.layers[i]
     }

@@ -35,7 +35,7 @@ impl EventIndexBuilder {
     }
 
     /// Adds one event.
-    pub fn add(&mut self, e: Event) {
+    pub fn add(&mut self, e: &Event) {
         self.ix.push(e);
     }
 
@@ -66,7 +66,7 @@ impl EventIndex {
     pub fn bulk(categories: &[String], events: Vec<Event>) -> EventIndex {
         let mut b = EventIndexBuilder::new(categories, events.len());
         for e in events {
-            b.add(e);
+            b.add(&e);
         }
         b.build()
     }

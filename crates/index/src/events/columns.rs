@@ -132,10 +132,6 @@ impl Columns {
         #[allow(clippy::cast_possible_truncation)]
         let perm: Vec<u32> = keyed.iter().map(|k| *k as u32).collect();
         drop(keyed);
-        fn permute<T: Copy>(v: &mut Vec<T>, perm: &[u32]) {
-            let out: Vec<T> = perm.iter().map(|s| v[*s as usize]).collect();
-            *v = out;
-        }
         permute(&mut self.id, &perm);
         permute(&mut self.lon, &perm);
         permute(&mut self.lat, &perm);
@@ -151,4 +147,10 @@ impl Columns {
         permute(&mut self.text_start, &perm);
         permute(&mut self.text_len, &perm);
     }
+}
+
+/// Reorders `v` so that its slot `i` holds what slot `perm[i]` held.
+fn permute<T: Copy>(v: &mut Vec<T>, perm: &[u32]) {
+    let out: Vec<T> = perm.iter().map(|s| v[*s as usize]).collect();
+    *v = out;
 }

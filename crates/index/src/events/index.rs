@@ -89,7 +89,7 @@ impl EventIndex {
     }
 
     /// Appends columns for an event; returns its slot and tree number.
-    pub(super) fn push(&mut self, e: Event) -> (u32, usize) {
+    pub(super) fn push(&mut self, e: &Event) -> (u32, usize) {
         let cat = self.number_or_add(&e.category);
         let c = &mut self.cols;
         let slot = u32::try_from(c.id.len()).unwrap_or(u32::MAX);
@@ -99,8 +99,8 @@ impl EventIndex {
         c.category.push(cat);
         c.status.push(e.status as u8);
         c.priority.push(u8::try_from(e.priority).unwrap_or(2));
-        c.flags.push(flags(&e));
-        c.resolve_s.push(resolve_seconds(&e));
+        c.flags.push(flags(e));
+        c.resolve_s.push(resolve_seconds(e));
         c.grid.push(e.grid_id.unwrap_or(NO_GRID));
         c.reported_at.push(micros(e.reported_at));
         c.due_at.push(e.due_at.map_or(NO_TIME, micros));
@@ -118,7 +118,7 @@ impl EventIndex {
     /// than the one held, by `updated_at`, which only grows, is ignored).
     pub fn upsert(&mut self, mut e: Event) -> Upsert {
         let Some(slot) = self.slot(e.id) else {
-            self.insert(e);
+            self.insert(&e);
             return Upsert::Inserted;
         };
         let old = self.event(slot);
@@ -187,17 +187,16 @@ impl EventIndex {
     }
 
     fn number_or_add(&mut self, code: &str) -> u16 {
-        match self.category_number(code) {
-            Some(i) => i,
-            None => {
-                self.categories.push(code.to_owned());
-                u16::try_from(self.categories.len() - 1).unwrap_or(u16::MAX)
-            }
+        if let Some(i) = self.category_number(code) {
+            i
+        } else {
+            self.categories.push(code.to_owned());
+            u16::try_from(self.categories.len() - 1).unwrap_or(u16::MAX)
         }
     }
 
     /// Adds one event (after its commit). An id already present is ignored.
-    pub fn insert(&mut self, e: Event) {
+    pub fn insert(&mut self, e: &Event) {
         let pos = self.order_position(e.id);
         if self
             .order
@@ -396,7 +395,7 @@ mod tests {
         let events = random(6_000, 9);
         let mut ix = EventIndex::new(&[]);
         for e in events.iter().rev() {
-            ix.insert(e.clone());
+            ix.insert(e);
         }
         let (lon, lat) = (115.5, 23.0);
         let got: Vec<i64> = ix
@@ -456,9 +455,9 @@ mod tests {
     #[test]
     fn inserts_out_of_order_are_found() {
         let mut ix = EventIndex::new(&[]);
-        ix.insert(ev(5, 115.0, 23.0, Status::Reported, "hazard.fire"));
-        ix.insert(ev(3, 115.001, 23.0, Status::Reported, "hazard.fire"));
-        ix.insert(ev(5, 115.0, 23.0, Status::Reported, "hazard.fire"));
+        ix.insert(&ev(5, 115.0, 23.0, Status::Reported, "hazard.fire"));
+        ix.insert(&ev(3, 115.001, 23.0, Status::Reported, "hazard.fire"));
+        ix.insert(&ev(5, 115.0, 23.0, Status::Reported, "hazard.fire"));
         assert_eq!(ix.len(), 2);
         assert_eq!(ix.event(ix.slot(3).unwrap()).title, "事件3");
         let near = ix.nearest(115.0, 23.0, 5, f64::INFINITY, &EventFilter::default());

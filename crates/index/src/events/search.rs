@@ -193,34 +193,31 @@ impl EventIndex {
         limit: usize,
     ) -> Vec<u32> {
         let after = after.unwrap_or(i64::MIN);
-        match bbox {
-            Some(b) => {
-                let mut found: Vec<(i64, u32)> = Vec::new();
-                let c = &self.cols;
-                for tree in self.state_trees(f.status) {
-                    for pt in tree.in_bbox(b) {
-                        let s = pt.slot as usize;
-                        if pt.id > after && b.contains(c.lon[s], c.lat[s]) && self.passes(s, f) {
-                            found.push((pt.id, pt.slot));
-                        }
+        if let Some(b) = bbox {
+            let mut found: Vec<(i64, u32)> = Vec::new();
+            let c = &self.cols;
+            for tree in self.state_trees(f.status) {
+                for pt in tree.in_bbox(b) {
+                    let s = pt.slot as usize;
+                    if pt.id > after && b.contains(c.lon[s], c.lat[s]) && self.passes(s, f) {
+                        found.push((pt.id, pt.slot));
                     }
                 }
-                if found.len() > limit {
-                    found.select_nth_unstable(limit);
-                    found.truncate(limit);
-                }
-                found.sort_unstable();
-                found.into_iter().map(|(_, s)| s).collect()
             }
-            None => {
-                let start = self.order_position(after.saturating_add(1));
-                self.order[start..]
-                    .iter()
-                    .filter(|s| self.passes(**s as usize, f))
-                    .take(limit)
-                    .copied()
-                    .collect()
+            if found.len() > limit {
+                found.select_nth_unstable(limit);
+                found.truncate(limit);
             }
+            found.sort_unstable();
+            found.into_iter().map(|(_, s)| s).collect()
+        } else {
+            let start = self.order_position(after.saturating_add(1));
+            self.order[start..]
+                .iter()
+                .filter(|s| self.passes(**s as usize, f))
+                .take(limit)
+                .copied()
+                .collect()
         }
     }
 }
@@ -285,7 +282,7 @@ mod tests {
         events.swap(10, 2_300); // ids out of slot order
         let mut ix = EventIndex::bulk(&[], events[..2_300].to_vec());
         for e in &events[2_300..] {
-            ix.insert(e.clone());
+            ix.insert(e);
         }
         for (lon, lat) in spots.iter().chain(&[(115.5, 23.0)]) {
             for k in [1, 20, 150] {

@@ -31,7 +31,7 @@ impl<S: Send + Sync> FromRequestParts<S> for O311Path {
             .await
             .map(|Path(v)| O311Path(v))
             .map_err(|e| {
-                let fmt = if parts.uri.path().ends_with(".json") {
+                let fmt = if parts.uri.path().to_ascii_lowercase().ends_with(".json") {
                     Format::Json
                 } else {
                     Format::Xml

@@ -235,18 +235,15 @@ pub(super) async fn list_requests(
     check_jurisdiction(&args)?;
     let caller = resolve_caller(state, caller, &args).await?;
     let view = View::of(state, &caller);
-    let rows = match args.list("service_request_id").filter(|l| !l.is_empty()) {
-        Some(list) => {
-            let ids = request_ids(&list)?;
-            state
-                .store
-                .open311_requests_by_id(&ids, view.grids.as_deref())
-                .await?
-        }
-        None => {
-            let f = request_filter(state, &args, &view)?;
-            state.store.open311_requests(&f, MAX_RESULTS).await?
-        }
+    let rows = if let Some(list) = args.list("service_request_id").filter(|l| !l.is_empty()) {
+        let ids = request_ids(&list)?;
+        state
+            .store
+            .open311_requests_by_id(&ids, view.grids.as_deref())
+            .await?
+    } else {
+        let f = request_filter(state, &args, &view)?;
+        state.store.open311_requests(&f, MAX_RESULTS).await?
     };
     Ok(ok(
         fmt,

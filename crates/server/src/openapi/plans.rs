@@ -3,6 +3,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
+#[allow(clippy::too_many_lines)] // a declarative list of operations
 pub(super) fn plans(api: &mut Api) {
     api.add(
         HttpMethod::Get,

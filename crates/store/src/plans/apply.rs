@@ -380,34 +380,31 @@ async fn write_outputs(
 ) -> PlanResult<Vec<i32>> {
     let mut touched = Vec::new();
     for o in outputs {
-        match o.key {
-            Some(k) => {
-                c.execute(
-                    include_str!("../sql/plan_rewrite_grid.sql"),
-                    &[&plan, &k, &o.wkb, &o.households, &o.population],
-                )
-                .await?;
-                touched.push(k);
-            }
-            None => {
-                let parent: i64 = c
-                    .query_one(include_str!("../sql/plan_grid_parent.sql"), &[&plan, &like])
-                    .await?
-                    .try_get("parent_id")?;
-                let (code, name) = next_code(c, plan, parent).await?;
-                let key = insert_grid(
-                    c,
-                    plan,
-                    parent,
-                    &code,
-                    &name,
-                    o.households,
-                    o.population,
-                    &o.wkb,
-                )
-                .await?;
-                touched.push(key);
-            }
+        if let Some(k) = o.key {
+            c.execute(
+                include_str!("../sql/plan_rewrite_grid.sql"),
+                &[&plan, &k, &o.wkb, &o.households, &o.population],
+            )
+            .await?;
+            touched.push(k);
+        } else {
+            let parent: i64 = c
+                .query_one(include_str!("../sql/plan_grid_parent.sql"), &[&plan, &like])
+                .await?
+                .try_get("parent_id")?;
+            let (code, name) = next_code(c, plan, parent).await?;
+            let key = insert_grid(
+                c,
+                plan,
+                parent,
+                &code,
+                &name,
+                o.households,
+                o.population,
+                &o.wkb,
+            )
+            .await?;
+            touched.push(key);
         }
     }
     Ok(touched)

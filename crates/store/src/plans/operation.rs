@@ -391,6 +391,7 @@ mod tests {
         json!({"type": "LineString", "coordinates": [[115.0, 22.0], [115.1, 22.1]]})
     }
 
+    #[allow(clippy::needless_pass_by_value)] // called with json!(..) in place
     fn refusal(body: Value) -> String {
         match Operation::from_json(&body) {
             Ok(op) => panic!("{body} was read as {op:?}"),
@@ -451,6 +452,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // a test scenario reads best as one function from setup to assertion
     fn refusals_name_what_is_wrong() {
         let cases = [
             (json!([1, 2]), "JSON object"),

@@ -69,13 +69,13 @@ pub struct NewPlan {
     /// At most 200 characters.
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    #[schema(minimum = 0, maximum = 2147483647)]
+    #[schema(minimum = 0, maximum = 2_147_483_647)]
     pub households_min: Option<i32>,
-    #[schema(minimum = 0, maximum = 2147483647)]
+    #[schema(minimum = 0, maximum = 2_147_483_647)]
     pub households_max: Option<i32>,
-    #[schema(minimum = 0, maximum = 2147483647)]
+    #[schema(minimum = 0, maximum = 2_147_483_647)]
     pub population_min: Option<i32>,
-    #[schema(minimum = 0, maximum = 2147483647)]
+    #[schema(minimum = 0, maximum = 2_147_483_647)]
     pub population_max: Option<i32>,
 }
 
@@ -261,6 +261,8 @@ pub struct PublishedDetail {
 }
 
 /// A published plan.
+// `published` is the name of the field in the API's answer.
+#[allow(clippy::struct_field_names)]
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Published {
