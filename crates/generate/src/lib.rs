@@ -49,9 +49,11 @@ mod hierarchy;
 mod mesh;
 mod names;
 mod partition;
+mod registers;
 
 pub use events::{EventOptions, events};
 pub use hierarchy::{HierarchyOptions, shanwei_hierarchy};
+pub use registers::{RegisterOptions, registers};
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]
