@@ -33,6 +33,7 @@ mod gridcells;
 pub mod pip;
 mod points;
 mod pyramid;
+pub mod registers;
 
 pub use areas::{AreaFilter, AreaIndex, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
@@ -147,6 +148,8 @@ impl Default for Clock {
 /// Shared handle to both indexes and the per-area counts.
 pub struct Index {
     areas: RwLock<Arc<AreaIndex>>,
+    /// The registers (people, buildings, places, organisations), swapped whole on a load.
+    registers: RwLock<Arc<registers::RegisterIndex>>,
     events: RwLock<EventIndex>,
     /// Taken only while holding `events`, or alone (lock order: events, counts, areas).
     counts: Mutex<Counted>,
@@ -266,6 +269,7 @@ impl Index {
         let areas = Arc::new(AreaIndex::new(Vec::new()));
         Index {
             areas: RwLock::new(areas.clone()),
+            registers: RwLock::new(Arc::new(registers::RegisterIndex::default())),
             events: RwLock::new(EventIndex::new(categories)),
             counts: Mutex::new(Counted {
                 counts: AreaCounts::new(clock.now_micros()),
@@ -290,6 +294,17 @@ impl Index {
     #[must_use]
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The current registers.
+    #[must_use]
+    pub fn registers(&self) -> Arc<registers::RegisterIndex> {
+        self.registers.read().clone()
+    }
+
+    /// Replaces the registers.
+    pub fn set_registers(&self, r: registers::RegisterIndex) {
+        *self.registers.write() = Arc::new(r);
     }
 
     /// The current area index.
@@ -377,6 +392,8 @@ impl Index {
         };
         // The old index and counts are freed here, with no lock held.
         drop(old);
+        // The registers follow the new grids.
+        self.registers().relocate(&self.areas());
         tracing::info!(
             copy_ms = copied.as_millis(),
             count_ms = counted.saturating_sub(copied).as_millis(),

@@ -8,6 +8,8 @@ mod bbox;
 mod event;
 pub mod geojson;
 pub mod privacy;
+pub mod register;
+pub mod sealed;
 mod taxonomy;
 pub mod wkb;
 mod workflow;

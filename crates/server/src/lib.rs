@@ -31,6 +31,7 @@ pub mod metrics;
 mod open311;
 mod openapi;
 mod plans;
+mod registers;
 mod stats;
 mod stream;
 mod tiles;
@@ -78,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .merge(open311::router())
         .merge(glyphs::router())
         .merge(plans::router())
+        .merge(registers::router())
         .merge(metrics::router())
         .merge(openapi::router())
         .fallback(web::fallback)

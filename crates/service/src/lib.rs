@@ -26,6 +26,7 @@ pub mod config;
 pub mod glyphs;
 pub mod live;
 pub mod plans;
+pub mod registers;
 pub mod render;
 pub mod reports;
 pub mod startup;
@@ -68,6 +69,8 @@ pub struct Core {
     /// The background tasks started by [`Core::load_and_follow`], awaited by
     /// [`Core::shut_down`].
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// The keys of personal data, loaded by [`Core::load_and_follow`].
+    keys: Arc<std::sync::OnceLock<minqing_model::sealed::Keys>>,
 }
 
 impl Core {
@@ -92,6 +95,7 @@ impl Core {
             tiles,
             live,
             tasks: Arc::default(),
+            keys: Arc::default(),
         }
     }
 
@@ -106,6 +110,19 @@ impl Core {
             .await
             .context("cannot read the change feed position")?;
         startup::load_index(&self.store, &self.index).await?;
+        if self.keys.get().is_none() {
+            let keys = registers::load_keys(&self.config.data_dir)?;
+            // A key other than the one the stored data was sealed with: the server still
+            // serves (nothing sealed is needed for maps and cases), but no personal field
+            // can be opened and no register written until it is started with the right key.
+            match self.store.check_key_if_sealed(&keys).await {
+                Ok(()) => {
+                    let _ = self.keys.set(keys);
+                }
+                Err(e) => tracing::error!(error = %e, "personal data cannot be read"),
+            }
+        }
+        registers::load(&self.store, &self.index).await?;
         let mut tasks = vec![
             tokio::spawn(live::follow(self.store.clone(), self.live.clone(), mark)),
             tokio::spawn(live::sweep_overdue(self.live.clone())),

@@ -14,6 +14,7 @@ mod load;
 mod migrate;
 mod open311;
 mod plans;
+mod registers;
 mod rows;
 mod write;
 
@@ -27,6 +28,7 @@ pub use plans::{
     MoveBoundary, Operation, Piece, Plan, PlanError, PlanGrid, PlanResult, Published, Report,
     SLIVER_M2,
 };
+pub use registers::{AccessEntry, AccessQuery, LoadedRegisters, REMOVAL_REASONS, RegisterCounts};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0008_token_notify",
         include_str!("../../../migrations/0008_token_notify.sql"),
     ),
+    (
+        9,
+        "0009_registers",
+        include_str!("../../../migrations/0009_registers.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

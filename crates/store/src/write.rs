@@ -309,7 +309,7 @@ async fn recreate_indexes(
 }
 
 /// Appends one row of PostgreSQL's text COPY format.
-fn row(buf: &mut String, fields: &[Option<&str>]) {
+pub(super) fn row(buf: &mut String, fields: &[Option<&str>]) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             buf.push('\t');

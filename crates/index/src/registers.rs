@@ -1,0 +1,460 @@
+//! The registers in memory: buildings, places and organisations by position (R-trees),
+//! households by building and residents by household, each located in its grid by the area
+//! index (never stored: a redrawn grid is followed by [`RegisterIndex::relocated`]).
+//!
+//! Nothing sealed is held here: no ID number, no phone. Names are held (for masking and
+//! prefix search) and leave only masked, by the rules of `minqing_model::register`.
+
+use std::collections::HashMap;
+
+use parking_lot::RwLock;
+
+use rstar::primitives::GeomWithData;
+use rstar::{AABB, RTree};
+
+use crate::areas::{AreaIndex, GridSet};
+use crate::geodesic::distance_m;
+use minqing_model::BBox;
+use minqing_model::register::{
+    BuildingKind, BuildingRecord, HouseholdRecord, OrgKind, OrganisationRecord, PlaceClass,
+    PlaceRecord, PlaceType, ResidentRecord,
+};
+
+type Pt = GeomWithData<[f64; 2], u32>;
+
+/// The grid of each building, place and organisation, by slot.
+#[derive(Default)]
+struct Grids {
+    building: Vec<i64>,
+    place: Vec<i64>,
+    org: Vec<i64>,
+}
+
+/// Grid id meaning "outside every grid".
+const NO_GRID: i64 = 0;
+
+/// Metres per degree of latitude (a bound for box searches; distances are ellipsoidal).
+const M_PER_DEG: f64 = 110_574.0;
+
+/// The registers, indexed.
+#[derive(Default)]
+pub struct RegisterIndex {
+    buildings: Vec<BuildingRecord>,
+    building_tree: RTree<Pt>,
+    places: Vec<PlaceRecord>,
+    place_tree: RTree<Pt>,
+    organisations: Vec<OrganisationRecord>,
+    /// Where each record lies, by slot: swapped whole when the grids are redrawn.
+    grids: RwLock<Grids>,
+    households: Vec<HouseholdRecord>,
+    residents: Vec<ResidentRecord>,
+    /// Household slots of each building slot, in id order.
+    households_of: Vec<Vec<u32>>,
+    /// Resident slots of each household slot, in id order.
+    residents_of: Vec<Vec<u32>>,
+    /// Household slot of each resident slot.
+    household_of: Vec<u32>,
+    /// Building slot of each household slot.
+    building_of: Vec<u32>,
+    /// Places and organisations in each building slot.
+    places_in: HashMap<u32, Vec<u32>>,
+    orgs_in: HashMap<u32, Vec<u32>>,
+    /// Residents removed since the load.
+    removed: RwLock<std::collections::HashSet<i64>>,
+}
+
+fn slot_of<T>(v: &[T], id: i64, key: impl Fn(&T) -> i64) -> Option<usize> {
+    v.binary_search_by_key(&id, key).ok()
+}
+
+fn tree(points: impl Iterator<Item = (f64, f64)>) -> RTree<Pt> {
+    RTree::bulk_load(
+        points
+            .enumerate()
+            .map(|(i, (x, y))| Pt::new([x, y], u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect(),
+    )
+}
+
+fn grid_of(areas: &AreaIndex, lon: f64, lat: f64) -> i64 {
+    areas.locate(lon, lat).map_or(NO_GRID, |a| a.id)
+}
+
+/// What a building list is filtered by.
+#[derive(Debug, Clone, Default)]
+pub struct BuildingFilter {
+    /// Only in this box.
+    pub bbox: Option<BBox>,
+    /// Only in these grids (a scope or a chosen area).
+    pub grids: Option<std::sync::Arc<GridSet>>,
+    /// Only of this kind.
+    pub kind: Option<BuildingKind>,
+    /// Only ids above this (the page after).
+    pub after: i64,
+}
+
+/// A building's linked view, from memory.
+pub struct Linked<'a> {
+    /// The building.
+    pub building: &'a BuildingRecord,
+    /// Its grid (0 outside every grid).
+    pub grid: i64,
+    /// Its households and, for each, its residents.
+    pub households: Vec<(&'a HouseholdRecord, Vec<&'a ResidentRecord>)>,
+    /// Places in it (by reference).
+    pub places: Vec<&'a PlaceRecord>,
+    /// Organisations in it.
+    pub organisations: Vec<&'a OrganisationRecord>,
+    /// Risk sites within [`RISK_RADIUS_M`] of it, nearest first, with their distance.
+    pub risks: Vec<(&'a PlaceRecord, f64)>,
+}
+
+/// How far from a building the linked view looks for risk sites.
+pub const RISK_RADIUS_M: f64 = 200.0;
+
+impl RegisterIndex {
+    /// Indexes loaded registers, locating each in its grid with `areas`. Records must be in
+    /// id order (as the store loads them).
+    #[must_use]
+    pub fn new(
+        buildings: Vec<BuildingRecord>,
+        places: Vec<PlaceRecord>,
+        organisations: Vec<OrganisationRecord>,
+        households: Vec<HouseholdRecord>,
+        residents: Vec<ResidentRecord>,
+        areas: &AreaIndex,
+    ) -> RegisterIndex {
+        let mut ix = RegisterIndex {
+            building_tree: tree(buildings.iter().map(|b| (b.lon, b.lat))),
+            place_tree: tree(places.iter().map(|p| (p.lon, p.lat))),
+            buildings,
+            places,
+            organisations,
+            households,
+            residents,
+            ..RegisterIndex::default()
+        };
+        *ix.grids.get_mut() = ix.locate_all(areas);
+        let b_slot = |id: i64, v: &[BuildingRecord]| {
+            slot_of(v, id, |b| b.id).and_then(|s| u32::try_from(s).ok())
+        };
+        ix.households_of = vec![Vec::new(); ix.buildings.len()];
+        ix.building_of = Vec::with_capacity(ix.households.len());
+        for (h, rec) in ix.households.iter().enumerate() {
+            let b = b_slot(rec.building_id, &ix.buildings).unwrap_or(u32::MAX);
+            ix.building_of.push(b);
+            if let Some(list) = ix.households_of.get_mut(b as usize) {
+                list.push(u32::try_from(h).unwrap_or(u32::MAX));
+            }
+        }
+        ix.residents_of = vec![Vec::new(); ix.households.len()];
+        ix.household_of = Vec::with_capacity(ix.residents.len());
+        for (r, rec) in ix.residents.iter().enumerate() {
+            let h = slot_of(&ix.households, rec.household_id, |h| h.id)
+                .and_then(|s| u32::try_from(s).ok())
+                .unwrap_or(u32::MAX);
+            ix.household_of.push(h);
+            if let Some(list) = ix.residents_of.get_mut(h as usize) {
+                list.push(u32::try_from(r).unwrap_or(u32::MAX));
+            }
+        }
+        for (p, rec) in ix.places.iter().enumerate() {
+            if let Some(b) = rec.building_id.and_then(|b| b_slot(b, &ix.buildings)) {
+                ix.places_in
+                    .entry(b)
+                    .or_default()
+                    .push(u32::try_from(p).unwrap_or(u32::MAX));
+            }
+        }
+        for (o, rec) in ix.organisations.iter().enumerate() {
+            if let Some(b) = rec.building_id.and_then(|b| b_slot(b, &ix.buildings)) {
+                ix.orgs_in
+                    .entry(b)
+                    .or_default()
+                    .push(u32::try_from(o).unwrap_or(u32::MAX));
+            }
+        }
+        ix
+    }
+
+    fn locate_all(&self, areas: &AreaIndex) -> Grids {
+        Grids {
+            building: self
+                .buildings
+                .iter()
+                .map(|b| grid_of(areas, b.lon, b.lat))
+                .collect(),
+            place: self
+                .places
+                .iter()
+                .map(|p| grid_of(areas, p.lon, p.lat))
+                .collect(),
+            org: self
+                .organisations
+                .iter()
+                .map(|o| grid_of(areas, o.lon, o.lat))
+                .collect(),
+        }
+    }
+
+    /// Locates every record anew against `areas` (after a plan is published): computed
+    /// with no lock held, then swapped in at once.
+    pub fn relocate(&self, areas: &AreaIndex) {
+        let g = self.locate_all(areas);
+        *self.grids.write() = g;
+    }
+
+    /// Buildings, places, organisations, households and residents held.
+    #[must_use]
+    pub fn counts(&self) -> [usize; 5] {
+        [
+            self.buildings.len(),
+            self.places.len(),
+            self.organisations.len(),
+            self.households.len(),
+            self.residents.len(),
+        ]
+    }
+
+    /// Buildings matching `f`, in id order, at most `limit`, with their grids.
+    #[must_use]
+    pub fn buildings(&self, f: &BuildingFilter, limit: usize) -> Vec<(&BuildingRecord, i64)> {
+        let grids = self.grids.read();
+        let ok = |s: usize| {
+            let b = &self.buildings[s];
+            let g = grids.building[s];
+            b.id > f.after
+                && f.kind.is_none_or(|k| b.kind == k)
+                && f.grids.as_ref().is_none_or(|gs| gs.has_grid(Some(g)))
+        };
+        let mut out: Vec<usize> = if let Some(bb) = &f.bbox {
+            let mut v: Vec<usize> = self
+                .building_tree
+                .locate_in_envelope(&AABB::from_corners(
+                    [bb.min_lon, bb.min_lat],
+                    [bb.max_lon, bb.max_lat],
+                ))
+                .map(|p| p.data as usize)
+                .filter(|s| ok(*s))
+                .collect();
+            v.sort_unstable();
+            v.truncate(limit);
+            v
+        } else {
+            let start = self.buildings.partition_point(|b| b.id <= f.after);
+            (start..self.buildings.len())
+                .filter(|s| ok(*s))
+                .take(limit)
+                .collect()
+        };
+        out.dedup();
+        out.into_iter()
+            .map(|s| (&self.buildings[s], grids.building[s]))
+            .collect()
+    }
+
+    /// A building and its grid.
+    #[must_use]
+    pub fn building(&self, id: i64) -> Option<(&BuildingRecord, i64)> {
+        let s = slot_of(&self.buildings, id, |b| b.id)?;
+        Some((&self.buildings[s], self.grids.read().building[s]))
+    }
+
+    /// The linked view of building `id`.
+    #[must_use]
+    pub fn linked(&self, id: i64) -> Option<Linked<'_>> {
+        let s = slot_of(&self.buildings, id, |b| b.id)?;
+        let b = &self.buildings[s];
+        let key = u32::try_from(s).ok()?;
+        let households = self.households_of[s]
+            .iter()
+            .map(|&h| {
+                let h = h as usize;
+                (
+                    &self.households[h],
+                    self.residents_of[h]
+                        .iter()
+                        .map(|&r| &self.residents[r as usize])
+                        .filter(|r| !self.gone(r.id))
+                        .collect(),
+                )
+            })
+            .collect();
+        let places = self
+            .places_in
+            .get(&key)
+            .map(|v| v.iter().map(|&p| &self.places[p as usize]).collect())
+            .unwrap_or_default();
+        let organisations = self
+            .orgs_in
+            .get(&key)
+            .map(|v| v.iter().map(|&o| &self.organisations[o as usize]).collect())
+            .unwrap_or_default();
+        let mut risks: Vec<(&PlaceRecord, f64)> = self
+            .places_near(b.lon, b.lat, RISK_RADIUS_M)
+            .filter(|(p, _)| p.kind.class() == PlaceClass::Risk)
+            .collect();
+        risks.sort_by(|a, b| a.1.total_cmp(&b.1));
+        Some(Linked {
+            building: b,
+            grid: self.grids.read().building[s],
+            households,
+            places,
+            organisations,
+            risks,
+        })
+    }
+
+    /// Places within `radius_m` (ellipsoidal metres) of a point, with their distances.
+    pub fn places_near(
+        &self,
+        lon: f64,
+        lat: f64,
+        radius_m: f64,
+    ) -> impl Iterator<Item = (&PlaceRecord, f64)> {
+        let dlat = radius_m / M_PER_DEG * 1.01;
+        let dlon = dlat / lat.to_radians().cos().max(0.01);
+        self.place_tree
+            .locate_in_envelope(&AABB::from_corners(
+                [lon - dlon, lat - dlat],
+                [lon + dlon, lat + dlat],
+            ))
+            .filter_map(move |p| {
+                let rec = &self.places[p.data as usize];
+                let d = distance_m(lon, lat, rec.lon, rec.lat);
+                (d <= radius_m).then_some((rec, d))
+            })
+    }
+
+    /// Places of `kind` (any when `None`), in `bbox` and `grids` when given, in id order,
+    /// after id `after`, at most `limit`, with their grids.
+    #[must_use]
+    pub fn places(
+        &self,
+        kind: Option<PlaceType>,
+        bbox: Option<&BBox>,
+        grids: Option<&GridSet>,
+        after: i64,
+        limit: usize,
+    ) -> Vec<(&PlaceRecord, i64)> {
+        let g = self.grids.read();
+        let start = self.places.partition_point(|p| p.id <= after);
+        (start..self.places.len())
+            .filter(|&s| {
+                let p = &self.places[s];
+                kind.is_none_or(|k| p.kind == k)
+                    && bbox.is_none_or(|b| b.contains(p.lon, p.lat))
+                    && grids.is_none_or(|set| set.has_grid(Some(g.place[s])))
+            })
+            .take(limit)
+            .map(|s| (&self.places[s], g.place[s]))
+            .collect()
+    }
+
+    /// Organisations of `kind`, whose name contains `q`, in `grids`, in id order, after id
+    /// `after`, at most `limit`, with their grids.
+    #[must_use]
+    pub fn organisations(
+        &self,
+        kind: Option<OrgKind>,
+        q: Option<&str>,
+        grids: Option<&GridSet>,
+        after: i64,
+        limit: usize,
+    ) -> Vec<(&OrganisationRecord, i64)> {
+        let g = self.grids.read();
+        let start = self.organisations.partition_point(|o| o.id <= after);
+        (start..self.organisations.len())
+            .filter(|&s| {
+                let o = &self.organisations[s];
+                kind.is_none_or(|k| o.kind == k)
+                    && q.is_none_or(|q| o.name.contains(q))
+                    && grids.is_none_or(|set| set.has_grid(Some(g.org[s])))
+            })
+            .take(limit)
+            .map(|s| (&self.organisations[s], g.org[s]))
+            .collect()
+    }
+
+    /// A resident, their household, building and grid.
+    #[must_use]
+    pub fn resident(
+        &self,
+        id: i64,
+    ) -> Option<(&ResidentRecord, &HouseholdRecord, &BuildingRecord, i64)> {
+        if self.gone(id) {
+            return None;
+        }
+        let r = slot_of(&self.residents, id, |r| r.id)?;
+        let h = *self.household_of.get(r)? as usize;
+        let b = *self.building_of.get(h)? as usize;
+        Some((
+            &self.residents[r],
+            self.households.get(h)?,
+            self.buildings.get(b)?,
+            *self.grids.read().building.get(b)?,
+        ))
+    }
+
+    /// The grid a resident lives in (0 when unknown).
+    fn resident_grid(&self, g: &Grids, r: usize) -> i64 {
+        let h = self.household_of[r] as usize;
+        self.building_of
+            .get(h)
+            .and_then(|&b| g.building.get(b as usize))
+            .copied()
+            .unwrap_or(NO_GRID)
+    }
+
+    /// Residents matching `keep` (given the record), in `grids`, whose name starts with
+    /// `prefix`, in id order after id `after`, at most `limit`, with their grids.
+    #[must_use]
+    pub fn residents(
+        &self,
+        grids: Option<&GridSet>,
+        prefix: Option<&str>,
+        keep: impl Fn(&ResidentRecord) -> bool,
+        after: i64,
+        limit: usize,
+    ) -> Vec<(&ResidentRecord, i64)> {
+        let g = self.grids.read();
+        let start = self.residents.partition_point(|r| r.id <= after);
+        (start..self.residents.len())
+            .filter(|&s| {
+                let r = &self.residents[s];
+                prefix.is_none_or(|p| r.name.starts_with(p))
+                    && keep(r)
+                    && !self.gone(r.id)
+                    && grids.is_none_or(|set| set.has_grid(Some(self.resident_grid(&g, s))))
+            })
+            .take(limit)
+            .map(|s| (&self.residents[s], self.resident_grid(&g, s)))
+            .collect()
+    }
+
+    /// Residents with the given ids that lie in `grids`, with their grids.
+    #[must_use]
+    pub fn residents_by_id(
+        &self,
+        ids: &[i64],
+        grids: Option<&GridSet>,
+    ) -> Vec<(&ResidentRecord, i64)> {
+        let g = self.grids.read();
+        ids.iter()
+            .filter(|&&id| !self.gone(id))
+            .filter_map(|&id| slot_of(&self.residents, id, |r| r.id))
+            .filter(|&s| grids.is_none_or(|set| set.has_grid(Some(self.resident_grid(&g, s)))))
+            .map(|s| (&self.residents[s], self.resident_grid(&g, s)))
+            .collect()
+    }
+
+    /// Forgets a resident (after the store removed it): no read finds them again.
+    pub fn remove_resident(&self, id: i64) {
+        self.removed.write().insert(id);
+    }
+
+    fn gone(&self, id: i64) -> bool {
+        let r = self.removed.read();
+        !r.is_empty() && r.contains(&id)
+    }
+}

@@ -1,0 +1,253 @@
+//! The registers as the service offers them: the key that seals personal data, loading the
+//! registers into memory, and the one path by which a personal field is shown in full
+//! (role, scope and a stated purpose checked, the read recorded and committed first).
+//!
+//! Who sees what:
+//! - anonymous callers and residents (`reporter` tokens): buildings, places and
+//!   organisations (no contact person), and counts of households and residents of at least
+//!   [`MIN_REGISTER_COUNT`] (smaller ones are shown as `"<5"`); never a person;
+//! - `admin`, `command` and `field` tokens: the people of their scope, masked
+//!   (张*明, 441502********1234, 138****8000); in full only one resident at a time, with a
+//!   purpose, each read in the access log;
+//! - `planner` tokens: the buildings and counts of their scope, no person;
+//! - sensitive care tags (社区矫正, 刑满释放, 精神障碍): `admin` only, until tokens can be
+//!   granted them.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::Core;
+use crate::auth::{Caller, Denied, Scope};
+use minqing_index::GridSet;
+use minqing_index::registers::RegisterIndex;
+use minqing_model::Role;
+use minqing_model::register::Tags;
+use minqing_model::sealed::{Field, Keys, new_key, parse_key};
+use minqing_store::{Store, StoreError};
+
+/// The smallest count of people or households shown to a caller who may not see them.
+pub const MIN_REGISTER_COUNT: u64 = 5;
+
+/// The name of the key file in the data directory.
+pub const KEY_FILE: &str = "minqing.key";
+
+/// The master key: `MINQING_KEY` (64 hex digits) when set, else the key file in
+/// `data_dir`, created (mode 0600) with a new random key when missing.
+pub fn load_keys(data_dir: &Path) -> anyhow::Result<Keys> {
+    if let Ok(text) = std::env::var("MINQING_KEY") {
+        let key = parse_key(&text).map_err(|e| anyhow::anyhow!("MINQING_KEY: {e}"))?;
+        return Ok(Keys::new(&key));
+    }
+    let path = data_dir.join(KEY_FILE);
+    if !path.exists() {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create {}", data_dir.display()))?;
+        write_private(&path, &new_key())?;
+        tracing::warn!(
+            file = %path.display(),
+            "a new key for personal data was created: keep a copy outside this machine, \
+             without it the ID numbers and phones stored cannot be read"
+        );
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the key file {}", path.display()))?;
+    let key = parse_key(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(Keys::new(&key))
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // Written whole under a private name, then linked in place: a process that starts at
+    // the same moment finds either no key or the whole key, and the first one wins.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    o.mode(0o600);
+    let mut f = o
+        .open(&tmp)
+        .with_context(|| format!("cannot create the key file {}", tmp.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    drop(f);
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create the key file {}", path.display())),
+    }
+}
+
+/// Loads the registers from the store into memory, located in the current grids.
+pub async fn load(store: &Store, index: &minqing_index::Index) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let r = store
+        .load_registers(|what, n| tracing::debug!(what, rows = n, "register loaded"))
+        .await
+        .context("cannot load the registers")?;
+    let areas = index.areas();
+    let ix = tokio::task::spawn_blocking(move || {
+        RegisterIndex::new(
+            r.buildings,
+            r.places,
+            r.organisations,
+            r.households,
+            r.residents,
+            &areas,
+        )
+    })
+    .await?;
+    let [b, p, o, h, r] = ix.counts();
+    index.set_registers(ix);
+    tracing::info!(
+        buildings = b,
+        places = p,
+        organisations = o,
+        households = h,
+        residents = r,
+        seconds = started.elapsed().as_secs_f64(),
+        "registers loaded"
+    );
+    Ok(())
+}
+
+/// What a caller may see of the people in the registers.
+#[derive(Debug, Clone)]
+pub enum PeopleView {
+    /// People of these grids (`None`: everywhere), masked; sensitive tags as granted.
+    Masked {
+        /// The grids, or everywhere.
+        grids: Option<Arc<GridSet>>,
+        /// Sensitive tags the caller may see.
+        granted: Tags,
+    },
+    /// No person; counts of at least [`MIN_REGISTER_COUNT`] only.
+    CountsOnly,
+}
+
+/// Whether a role reads the people of its scope (masked).
+#[must_use]
+pub fn reads_people(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Command | Role::Field)
+}
+
+impl Core {
+    /// The keys of personal data (set by [`Core::load_and_follow`]).
+    pub fn keys(&self) -> Result<&Keys, StoreError> {
+        self.keys
+            .get()
+            .ok_or_else(|| StoreError::Internal("the personal-data key is not loaded".into()))
+    }
+
+    /// What `caller` may see of people.
+    #[must_use]
+    pub fn people_view(&self, caller: &Caller) -> PeopleView {
+        let Some(p) = &caller.principal else {
+            return PeopleView::CountsOnly;
+        };
+        if !reads_people(p.role) {
+            return PeopleView::CountsOnly;
+        }
+        let granted = if p.role == Role::Admin {
+            Tags::sensitive()
+        } else {
+            Tags::default()
+        };
+        match self.auth.scope(caller, &self.index.areas()) {
+            Scope::All => PeopleView::Masked {
+                grids: None,
+                granted,
+            },
+            Scope::Area(s) => PeopleView::Masked {
+                grids: Some(s),
+                granted,
+            },
+            Scope::Own(_) | Scope::Nothing => PeopleView::CountsOnly,
+        }
+    }
+
+    /// The grids whose registers `caller` may list (`None`: all). Anonymous callers and
+    /// residents see the public registers (buildings, places, organisations) everywhere;
+    /// a scoped token sees its subtree only.
+    #[must_use]
+    pub fn register_grids(&self, caller: &Caller) -> Option<Arc<GridSet>> {
+        match &caller.principal {
+            None => None,
+            Some(p) if p.role == Role::Reporter => None,
+            Some(_) => self.scope_grids(caller),
+        }
+    }
+
+    /// The ID number and phone of resident `id` in full, for `caller` with `purpose`: the
+    /// read is recorded (and committed) before the values are returned. `Ok(None)`: no such
+    /// resident in the caller's scope.
+    pub async fn unmask_resident(
+        &self,
+        caller: &Caller,
+        id: i64,
+        purpose: &str,
+        request_id: &str,
+    ) -> Result<Option<(String, Option<String>)>, UnmaskError> {
+        let Some(p) = &caller.principal else {
+            return Err(UnmaskError::Denied(Denied::NoToken));
+        };
+        let PeopleView::Masked { grids, .. } = self.people_view(caller) else {
+            return Err(UnmaskError::Denied(Denied::Forbidden(format!(
+                "a {} token may not read personal data",
+                p.role.as_str()
+            ))));
+        };
+        let regs = self.index.registers();
+        let Some((_, _, _, grid)) = regs.resident(id) else {
+            return Ok(None);
+        };
+        if grids.as_ref().is_some_and(|g| !g.has_grid(Some(grid))) {
+            return Ok(None);
+        }
+        let keys = self.keys()?;
+        let Some((id_sealed, phone_sealed)) = self.store.resident_sealed(id).await? else {
+            return Ok(None);
+        };
+        let id_number = keys
+            .open(Field::IdNumber, &id_sealed)
+            .ok_or_else(|| StoreError::Internal(format!("resident {id}: ID number unreadable")))?;
+        let phone = phone_sealed
+            .map(|s| {
+                keys.open(Field::Phone, &s)
+                    .ok_or_else(|| StoreError::Internal(format!("resident {id}: phone unreadable")))
+            })
+            .transpose()?;
+        let mut fields = vec!["id_number"];
+        if phone.is_some() {
+            fields.push("phone");
+        }
+        self.store
+            .log_access(
+                p.token_id,
+                &p.name,
+                p.role.as_str(),
+                id,
+                &fields,
+                purpose,
+                request_id,
+            )
+            .await?;
+        Ok(Some((id_number, phone)))
+    }
+}
+
+/// Why a personal field was not shown in full.
+#[derive(Debug, thiserror::Error)]
+pub enum UnmaskError {
+    /// The caller may not read personal data.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// The store failed (nothing was shown).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

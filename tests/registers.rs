@@ -1,0 +1,458 @@
+//! The registers (issue 17), end to end over HTTP against PostGIS: who sees whom, masking,
+//! the purpose-bound unmasked read and its record in the append-only access log, exact
+//! search by lookup hash, sealed values in a database dump, and the linked view's risk
+//! sites against PostGIS's geography distance.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{TestServer, demo_db, get_with, sql};
+use minqing::model::register::{
+    BuildingKind, BuildingRecord, CareTag, HouseholdRecord, IdNumber, NewOrganisation, NewResident,
+    OrgKind, OrganisationRecord, PlaceRecord, PlaceType, Registers, Registration, ResidentRecord,
+    Sex, Tags, id_check_char,
+};
+use minqing::model::sealed::{Keys, new_key, parse_key};
+use minqing::store::Store;
+use serde_json::Value;
+
+fn id_number(prefix17: &str) -> String {
+    format!(
+        "{prefix17}{}",
+        char::from(id_check_char(prefix17.as_bytes()))
+    )
+}
+
+struct Grid {
+    code: String,
+    district: String,
+    lon: f64,
+    lat: f64,
+}
+
+/// A grid of each of two districts, with a point inside each.
+async fn two_grids(url: &str) -> (Grid, Grid) {
+    let db = sql(url).await;
+    let rows = db
+        .query(
+            "SELECT DISTINCT ON (d.code) g.id, g.code, d.code AS district,
+                    ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat
+             FROM areas g
+             JOIN areas c ON c.id = g.parent_id AND c.valid_to IS NULL
+             JOIN areas s ON s.id = c.parent_id AND s.valid_to IS NULL
+             JOIN areas d ON d.id = s.parent_id AND d.valid_to IS NULL
+             WHERE g.level = 'grid' AND g.valid_to IS NULL
+             ORDER BY d.code, g.id LIMIT 2",
+            &[],
+        )
+        .await
+        .unwrap();
+    let g = |i: usize| Grid {
+        code: rows[i].get("code"),
+        district: rows[i].get("district"),
+        lon: rows[i].get("lon"),
+        lat: rows[i].get("lat"),
+    };
+    (g(0), g(1))
+}
+
+fn resident(
+    id: i64,
+    household: i64,
+    name: &str,
+    birth: (i32, u32, u32),
+    tags: Tags,
+) -> ResidentRecord {
+    ResidentRecord {
+        id,
+        household_id: household,
+        name: name.into(),
+        birth_date: NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2).unwrap(),
+        sex: Sex::Male,
+        registration: Registration::Registered,
+        tags,
+        generated: true,
+    }
+}
+
+#[tokio::test]
+async fn people_are_masked_scoped_and_every_unmasked_read_is_recorded() {
+    let url = demo_db().await;
+    let (a, b) = two_grids(&url).await;
+    assert_ne!(a.district, b.district);
+
+    // The key the server will use, in its data directory.
+    let dir = std::env::temp_dir().join(format!("minqing-registers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_hex = new_key();
+    std::fs::write(dir.join("minqing.key"), &key_hex).unwrap();
+    let keys = Keys::new(&parse_key(&key_hex).unwrap());
+
+    let ids = [
+        id_number("44150219400101001"),
+        id_number("44150219800202002"),
+        id_number("44150220100303003"),
+        id_number("44152119700404004"),
+    ];
+    let phones = ["13800138001", "13800138002", "13800138003", "13800138004"];
+    let building = |id: i64, g: &Grid, kind| BuildingRecord {
+        id,
+        code: format!("T-{id}"),
+        address: format!("测试路{id}号"),
+        kind,
+        floors: 6,
+        lon: g.lon,
+        lat: g.lat,
+        outline: None,
+        generated: true,
+    };
+    let tags_old = Tags::default()
+        .with(CareTag::ElderlyAlone)
+        .with(CareTag::VeryOld);
+    let tags_sensitive = Tags::default().with(CareTag::MentalDisorder);
+    let regs = Registers {
+        buildings: vec![
+            building(1, &a, BuildingKind::Residential),
+            building(2, &b, BuildingKind::Residential),
+        ],
+        places: vec![
+            PlaceRecord {
+                id: 1,
+                code: "T-P1".into(),
+                name: "测试长者饭堂".into(),
+                kind: PlaceType::ElderCanteen,
+                risk_level: None,
+                state: None,
+                building_id: Some(1),
+                lon: a.lon,
+                lat: a.lat,
+                generated: true,
+            },
+            // About 60 m north-east of building 1.
+            PlaceRecord {
+                id: 2,
+                code: "T-P2".into(),
+                name: "测试加油站".into(),
+                kind: PlaceType::FuelStation,
+                risk_level: Some(3),
+                state: None,
+                building_id: None,
+                lon: a.lon + 0.0004,
+                lat: a.lat + 0.0004,
+                generated: true,
+            },
+        ],
+        organisations: vec![NewOrganisation {
+            record: OrganisationRecord {
+                id: 1,
+                code: "T-O1".into(),
+                name: "测试物业公司".into(),
+                kind: OrgKind::PropertyCompany,
+                building_id: Some(1),
+                contact_name: Some("王小明".into()),
+                lon: a.lon,
+                lat: a.lat,
+                generated: true,
+            },
+            contact_phone: Some(phones[3].into()),
+        }],
+        households: vec![
+            HouseholdRecord {
+                id: 1,
+                code: "T-H1".into(),
+                building_id: 1,
+                door: "101".into(),
+                generated: true,
+            },
+            HouseholdRecord {
+                id: 2,
+                code: "T-H2".into(),
+                building_id: 2,
+                door: "201".into(),
+                generated: true,
+            },
+        ],
+        residents: vec![
+            NewResident {
+                record: resident(1, 1, "陈老伯", (1940, 1, 1), tags_old),
+                id_number: IdNumber::parse(&ids[0]).unwrap(),
+                phone: Some(phones[0].into()),
+            },
+            NewResident {
+                record: resident(2, 1, "陈大明", (1980, 2, 2), tags_sensitive),
+                id_number: IdNumber::parse(&ids[1]).unwrap(),
+                phone: Some(phones[1].into()),
+            },
+            NewResident {
+                record: resident(3, 1, "陈小明", (2010, 3, 3), Tags::default()),
+                id_number: IdNumber::parse(&ids[2]).unwrap(),
+                phone: Some(phones[2].into()),
+            },
+            NewResident {
+                record: resident(4, 2, "林阿婆", (1970, 4, 4), Tags::default()),
+                id_number: IdNumber::parse(&ids[3]).unwrap(),
+                phone: None,
+            },
+        ],
+    };
+    let store = Store::connect(&url, 2).unwrap();
+    store.migrate().await.unwrap();
+    let counts = store
+        .insert_registers(&regs, &keys, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(counts.residents, 4);
+
+    // Stored ids follow what was there (nothing, in the demo).
+    let db = sql(&url).await;
+    let bid: i64 = db
+        .query_one("SELECT id FROM buildings WHERE code = 'T-1'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let rid = |name: &'static str| {
+        let db = &db;
+        async move {
+            db.query_one("SELECT id FROM residents WHERE name = $1", &[&name])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    let (old, mid) = (rid("陈老伯").await, rid("陈大明").await);
+    let other = rid("林阿婆").await;
+
+    let server = TestServer::start_with(&url, |c| c.data_dir = dir.clone()).await;
+
+    // Anonymous: the building, counts shown as "<5", no person, no contact.
+    let (s, v) = get_with(
+        &server.anon,
+        &server.url(&format!("/api/v1/buildings/{bid}")),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let p = &v["properties"];
+    assert_eq!(p["residents"], "<5");
+    assert_eq!(p["households"], "<5");
+    assert!(p.get("household_list").is_none(), "{p}");
+    assert!(p["tags"].get("mental_disorder").is_none(), "{p}");
+    assert_eq!(p["organisations"][0]["contact_name"], Value::Null);
+    assert_eq!(p["places"][0]["type"], "elder_canteen");
+    let body = v.to_string();
+    assert!(
+        !body.contains("陈老伯") && !body.contains("王小明"),
+        "{body}"
+    );
+    let (s, _) = get_with(&server.anon, &server.url("/api/v1/residents")).await;
+    assert_eq!(s, 401);
+    let planner = server.client("planner", None).await;
+    let (s, _) = get_with(&planner, &server.url("/api/v1/residents")).await;
+    assert_eq!(s, 403);
+
+    // The risk site's distance is PostGIS's geography distance.
+    let risk = &p["risk_sites"][0];
+    assert_eq!(risk["type"], "fuel_station");
+    let want: f64 = db
+        .query_one(
+            "SELECT ST_Distance(b.point::geography, p.geom::geography) FROM buildings b, places p
+             WHERE b.code = 'T-1' AND p.code = 'T-P2'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let got = risk["distance_m"].as_f64().unwrap();
+    assert!((got - want).abs() < 0.2, "{got} vs PostGIS {want}");
+
+    // A command centre: masked people of its scope, no sensitive tag.
+    let command = server.client("command", None).await;
+    let (s, v) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/residents?grid={}", a.code)),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let list = v["residents"].as_array().unwrap();
+    assert_eq!(list.len(), 3, "{v}");
+    let names: Vec<&str> = list.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["陈*伯", "陈*明", "陈*明"]);
+    let text = v.to_string();
+    for secret in ids.iter().map(String::as_str).chain(phones) {
+        assert!(!text.contains(secret), "{secret} in a list");
+    }
+    let mid_row = list.iter().find(|r| r["id"] == mid).unwrap();
+    assert_eq!(
+        mid_row["tags"],
+        serde_json::json!([]),
+        "sensitive tag hidden"
+    );
+    let (_, v) = server
+        .get(&format!("/api/v1/residents?grid={}", a.code))
+        .await;
+    let mid_admin = v["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == mid)
+        .unwrap()
+        .clone();
+    assert_eq!(mid_admin["tags"], serde_json::json!(["mental_disorder"]));
+    let (s, _) = get_with(
+        &command,
+        &server.url("/api/v1/residents?tag=mental_disorder"),
+    )
+    .await;
+    assert_eq!(s, 403);
+
+    // Exact search by ID number or phone, without decrypting.
+    let (s, v) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/residents?q={}", ids[0])),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let found: Vec<i64> = v["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(found, [old]);
+    let (_, v) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/residents?q={}", phones[1])),
+    )
+    .await;
+    assert_eq!(v["residents"][0]["id"], mid);
+
+    // Scoped to the other district: 404 for what lies outside.
+    let scoped = server.client("command", Some(&b.district)).await;
+    let (s, _) = get_with(&scoped, &server.url(&format!("/api/v1/residents/{old}"))).await;
+    assert_eq!(s, 404);
+    let (s, _) = get_with(&scoped, &server.url(&format!("/api/v1/buildings/{bid}"))).await;
+    assert_eq!(s, 404);
+    let (s, v) = get_with(&scoped, &server.url(&format!("/api/v1/residents/{other}"))).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, v) = get_with(&scoped, &server.url("/api/v1/residents")).await;
+    let seen: Vec<i64> = v["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seen, [other]);
+
+    // One resident: masked without a purpose, in full with one, and recorded.
+    let (s, v) = get_with(&command, &server.url(&format!("/api/v1/residents/{old}"))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["id_number"], Value::Null);
+    assert!(!v.to_string().contains(&ids[0]));
+    let (_, log) = server
+        .get(&format!("/api/v1/access-log?resident={old}"))
+        .await;
+    assert_eq!(log["entries"].as_array().unwrap().len(), 0, "{log}");
+    let (s, v) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/residents/{old}?purpose=上门走访核实")),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["id_number"], ids[0].as_str());
+    assert_eq!(v["phone"], phones[0]);
+    assert_eq!(v["name"], "陈老伯");
+    let (s, log) = server
+        .get(&format!("/api/v1/access-log?resident={old}"))
+        .await;
+    assert_eq!(s, 200);
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(entries[0]["purpose"], "上门走访核实");
+    assert_eq!(entries[0]["role"], "command");
+    assert_eq!(entries[0]["request_id"], v["request_id"]);
+    assert!(
+        !log.to_string().contains(&ids[0]),
+        "the log keeps no personal data"
+    );
+    let (s, _) = get_with(&command, &server.url("/api/v1/access-log")).await;
+    assert_eq!(s, 403);
+    let (s, _) = get_with(
+        &planner,
+        &server.url(&format!("/api/v1/residents/{old}?purpose=x")),
+    )
+    .await;
+    assert_eq!(s, 403);
+
+    // The access log cannot be changed, not even in SQL.
+    assert!(
+        db.execute("UPDATE register_access_log SET purpose = 'x'", &[])
+            .await
+            .is_err()
+    );
+    assert!(
+        db.execute("DELETE FROM register_access_log", &[])
+            .await
+            .is_err()
+    );
+
+    // A dump of the database holds no ID number or phone in the clear.
+    let pg_dump = std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|d| d.path().join("bin/pg_dump"))
+        .find(|p| p.exists())
+        .expect("pg_dump");
+    let out = std::process::Command::new(pg_dump)
+        .args([
+            "--data-only",
+            "--table=residents",
+            "--table=organisations",
+            "--table=register_access_log",
+            "-d",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = String::from_utf8_lossy(&out.stdout);
+    assert!(dump.contains("陈老伯"), "the dump has the rows");
+    for secret in ids.iter().map(String::as_str).chain(phones) {
+        assert!(!dump.contains(secret), "{secret} in the dump");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn register_inputs_are_refused_with_a_clear_4xx() {
+    let url = demo_db().await;
+    let server = TestServer::start(&url).await;
+    for path in [
+        "/api/v1/buildings?kind=castle",
+        "/api/v1/buildings?limit=0",
+        "/api/v1/buildings/abc",
+        "/api/v1/places?type=volcano",
+        "/api/v1/organisations?kind=guild",
+        "/api/v1/residents?tag=happy",
+        "/api/v1/residents?bogus=1",
+        "/api/v1/access-log?resident=x",
+    ] {
+        let (s, v) = server.get(path).await;
+        assert_eq!(s, 400, "{path}: {v}");
+        assert!(v["error"]["message"].is_string(), "{path}: {v}");
+    }
+    let (s, _) = server.get("/api/v1/buildings/999999999").await;
+    assert_eq!(s, 404);
+    let (s, _) = server.get("/api/v1/residents/999999999").await;
+    assert_eq!(s, 404);
+    let (s, _) = server.get("/api/v1/residents?area=nowhere").await;
+    assert_eq!(s, 404);
+}
