@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Same-run A/B of two minqing binaries over HTTP: locate, nearby and report intake with
+# Same-run A/B of two minqing binaries over HTTP: locate, nearby, report intake and tiles
+# rendered afresh (events z14, areas z12–16; both run with --no-tile-cache) with
 # wrk on loopback, the two servers taking turns on the same data, ROUNDS times, so that
 # the machine's noise falls on both alike. Used to show that a change of structure (the
 # crate split of issue 16) costs nothing measurable.
@@ -48,6 +49,12 @@ TOKEN=$("$BASE" token create --role admin --name ab)
 export TOKEN
 psql "$URL" -AtF, -f benches/sql/points.sql > "$DIR/points.csv"
 export POINTS="$DIR/points.csv"
+# Tiles rendered afresh (both servers run with --no-tile-cache): events at z14, areas z12–16.
+if [ ! -s "$DIR/ab-events14" ]; then
+  psql "$URL" -At -v z=14 -f benches/sql/tiles.sql | sed 's|^|/tiles/events/|' > "$DIR/ab-events14"
+  for z in 12 13 14 15 16; do psql "$URL" -At -v z=$z -f benches/sql/tiles.sql; done \
+    | sed 's|^|/tiles/areas/|' > "$DIR/ab-areas"
+fi
 
 pid=
 stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
@@ -56,7 +63,7 @@ trap stop_all EXIT
 
 run() { # run NAME BIN ROUND
   local name=$1 bin=$2 round=$3
-  "$bin" serve --listen "127.0.0.1:$PORT" 2> "$R/ab-serve-$name.log" &
+  "$bin" serve --no-tile-cache --listen "127.0.0.1:$PORT" 2> "$R/ab-serve-$name.log" &
   pid=$!
   until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do
     kill -0 "$pid" || { cat "$R/ab-serve-$name.log"; exit 1; }
@@ -65,6 +72,10 @@ run() { # run NAME BIN ROUND
   for s in locate nearby report; do
     wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "benches/wrk/$s.lua" "http://127.0.0.1:$PORT" \
       > "$R/ab-$name-$s-$round.txt"
+  done
+  for t in events14 areas; do
+    TILES="$DIR/ab-$t" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s benches/wrk/tiles.lua \
+      "http://127.0.0.1:$PORT" > "$R/ab-$name-tiles-$t-$round.txt"
   done
   stop
 }
@@ -88,7 +99,7 @@ def read(name, s, i):
     return rps, p99
 print("| operation | base req/s | new req/s | new/base | base p99 ms | new p99 ms |")
 print("|---|---|---|---|---|---|")
-for s in ["locate", "nearby", "report"]:
+for s in ["locate", "nearby", "report", "tiles-events14", "tiles-areas"]:
     b = [read("base", s, i) for i in range(1, rounds + 1)]
     n = [read("new", s, i) for i in range(1, rounds + 1)]
     br, nr = statistics.median(x[0] for x in b), statistics.median(x[0] for x in n)
