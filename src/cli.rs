@@ -220,7 +220,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     events,
                     "empty database: loading the generated Shanwei demo"
                 );
-                generate_into(&db.store, seed, None, events, today()).await?;
+                let keys = minqing_service::registers::load_keys(&config.data_dir)?;
+                generate_with_registers(&db.store, seed, None, events, today(), Some((&keys, 1.0)))
+                    .await?;
             } else {
                 tracing::info!("database already holds areas: serving them as they are");
             }
@@ -253,7 +255,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 generate_files(&dir, seed, grids, events, end)
             } else {
                 let db = open_database(&config).await?;
-                generate_into(&db.store, seed, grids, events, end).await
+                let keys = minqing_service::registers::load_keys(&config.data_dir)?;
+                generate_with_registers(&db.store, seed, grids, events, end, Some((&keys, 1.0)))
+                    .await
             }
         }
     }
@@ -391,6 +395,17 @@ fn grids_of(areas: &[AreaRecord]) -> Vec<AreaRecord> {
         .collect()
 }
 
+/// The community and the townships seed 004 names as 民情地图 pilots (凤翔社区; 博美镇;
+/// 河南社区, 布金村, 螺溪社区, 欧田村), whose generated registers are the richest.
+pub const PILOTS: [&str; 6] = [
+    "441502003005",
+    "441581105",
+    "441523100004",
+    "441523100210",
+    "441523105001",
+    "441523105203",
+];
+
 /// Generates the hierarchy and events straight into the database.
 pub async fn generate_into(
     store: &Store,
@@ -398,6 +413,19 @@ pub async fn generate_into(
     grids: Option<usize>,
     events: usize,
     end: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    generate_with_registers(store, seed, grids, events, end, None).await
+}
+
+/// [`generate_into`], and the registers of people, buildings, places and organisations
+/// (at `scale` of each grid's households and population), sealed with `keys`.
+pub async fn generate_with_registers(
+    store: &Store,
+    seed: u64,
+    grids: Option<usize>,
+    events: usize,
+    end: DateTime<Utc>,
+    registers: Option<(&crate::model::sealed::Keys, f64)>,
 ) -> anyhow::Result<()> {
     let areas = tokio::task::spawn_blocking(move || hierarchy(seed, grids)).await??;
     let pb = bar(areas.len() as u64, "areas");
@@ -409,7 +437,26 @@ pub async fn generate_into(
         .await?;
     pb.finish_and_clear();
     let grid_records = grids_of(&areas);
-    drop(areas);
+    if let Some((keys, scale)) = registers {
+        let opts = crate::generate::RegisterOptions {
+            seed,
+            scale,
+            pilots: PILOTS.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let regs =
+            tokio::task::spawn_blocking(move || crate::generate::registers(&areas, &opts)).await?;
+        let pb = bar(0, "registers");
+        let counts = store
+            .insert_registers(&regs, keys, |done, total| {
+                pb.set_length(total);
+                pb.set_position(done);
+            })
+            .await?;
+        pb.finish_and_clear();
+        tracing::info!(?counts, "registers stored (generated)");
+    } else {
+        drop(areas);
+    }
     let index = AreaIndex::new(store.load_areas().await?);
     let taxonomy = Taxonomy::builtin();
     let opts = crate::generate::EventOptions {

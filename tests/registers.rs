@@ -456,3 +456,202 @@ async fn register_inputs_are_refused_with_a_clear_4xx() {
     let (s, _) = server.get("/api/v1/residents?area=nowhere").await;
     assert_eq!(s, 404);
 }
+
+/// The demo's areas as the generator takes them (parents by code).
+async fn area_records(store: &Store) -> Vec<minqing::model::AreaRecord> {
+    let areas = store.load_areas().await.unwrap();
+    let code: std::collections::HashMap<i64, String> =
+        areas.iter().map(|a| (a.id, a.code.clone())).collect();
+    areas
+        .into_iter()
+        .map(|a| minqing::model::AreaRecord {
+            parent_code: a.parent_id.and_then(|p| code.get(&p).cloned()),
+            code: a.code,
+            name: a.name,
+            name_en: a.name_en,
+            level: a.level,
+            households: a.households,
+            population: a.population,
+            workers: a.workers,
+            generated: a.generated,
+            source: a.source,
+            geom: a.geom,
+        })
+        .collect()
+}
+
+/// Profiles and coverage from memory equal PostGIS's answers (`ST_Covers` for where, and
+/// `ST_DWithin` on geography for reach) on generated registers.
+#[tokio::test]
+async fn profiles_and_coverage_equal_postgis() {
+    let url = demo_db().await;
+    let dir = std::env::temp_dir().join(format!("minqing-coverage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_hex = new_key();
+    std::fs::write(dir.join("minqing.key"), &key_hex).unwrap();
+    let keys = Keys::new(&parse_key(&key_hex).unwrap());
+    let store = Store::connect(&url, 2).unwrap();
+    store.migrate().await.unwrap();
+    let records = area_records(&store).await;
+    let regs = minqing::generate::registers(
+        &records,
+        &minqing::generate::RegisterOptions {
+            seed: 7,
+            scale: 0.01,
+            pilots: minqing::cli::PILOTS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        },
+    );
+    assert!(regs.residents.len() > 10_000, "{}", regs.residents.len());
+    store
+        .insert_registers(&regs, &keys, |_, _| {})
+        .await
+        .unwrap();
+    let server = TestServer::start_with(&url, |c| c.data_dir = dir.clone()).await;
+    let db = sql(&url).await;
+
+    // A district and the city: households, residents, age bands, buildings.
+    let districts: Vec<(i64, String)> = db
+        .query(
+            "SELECT id, code FROM areas WHERE level IN ('district', 'city') AND valid_to IS NULL ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for (id, code) in &districts {
+        let (s, v) = server.get(&format!("/api/v1/areas/{id}/profile")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["exact"], true);
+        let as_of: NaiveDate = serde_json::from_value(v["as_of"].clone()).unwrap();
+        let row = db
+            .query_one(
+                "WITH RECURSIVE sub AS (
+                     SELECT id, level FROM areas WHERE id = $1
+                     UNION ALL
+                     SELECT a.id, a.level FROM areas a JOIN sub ON a.parent_id = sub.id
+                     WHERE a.valid_to IS NULL),
+                 b AS (SELECT b.* FROM buildings b WHERE EXISTS (
+                     SELECT 1 FROM sub JOIN areas g ON g.id = sub.id
+                     WHERE sub.level = 'grid' AND ST_Covers(g.geom, b.point)))
+                 SELECT (SELECT count(*) FROM b) AS buildings,
+                        (SELECT count(*) FROM households h JOIN b ON b.id = h.building_id) AS households,
+                        (SELECT count(*) FROM residents r JOIN households h ON h.id = r.household_id
+                            JOIN b ON b.id = h.building_id) AS residents,
+                        (SELECT count(*) FROM residents r JOIN households h ON h.id = r.household_id
+                            JOIN b ON b.id = h.building_id
+                            WHERE date_part('year', age($2::date, r.birth_date)) >= 80) AS old,
+                        (SELECT count(*) FROM residents r JOIN households h ON h.id = r.household_id
+                            JOIN b ON b.id = h.building_id WHERE 'elderly_alone' = ANY (r.tags)) AS alone",
+                &[id, &as_of],
+            )
+            .await
+            .unwrap();
+        let n = |k: &str| row.get::<_, i64>(k);
+        let sum = |o: &Value| {
+            o.as_object()
+                .unwrap()
+                .values()
+                .map(|x| x.as_i64().unwrap())
+                .sum::<i64>()
+        };
+        assert_eq!(v["households"].as_i64().unwrap(), n("households"), "{code}");
+        assert_eq!(v["residents"].as_i64().unwrap(), n("residents"), "{code}");
+        assert_eq!(sum(&v["buildings"]), n("buildings"), "{code}");
+        assert_eq!(v["age_bands"]["80+"].as_i64().unwrap(), n("old"), "{code}");
+        assert_eq!(
+            v["tags"]["elderly_alone"].as_i64().unwrap(),
+            n("alone"),
+            "{code}"
+        );
+        assert_eq!(sum(&v["age_bands"]), n("residents"), "{code}");
+    }
+
+    // Anonymous: small counts of people hidden, sensitive tags absent.
+    let (city, _) = &districts[0];
+    let (s, v) = get_with(
+        &server.anon,
+        &server.url(&format!("/api/v1/areas/{city}/profile")),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["exact"], false);
+    assert!(v["tags"].get("mental_disorder").is_none(), "{v}");
+    for x in v["age_bands"]
+        .as_object()
+        .unwrap()
+        .values()
+        .chain(v["tags"].as_object().unwrap().values())
+    {
+        assert!(
+            x == "<5" || x.as_i64().is_some_and(|n| n == 0 || n >= 5),
+            "{x}"
+        );
+    }
+
+    // Coverage of elder canteens within 800 m, per child of a district, against ST_DWithin.
+    let (district, dcode) = &districts[1];
+    let (s, v) = server
+        .get(&format!(
+            "/api/v1/coverage?type=elder_canteen&within_m=800&area={dcode}&tag=very_old"
+        ))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let rows = v["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let mut beyond_total = 0;
+    for r in rows {
+        let child = r["area"]["id"].as_i64().unwrap();
+        let want = db
+            .query_one(
+                "WITH RECURSIVE sub AS (
+                     SELECT id, level FROM areas WHERE id = $1
+                     UNION ALL
+                     SELECT a.id, a.level FROM areas a JOIN sub ON a.parent_id = sub.id
+                     WHERE a.valid_to IS NULL),
+                 b AS (SELECT b.*, EXISTS (SELECT 1 FROM places p WHERE p.type = 'elder_canteen'
+                          AND ST_DWithin(b.point::geography, p.geom::geography, 800)) AS reached
+                       FROM buildings b WHERE EXISTS (
+                          SELECT 1 FROM sub JOIN areas g ON g.id = sub.id
+                          WHERE sub.level = 'grid' AND ST_Covers(g.geom, b.point)))
+                 SELECT count(*) FILTER (WHERE b.reached) AS within,
+                        count(*) FILTER (WHERE NOT b.reached) AS beyond,
+                        (SELECT count(*) FROM residents r JOIN households h2 ON h2.id = r.household_id
+                           JOIN b b2 ON b2.id = h2.building_id
+                           WHERE NOT b2.reached AND 'very_old' = ANY (r.tags)) AS old_beyond
+                 FROM households h JOIN b ON b.id = h.building_id",
+                &[&child],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            r["households_within"].as_i64().unwrap(),
+            want.get::<_, i64>("within"),
+            "{r}"
+        );
+        assert_eq!(
+            r["households_beyond"].as_i64().unwrap(),
+            want.get::<_, i64>("beyond"),
+            "{r}"
+        );
+        assert_eq!(
+            r["tagged_beyond"].as_i64().unwrap(),
+            want.get::<_, i64>("old_beyond"),
+            "{r}"
+        );
+        beyond_total += r["buildings_beyond"].as_i64().unwrap();
+    }
+    assert_eq!(v["uncovered_total"].as_i64().unwrap(), beyond_total);
+    assert!(*district > 0);
+    let (s, _) = server
+        .get("/api/v1/coverage?type=elder_canteen&within_m=0")
+        .await;
+    assert_eq!(s, 400);
+    let (s, _) = server.get("/api/v1/coverage").await;
+    assert_eq!(s, 400);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -393,7 +393,8 @@ impl Index {
         // The old index and counts are freed here, with no lock held.
         drop(old);
         // The registers follow the new grids.
-        self.registers().relocate(&self.areas());
+        self.registers()
+            .relocate(&self.areas(), self.now().date_naive());
         tracing::info!(
             copy_ms = copied.as_millis(),
             count_ms = counted.saturating_sub(copied).as_millis(),

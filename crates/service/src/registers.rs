@@ -91,6 +91,7 @@ pub async fn load(store: &Store, index: &minqing_index::Index) -> anyhow::Result
         .await
         .context("cannot load the registers")?;
     let areas = index.areas();
+    let today = index.now().date_naive();
     let ix = tokio::task::spawn_blocking(move || {
         RegisterIndex::new(
             r.buildings,
@@ -99,6 +100,7 @@ pub async fn load(store: &Store, index: &minqing_index::Index) -> anyhow::Result
             r.households,
             r.residents,
             &areas,
+            today,
         )
     })
     .await?;

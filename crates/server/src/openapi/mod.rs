@@ -30,6 +30,7 @@ mod events;
 mod maps;
 mod open311;
 mod plans;
+mod registers;
 mod schemas;
 
 #[allow(clippy::wildcard_imports)]
@@ -138,6 +139,7 @@ pub fn document(taxonomy: &Taxonomy) -> OpenApi {
     maps::tiles(&mut api, &t);
     maps::fonts(&mut api);
     plans::plans(&mut api);
+    registers::registers(&mut api);
     open311::open311(&mut api, &t);
     maps::web(&mut api);
     doc.paths = api.paths;
@@ -157,6 +159,10 @@ pub fn document(taxonomy: &Taxonomy) -> OpenApi {
             ("tiles", "Mapbox Vector Tiles and their TileJSON"),
             ("fonts", "MapLibre label glyphs"),
             ("plans", "Grid planning drafts"),
+            (
+                "registers",
+                "People, buildings, places and organisations: masked, scoped, audited",
+            ),
             ("open311", "Open311 GeoReport v2"),
             ("web", "The web app's pages"),
         ]

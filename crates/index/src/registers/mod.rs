@@ -5,7 +5,15 @@
 //! Nothing sealed is held here: no ID number, no phone. Names are held (for masking and
 //! prefix search) and leave only masked, by the rules of `minqing_model::register`.
 
+mod coverage;
+mod profile;
+
+pub use coverage::{Coverage, CoverageRow};
+pub use profile::Profile;
+
 use std::collections::HashMap;
+
+use chrono::NaiveDate;
 
 use parking_lot::RwLock;
 
@@ -22,12 +30,15 @@ use minqing_model::register::{
 
 type Pt = GeomWithData<[f64; 2], u32>;
 
-/// The grid of each building, place and organisation, by slot.
+/// The grid of each building, place and organisation, by slot, and what each grid holds.
 #[derive(Default)]
 struct Grids {
     building: Vec<i64>,
     place: Vec<i64>,
     org: Vec<i64>,
+    /// The profile of each grid holding anything, ages as of `as_of`.
+    profiles: HashMap<i64, Profile>,
+    as_of: Option<NaiveDate>,
 }
 
 /// Grid id meaning "outside every grid".
@@ -116,6 +127,8 @@ impl RegisterIndex {
     /// Indexes loaded registers, locating each in its grid with `areas`. Records must be in
     /// id order (as the store loads them).
     #[must_use]
+    /// Ages in profiles are counted as of `today`.
+    #[allow(clippy::too_many_arguments)] // one list per register
     pub fn new(
         buildings: Vec<BuildingRecord>,
         places: Vec<PlaceRecord>,
@@ -123,6 +136,7 @@ impl RegisterIndex {
         households: Vec<HouseholdRecord>,
         residents: Vec<ResidentRecord>,
         areas: &AreaIndex,
+        today: NaiveDate,
     ) -> RegisterIndex {
         let mut ix = RegisterIndex {
             building_tree: tree(buildings.iter().map(|b| (b.lon, b.lat))),
@@ -134,7 +148,6 @@ impl RegisterIndex {
             residents,
             ..RegisterIndex::default()
         };
-        *ix.grids.get_mut() = ix.locate_all(areas);
         let b_slot = |id: i64, v: &[BuildingRecord]| {
             slot_of(v, id, |b| b.id).and_then(|s| u32::try_from(s).ok())
         };
@@ -174,11 +187,12 @@ impl RegisterIndex {
                     .push(u32::try_from(o).unwrap_or(u32::MAX));
             }
         }
+        *ix.grids.get_mut() = ix.locate_all(areas, today);
         ix
     }
 
-    fn locate_all(&self, areas: &AreaIndex) -> Grids {
-        Grids {
+    fn locate_all(&self, areas: &AreaIndex, today: NaiveDate) -> Grids {
+        let mut g = Grids {
             building: self
                 .buildings
                 .iter()
@@ -194,13 +208,17 @@ impl RegisterIndex {
                 .iter()
                 .map(|o| grid_of(areas, o.lon, o.lat))
                 .collect(),
-        }
+            profiles: HashMap::new(),
+            as_of: Some(today),
+        };
+        g.profiles = self.grid_profiles(&g, today);
+        g
     }
 
     /// Locates every record anew against `areas` (after a plan is published): computed
     /// with no lock held, then swapped in at once.
-    pub fn relocate(&self, areas: &AreaIndex) {
-        let g = self.locate_all(areas);
+    pub fn relocate(&self, areas: &AreaIndex, today: NaiveDate) {
+        let g = self.locate_all(areas, today);
         *self.grids.write() = g;
     }
 
@@ -450,7 +468,11 @@ impl RegisterIndex {
 
     /// Forgets a resident (after the store removed it): no read finds them again.
     pub fn remove_resident(&self, id: i64) {
-        self.removed.write().insert(id);
+        if self.removed.write().insert(id)
+            && let Some(s) = slot_of(&self.residents, id, |r| r.id)
+        {
+            self.uncount(s);
+        }
     }
 
     fn gone(&self, id: i64) -> bool {

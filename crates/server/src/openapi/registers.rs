@@ -1,0 +1,258 @@
+//! Operations: the registers (buildings, places, organisations, residents), the access
+//! log, area profiles and service coverage. Bodies are described as objects; their fields
+//! are listed in the README's API overview.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+use minqing_model::register::{BuildingKind, CareTag, OrgKind, PlaceType};
+
+fn object(what: &str, media: &str) -> ApiResponse {
+    body(
+        what,
+        &[media],
+        Some(ObjectBuilder::new().schema_type(Type::Object).into()),
+    )
+}
+
+fn codes<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str) -> RefOr<Schema> {
+    let v: Vec<&str> = all.iter().map(|k| code(*k)).collect();
+    one_of_strings(&v)
+}
+
+fn area_param(what: &str) -> Parameter {
+    query("area", string().into(), what)
+}
+
+#[allow(clippy::too_many_lines)] // a declarative list of operations
+pub(super) fn registers(api: &mut Api) {
+    let geo = "application/geo+json";
+    let json = "application/json";
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/buildings",
+        errors(
+            op(
+                "buildings",
+                "registers",
+                "Buildings of the register, paged; a scoped token sees its subtree",
+                Access::Anyone,
+            )
+            .parameters(Some([
+                bbox(Some(2.0)),
+                query("grid", string().into(), "only in this area (id or code)"),
+                area_param("only in this area (id or code)"),
+                query(
+                    "kind",
+                    codes(BuildingKind::ALL, BuildingKind::code),
+                    "only of this kind",
+                ),
+                limit(100, 1000),
+                cursor(),
+            ]))
+            .response("200", object("a page of buildings (GeoJSON)", geo)),
+            &with(&[400, 404, 422, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/buildings/{id}",
+        errors(
+            op(
+                "building",
+                "registers",
+                "The linked view of a building: households and residents (masked), counts \
+                 by care tag, places and organisations inside, risk sites nearby, the grid",
+                Access::Anyone,
+            )
+            .parameters(Some([id_path("building id")]))
+            .response("200", object("the building (GeoJSON Feature)", geo)),
+            &with(&[400, 404, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/places",
+        errors(
+            op(
+                "places",
+                "registers",
+                "Service places, risk sites and public things",
+                Access::Anyone,
+            )
+            .parameters(Some([
+                query(
+                    "type",
+                    codes(PlaceType::ALL, PlaceType::code),
+                    "only of this type",
+                ),
+                area_param("only in this area (id or code)"),
+                query("grid", string().into(), "only in this area (id or code)"),
+                bbox(Some(2.0)),
+                limit(100, 1000),
+                cursor(),
+            ]))
+            .response("200", object("a page of places (GeoJSON)", geo)),
+            &with(&[400, 404, 422, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/organisations",
+        errors(
+            op(
+                "organisations",
+                "registers",
+                "Organisations; the contact person masked, for people-reading roles only",
+                Access::Anyone,
+            )
+            .parameters(Some([
+                query(
+                    "kind",
+                    codes(OrgKind::ALL, OrgKind::code),
+                    "only of this kind",
+                ),
+                area_param("only in this area (id or code)"),
+                query("grid", string().into(), "only in this area (id or code)"),
+                query(
+                    "q",
+                    string().into(),
+                    "name contains (at most 100 characters)",
+                ),
+                limit(100, 1000),
+                cursor(),
+            ]))
+            .response("200", object("a page of organisations (GeoJSON)", geo)),
+            &with(&[400, 404, 422, 500]),
+        ),
+    );
+    let tag = query(
+        "tag",
+        codes(CareTag::ALL, CareTag::code),
+        "only residents with this care tag",
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/residents",
+        errors(
+            op(
+                "residents",
+                "registers",
+                "Residents of the caller's scope, masked (admin, command, field)",
+                Access::Token,
+            )
+            .parameters(Some([
+                area_param("only in this area (id or code)"),
+                query("grid", string().into(), "only in this area (id or code)"),
+                tag.clone(),
+                query(
+                    "q",
+                    string().into(),
+                    "a name prefix, or an exact ID number or phone",
+                ),
+                limit(100, 1000),
+                cursor(),
+            ]))
+            .response("200", object("a page of residents, masked", json)),
+            &with(&[400, 403, 404, 422, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/residents/{id}",
+        errors(
+            op(
+                "resident",
+                "registers",
+                "One resident, masked; with a stated purpose the ID number and phone in \
+                 full, recorded in the access log first",
+                Access::Token,
+            )
+            .parameters(Some([
+                id_path("resident id"),
+                query(
+                    "purpose",
+                    string().into(),
+                    "why the full values are needed (recorded; at most 200 characters)",
+                ),
+            ]))
+            .response("200", object("the resident", json)),
+            &with(&[400, 403, 404, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/access-log",
+        errors(
+            op(
+                "access_log",
+                "registers",
+                "Unmasked reads of personal data, newest first (admin only)",
+                Access::Token,
+            )
+            .parameters(Some([
+                query(
+                    "resident",
+                    integer(None, None),
+                    "only reads of this resident",
+                ),
+                query("token", integer(None, None), "only reads by this token id"),
+                query("since", date_time(), "only reads since this RFC 3339 time"),
+                limit(100, 1000),
+                cursor(),
+            ]))
+            .response("200", object("entries and the next cursor", json)),
+            &with(&[400, 403, 422, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/areas/{id}/profile",
+        errors(
+            op(
+                "area_profile",
+                "registers",
+                "What an area holds, from memory; counts of people below 5 read \"<5\" for \
+                 callers who may not see them",
+                Access::Anyone,
+            )
+            .parameters(Some([id_path("area id")]))
+            .response("200", object("the profile", json)),
+            &with(&[400, 404, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/coverage",
+        errors(
+            op(
+                "coverage",
+                "registers",
+                "Households and residents within and beyond reach of the nearest place of a \
+                 type, per child area, with the buildings beyond reach",
+                Access::Anyone,
+            )
+            .parameters(Some([
+                ParameterBuilder::from(query(
+                    "type",
+                    codes(PlaceType::ALL, PlaceType::code),
+                    "the type of place",
+                ))
+                .required(Required::True)
+                .build(),
+                query(
+                    "within_m",
+                    number(1.0, 20_000.0, 1000.0),
+                    "reach in ellipsoidal metres (default 1000)",
+                ),
+                area_param("the area (id or code; default the whole city)"),
+                tag,
+                limit(1000, 10_000),
+            ]))
+            .response(
+                "200",
+                object("rows per child area and the buildings beyond", json),
+            ),
+            &with(&[400, 403, 404, 422, 500]),
+        ),
+    );
+}
