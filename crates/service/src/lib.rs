@@ -122,7 +122,6 @@ impl Core {
                 Err(e) => tracing::error!(error = %e, "personal data cannot be read"),
             }
         }
-        registers::load(&self.store, &self.index).await?;
         let mut tasks = vec![
             tokio::spawn(live::follow(self.store.clone(), self.live.clone(), mark)),
             tokio::spawn(live::sweep_overdue(self.live.clone())),

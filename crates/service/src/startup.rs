@@ -45,7 +45,8 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
     Ok(Database { store, embedded })
 }
 
-/// Loads areas and events from PostGIS into the index, logging progress.
+/// Loads areas, events and the registers from PostGIS into the index, logging progress;
+/// the index is ready after all three.
 pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
     let started = Instant::now();
     let areas = store.load_areas().await.context("cannot load areas")?;
@@ -77,6 +78,8 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
         .context("cannot load events")?;
     let events = tokio::task::spawn_blocking(move || builder.build()).await?;
     index.set_events(events);
+    // Ready only with the registers too: an answer from empty registers would be wrong.
+    crate::registers::load(store, index).await?;
     index.set_ready();
     tracing::info!(
         events = n_events,
