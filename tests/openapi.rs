@@ -92,6 +92,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/organisations"),
     ("get", "/api/v1/residents"),
     ("get", "/api/v1/residents/{id}"),
+    ("delete", "/api/v1/residents/{id}"),
+    ("get", "/api/v1/search"),
     ("get", "/api/v1/access-log"),
     ("get", "/api/v1/areas/{id}/profile"),
     ("get", "/api/v1/coverage"),
@@ -206,6 +208,7 @@ async fn the_document_is_valid_openapi_3_1_and_names_every_route() {
         let url = server.url(&concrete(path));
         let r = match *method {
             "get" => admin.get(&url).send().await.unwrap(),
+            "delete" => admin.delete(&url).send().await.unwrap(),
             _ => admin
                 .post(&url)
                 .header("content-type", "application/json")

@@ -428,6 +428,85 @@ async fn people_are_masked_scoped_and_every_unmasked_read_is_recorded() {
     for secret in ids.iter().map(String::as_str).chain(phones) {
         assert!(!dump.contains(secret), "{secret} in the dump");
     }
+
+    // One search across the registers: people only for people-reading roles, in scope.
+    let (s, v) = get_with(
+        &server.anon,
+        &server.url("/api/v1/search?q=%E6%B5%8B%E8%AF%95"),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v.get("residents").is_none(), "{v}");
+    assert_eq!(v["buildings"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["places"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["organisations"][0]["contact_name"], Value::Null);
+    let (_, v) = get_with(&command, &server.url("/api/v1/search?q=%E9%99%88")).await;
+    assert_eq!(v["residents"].as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v["organisations"].as_array().unwrap().len(), 0);
+    assert!(!v.to_string().contains("陈老伯"));
+    let (_, v) = get_with(&scoped, &server.url("/api/v1/search?q=%E9%99%88")).await;
+    assert_eq!(v["residents"].as_array().unwrap().len(), 0, "{v}");
+    let (_, v) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/search?q={}", phones[2])),
+    )
+    .await;
+    assert_eq!(v["residents"].as_array().unwrap().len(), 1, "{v}");
+
+    // Removal: command or admin, with a reason; the record and its personal data go.
+    let delete = |c: &reqwest::Client, path: String| {
+        let c = c.clone();
+        let url = server.url(&path);
+        async move { c.delete(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        delete(
+            &planner,
+            format!("/api/v1/residents/{other}?reason=moved_away")
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        delete(&command, format!("/api/v1/residents/{other}")).await,
+        400
+    );
+    assert_eq!(
+        delete(&command, format!("/api/v1/residents/{other}?reason=bored")).await,
+        400
+    );
+    assert_eq!(
+        delete(
+            &command,
+            format!("/api/v1/residents/{other}?reason=moved_away")
+        )
+        .await,
+        200
+    );
+    let (s, _) = get_with(&command, &server.url(&format!("/api/v1/residents/{other}"))).await;
+    assert_eq!(s, 404);
+    assert_eq!(
+        delete(
+            &command,
+            format!("/api/v1/residents/{other}?reason=moved_away")
+        )
+        .await,
+        404
+    );
+    let left: i64 = db
+        .query_one("SELECT count(*) FROM residents WHERE id = $1", &[&other])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    let removal = db
+        .query_one(
+            "SELECT reason FROM register_removals WHERE resident_id = $1",
+            &[&other],
+        )
+        .await
+        .unwrap();
+    assert_eq!(removal.get::<_, String>(0), "moved_away");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -444,6 +523,8 @@ async fn register_inputs_are_refused_with_a_clear_4xx() {
         "/api/v1/residents?tag=happy",
         "/api/v1/residents?bogus=1",
         "/api/v1/access-log?resident=x",
+        "/api/v1/search",
+        "/api/v1/coverage?type=elder_canteen&within_m=abc",
     ] {
         let (s, v) = server.get(path).await;
         assert_eq!(s, 400, "{path}: {v}");

@@ -37,7 +37,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/places", get(places))
         .route("/api/v1/organisations", get(organisations))
         .route("/api/v1/residents", get(residents))
-        .route("/api/v1/residents/{id}", get(resident))
+        .route(
+            "/api/v1/residents/{id}",
+            get(resident).delete(remove_resident),
+        )
+        .route("/api/v1/search", get(search))
         .route("/api/v1/access-log", get(access_log))
         .route("/api/v1/areas/{id}/profile", get(profile))
         .route("/api/v1/coverage", get(coverage))
@@ -745,5 +749,111 @@ async fn coverage(State(state): State<AppState>, caller: Caller, p: Params) -> A
         "uncovered": {"type": "FeatureCollection", "features": uncovered},
         "took_ms": started.elapsed().as_secs_f64() * 1000.0,
     });
+    Ok(Json(body).into_response())
+}
+
+/// Removes a resident who moved away or died (command and admin, in scope): the record and
+/// its personal data go; the removal keeps the reason and the time only.
+async fn remove_resident(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    p: Params,
+) -> ApiResult<Response> {
+    p.only(&["reason"])?;
+    let id = parse_id("resident", &id)?;
+    let (grids, _) = masked_view(&state, &caller)?;
+    let Some(principal) = &caller.principal else {
+        return Err(ApiError::unauthorized(
+            "this needs a token (Authorization: Bearer …)",
+        ));
+    };
+    if !matches!(principal.role, Role::Admin | Role::Command) {
+        return Err(ApiError::forbidden(format!(
+            "a {} token may not remove residents",
+            principal.role.as_str()
+        )));
+    }
+    let reason = p.str("reason").unwrap_or("");
+    if !minqing_store::REMOVAL_REASONS.contains(&reason) {
+        return Err(ApiError::bad_request(format!(
+            "reason must be one of {}",
+            minqing_store::REMOVAL_REASONS.join(", ")
+        )));
+    }
+    let regs = state.index.registers();
+    let (_, _, _, grid) = regs
+        .resident(id)
+        .ok_or_else(|| ApiError::not_found(format!("no resident {id}")))?;
+    if grids.as_ref().is_some_and(|g| !g.has_grid(Some(grid))) {
+        return Err(ApiError::not_found(format!("no resident {id}")));
+    }
+    if !state
+        .store
+        .remove_resident(id, reason, principal.token_id)
+        .await?
+    {
+        return Err(ApiError::not_found(format!("no resident {id}")));
+    }
+    regs.remove_resident(id);
+    Ok(Json(json!({"removed": id, "reason": reason})).into_response())
+}
+
+/// One search across the registers: residents (masked; people-reading roles only) by name
+/// prefix or exact ID number or phone, buildings by address or code, places and
+/// organisations by name or code; in the caller's scope.
+async fn search(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {
+    p.only(&["q", "area", "grid", "limit"])?;
+    let q = p
+        .str("q")
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .ok_or_else(|| ApiError::bad_request("q is required"))?;
+    if q.chars().count() > 50 {
+        return Err(ApiError::bad_request("q is at most 50 characters"));
+    }
+    let limit = usize::try_from(p.int("limit", 20, 1, 100)?).unwrap_or(20);
+    let grids = area_grids(&state, &p, state.register_grids(&caller))?;
+    let regs = state.index.registers();
+    let (buildings, places, orgs) = regs.search(q, grids.as_deref(), limit);
+    let people = matches!(state.people_view(&caller), PeopleView::Masked { .. });
+    let mut body = json!({
+        "q": q,
+        "buildings": buildings.iter().map(|(b, g)| building_props(b, *g)).collect::<Vec<_>>(),
+        "places": places.iter().map(|(x, g)| place_props(x, *g)).collect::<Vec<_>>(),
+        "organisations": orgs.iter().map(|(o, g)| json!({
+            "id": o.id, "code": o.code, "name": o.name, "kind": o.kind.code(),
+            "kind_label": o.kind.label(), "grid_id": grid_json(*g),
+            "contact_name": if people { o.contact_name.as_deref().map(mask_name) } else { None },
+        })).collect::<Vec<_>>(),
+    });
+    if let PeopleView::Masked {
+        grids: scope,
+        granted,
+    } = state.people_view(&caller)
+    {
+        let within = area_grids(&state, &p, scope)?;
+        let exact = IdNumber::parse(q)
+            .map(|n| n.expose().to_owned())
+            .ok()
+            .or_else(|| check_phone(q).ok());
+        let found: Vec<(&ResidentRecord, i64)> = if let Some(value) = exact {
+            let ids = state
+                .store
+                .residents_by_exact(state.keys()?, &value)
+                .await?;
+            regs.residents_by_id(&ids, within.as_deref())
+                .into_iter()
+                .take(limit)
+                .collect()
+        } else {
+            regs.residents(within.as_deref(), Some(q), |_| true, 0, limit)
+        };
+        let today = state.index.now().date_naive();
+        body["residents"] = found
+            .into_iter()
+            .map(|(r, g)| resident_masked(r, g, granted, today))
+            .collect();
+    }
     Ok(Json(body).into_response())
 }

@@ -466,6 +466,49 @@ impl RegisterIndex {
             .collect()
     }
 
+    /// Buildings whose address contains `q` or whose code is `q`, places and organisations
+    /// whose name contains `q` or whose code is `q`, in `grids`, at most `limit` of each, in
+    /// id order.
+    #[must_use]
+    pub fn search(
+        &self,
+        q: &str,
+        grids: Option<&GridSet>,
+        limit: usize,
+    ) -> (
+        Vec<(&BuildingRecord, i64)>,
+        Vec<(&PlaceRecord, i64)>,
+        Vec<(&OrganisationRecord, i64)>,
+    ) {
+        let g = self.grids.read();
+        let inside = |grid: i64| grids.is_none_or(|set| set.has_grid(Some(grid)));
+        let buildings = self
+            .buildings
+            .iter()
+            .enumerate()
+            .filter(|(s, b)| (b.code == q || b.address.contains(q)) && inside(g.building[*s]))
+            .take(limit)
+            .map(|(s, b)| (b, g.building[s]))
+            .collect();
+        let places = self
+            .places
+            .iter()
+            .enumerate()
+            .filter(|(s, p)| (p.code == q || p.name.contains(q)) && inside(g.place[*s]))
+            .take(limit)
+            .map(|(s, p)| (p, g.place[s]))
+            .collect();
+        let organisations = self
+            .organisations
+            .iter()
+            .enumerate()
+            .filter(|(s, o)| (o.code == q || o.name.contains(q)) && inside(g.org[*s]))
+            .take(limit)
+            .map(|(s, o)| (o, g.org[s]))
+            .collect();
+        (buildings, places, organisations)
+    }
+
     /// Forgets a resident (after the store removed it): no read finds them again.
     pub fn remove_resident(&self, id: i64) {
         if self.removed.write().insert(id)

@@ -180,6 +180,59 @@ pub(super) fn registers(api: &mut Api) {
         ),
     );
     api.add(
+        HttpMethod::Delete,
+        "/api/v1/residents/{id}",
+        errors(
+            op(
+                "remove_resident",
+                "registers",
+                "Removes a resident who moved away or died (command, admin); the removal \
+                 keeps the reason and the time, no personal data",
+                Access::Token,
+            )
+            .parameters(Some([
+                id_path("resident id"),
+                ParameterBuilder::from(query(
+                    "reason",
+                    one_of_strings(&minqing_store::REMOVAL_REASONS),
+                    "why",
+                ))
+                .required(Required::True)
+                .build(),
+            ]))
+            .response("200", object("the removed id and the reason", json)),
+            &with(&[400, 403, 404, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/search",
+        errors(
+            op(
+                "search",
+                "registers",
+                "One search across the registers in the caller's scope: residents (masked) \
+                 by name prefix or exact ID number or phone, buildings by address or code, \
+                 places and organisations by name or code",
+                Access::Anyone,
+            )
+            .parameters(Some([
+                ParameterBuilder::from(query(
+                    "q",
+                    string().into(),
+                    "what to look for (1 to 50 characters)",
+                ))
+                .required(Required::True)
+                .build(),
+                area_param("only in this area (id or code)"),
+                query("grid", string().into(), "only in this area (id or code)"),
+                limit(20, 100),
+            ]))
+            .response("200", object("matches by register", json)),
+            &with(&[400, 404, 422, 500]),
+        ),
+    );
+    api.add(
         HttpMethod::Get,
         "/api/v1/access-log",
         errors(
