@@ -91,6 +91,13 @@ fn grid_of(areas: &AreaIndex, lon: f64, lat: f64) -> i64 {
     areas.locate(lon, lat).map_or(NO_GRID, |a| a.id)
 }
 
+/// Buildings, places and organisations found by [`RegisterIndex::search`], with their grids.
+pub type Found<'a> = (
+    Vec<(&'a BuildingRecord, i64)>,
+    Vec<(&'a PlaceRecord, i64)>,
+    Vec<(&'a OrganisationRecord, i64)>,
+);
+
 /// What a building list is filtered by.
 #[derive(Debug, Clone, Default)]
 pub struct BuildingFilter {
@@ -475,11 +482,7 @@ impl RegisterIndex {
         q: &str,
         grids: Option<&GridSet>,
         limit: usize,
-    ) -> (
-        Vec<(&BuildingRecord, i64)>,
-        Vec<(&PlaceRecord, i64)>,
-        Vec<(&OrganisationRecord, i64)>,
-    ) {
+    ) -> Found<'_> {
         let g = self.grids.read();
         let inside = |grid: i64| grids.is_none_or(|set| set.has_grid(Some(grid)));
         let buildings = self
