@@ -652,6 +652,60 @@ async fn profiles_and_coverage_equal_postgis() {
         assert_eq!(sum(&v["age_bands"]), n("residents"), "{code}");
     }
 
+    // Residents by name prefix in a district, both ways in (a long range of the name order
+    // read in id order with an early stop; a short one read whole), against SQL.
+    let (_, dcode0) = &districts[districts.len() - 1];
+    // A two-character prefix that exists there (a short range, read whole).
+    let two: String = db
+        .query_one(
+            "SELECT r.name FROM residents r JOIN households h ON h.id = r.household_id
+             JOIN buildings b ON b.id = h.building_id
+             JOIN areas g ON g.level = 'grid' AND g.valid_to IS NULL AND ST_Covers(g.geom, b.point)
+             WHERE g.code LIKE $1 || '%' AND char_length(r.name) >= 3 ORDER BY r.id LIMIT 1",
+            &[dcode0],
+        )
+        .await
+        .unwrap()
+        .get::<_, String>(0)
+        .chars()
+        .take(2)
+        .collect();
+    for prefix in ["陈", "林", "黄", two.as_str()] {
+        let q: String = url_escape(prefix);
+        let (s, v) = server
+            .get(&format!("/api/v1/residents?area={dcode0}&q={q}&limit=50"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let got: Vec<i64> = v["residents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        let want: Vec<i64> = db
+            .query(
+                "WITH RECURSIVE sub AS (
+                     SELECT id, level FROM areas WHERE code = $1 AND valid_to IS NULL
+                     UNION ALL
+                     SELECT a.id, a.level FROM areas a JOIN sub ON a.parent_id = sub.id
+                     WHERE a.valid_to IS NULL)
+                 SELECT r.id FROM residents r JOIN households h ON h.id = r.household_id
+                 JOIN buildings b ON b.id = h.building_id
+                 WHERE starts_with(r.name, $2) AND EXISTS (
+                     SELECT 1 FROM sub JOIN areas g ON g.id = sub.id
+                     WHERE sub.level = 'grid' AND ST_Covers(g.geom, b.point))
+                 ORDER BY r.id LIMIT 50",
+                &[dcode0, &prefix],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(!want.is_empty(), "{prefix}");
+        assert_eq!(got, want, "{prefix}");
+    }
+
     // Anonymous: small counts of people hidden, sensitive tags absent.
     let (city, _) = &districts[0];
     let (s, v) = get_with(
@@ -735,4 +789,9 @@ async fn profiles_and_coverage_equal_postgis() {
     let (s, _) = server.get("/api/v1/coverage").await;
     assert_eq!(s, 400);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Percent-encodes a query value.
+fn url_escape(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
 }

@@ -36,6 +36,8 @@ struct Grids {
     building: Vec<i64>,
     place: Vec<i64>,
     org: Vec<i64>,
+    /// Resident slots of each grid, ascending (so in id order).
+    residents_in: HashMap<i64, Vec<u32>>,
     /// The profile of each grid holding anything, ages as of `as_of`.
     profiles: HashMap<i64, Profile>,
     as_of: Option<NaiveDate>,
@@ -61,6 +63,8 @@ pub struct RegisterIndex {
     residents: Vec<ResidentRecord>,
     /// Household slots of each building slot, in id order.
     households_of: Vec<Vec<u32>>,
+    /// Resident slots by name (then slot): a name prefix is one range.
+    by_name: Vec<u32>,
     /// Resident slots of each household slot, in id order.
     residents_of: Vec<Vec<u32>>,
     /// Household slot of each resident slot.
@@ -194,6 +198,16 @@ impl RegisterIndex {
                     .push(u32::try_from(o).unwrap_or(u32::MAX));
             }
         }
+        let mut by_name: Vec<u32> = (0..ix.residents.len())
+            .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
+            .collect();
+        by_name.sort_unstable_by(|a, b| {
+            ix.residents[*a as usize]
+                .name
+                .cmp(&ix.residents[*b as usize].name)
+                .then(a.cmp(b))
+        });
+        ix.by_name = by_name;
         *ix.grids.get_mut() = ix.locate_all(areas, today);
         ix
     }
@@ -215,9 +229,17 @@ impl RegisterIndex {
                 .iter()
                 .map(|o| grid_of(areas, o.lon, o.lat))
                 .collect(),
+            residents_in: HashMap::new(),
             profiles: HashMap::new(),
             as_of: Some(today),
         };
+        for s in 0..self.residents.len() {
+            let grid = self.resident_grid(&g, s);
+            g.residents_in
+                .entry(grid)
+                .or_default()
+                .push(u32::try_from(s).unwrap_or(u32::MAX));
+        }
         g.profiles = self.grid_profiles(&g, today);
         g
     }
@@ -444,14 +466,57 @@ impl RegisterIndex {
     ) -> Vec<(&ResidentRecord, i64)> {
         let g = self.grids.read();
         let start = self.residents.partition_point(|r| r.id <= after);
-        (start..self.residents.len())
-            .filter(|&s| {
-                let r = &self.residents[s];
-                prefix.is_none_or(|p| r.name.starts_with(p))
-                    && keep(r)
-                    && !self.gone(r.id)
-                    && grids.is_none_or(|set| set.has_grid(Some(self.resident_grid(&g, s))))
-            })
+        let ok = |s: usize| {
+            let r = &self.residents[s];
+            keep(r) && !self.gone(r.id)
+        };
+        let in_scope =
+            |s: usize| grids.is_none_or(|set| set.has_grid(Some(self.resident_grid(&g, s))));
+        // Two ways in, whichever reads fewer residents: the range of the name order that a
+        // prefix selects (every one of them read, then put in id order), or the residents
+        // of the scope (every one, with no scope) in id order, stopping at `limit` matches:
+        // about `limit × residents ÷ range` reads. The range wins when it is short.
+        let range = prefix.map(|p| {
+            let lo = self
+                .by_name
+                .partition_point(|&s| self.residents[s as usize].name.as_str() < p);
+            let hi = self.by_name.partition_point(|&s| {
+                let n = self.residents[s as usize].name.as_str();
+                n < p || n.starts_with(p)
+            });
+            (p, lo, hi)
+        });
+        if let Some((_, lo, hi)) = range {
+            let n = hi - lo;
+            if n.saturating_mul(n) <= limit.max(1).saturating_mul(self.residents.len()) {
+                let mut v: Vec<usize> = self.by_name[lo..hi]
+                    .iter()
+                    .map(|&s| s as usize)
+                    .filter(|&s| s >= start && in_scope(s))
+                    .collect();
+                v.sort_unstable();
+                return v
+                    .into_iter()
+                    .filter(|&s| ok(s))
+                    .take(limit)
+                    .map(|s| (&self.residents[s], self.resident_grid(&g, s)))
+                    .collect();
+            }
+        }
+        let named = |s: usize| prefix.is_none_or(|p| self.residents[s].name.starts_with(p));
+        let slots: Box<dyn Iterator<Item = usize> + '_> = if let Some(set) = grids {
+            Box::new(merged(
+                set.grids
+                    .iter()
+                    .filter_map(|grid| g.residents_in.get(grid))
+                    .map(|list| &list[list.partition_point(|&s| (s as usize) < start)..])
+                    .collect(),
+            ))
+        } else {
+            Box::new(start..self.residents.len())
+        };
+        slots
+            .filter(|&s| named(s) && ok(s))
             .take(limit)
             .map(|s| (&self.residents[s], self.resident_grid(&g, s)))
             .collect()
@@ -477,12 +542,7 @@ impl RegisterIndex {
     /// whose name contains `q` or whose code is `q`, in `grids`, at most `limit` of each, in
     /// id order.
     #[must_use]
-    pub fn search(
-        &self,
-        q: &str,
-        grids: Option<&GridSet>,
-        limit: usize,
-    ) -> Found<'_> {
+    pub fn search(&self, q: &str, grids: Option<&GridSet>, limit: usize) -> Found<'_> {
         let g = self.grids.read();
         let inside = |grid: i64| grids.is_none_or(|set| set.has_grid(Some(grid)));
         let buildings = self
@@ -525,4 +585,22 @@ impl RegisterIndex {
         let r = self.removed.read();
         !r.is_empty() && r.contains(&id)
     }
+}
+
+/// The slots of several ascending lists, in ascending order, lazily (a k-way merge).
+fn merged(lists: Vec<&[u32]>) -> impl Iterator<Item = usize> + '_ {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut heap: BinaryHeap<Reverse<(u32, usize, usize)>> = lists
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.first().map(|&s| Reverse((s, i, 0))))
+        .collect();
+    std::iter::from_fn(move || {
+        let Reverse((s, i, pos)) = heap.pop()?;
+        if let Some(&next) = lists[i].get(pos + 1) {
+            heap.push(Reverse((next, i, pos + 1)));
+        }
+        Some(s as usize)
+    })
 }
