@@ -793,5 +793,9 @@ async fn profiles_and_coverage_equal_postgis() {
 
 /// Percent-encodes a query value.
 fn url_escape(s: &str) -> String {
-    s.bytes().map(|b| format!("%{b:02X}")).collect()
+    use std::fmt::Write as _;
+    s.bytes().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "%{b:02X}");
+        out
+    })
 }
