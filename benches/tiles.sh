@@ -14,18 +14,19 @@ PORT=${PORT:-18080}
 MPORT=${MARTIN_PORT:-13000}
 DURATION=${DURATION:-15s}
 CONNS=${CONNS:-16}
-BIN=target/release/minqing
+# MINQING_BIN: another build to measure (then nothing is built); RESULTS_DIR: where to write.
+BIN=${MINQING_BIN:-target/release/minqing}
 MARTIN_VERSION=1.14.0
 export MINQING_DATA_DIR=$DIR
 export RUST_LOG=minqing=info
-R="$DIR/results"
+R=${RESULTS_DIR:-$DIR/results}
 mkdir -p "$R" "$DIR/tiles"
 [ -e "$DIR/loaded" ] || { echo "no data set in $DIR: run benches/run.sh first" >&2; exit 1; }
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 # Martin without its MapLibre renderer (which downloads sources at build time).
 command -v martin >/dev/null || cargo install martin --version "$MARTIN_VERSION" --locked --no-default-features --features postgres
-cargo build --release
+[ -n "${MINQING_BIN:-}" ] || cargo build --release
 
 SOCK=$(realpath "$DIR")/pg/run
 URL="host=$SOCK user=postgres dbname=minqing"
