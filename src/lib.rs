@@ -12,11 +12,11 @@
 //!
 //! | crate | path | holds | depends on |
 //! |---|---|---|---|
-//! | `minqing-model` | `crates/model` | pure domain types: areas and levels, events and workflow states, the taxonomy, roles and principals, boxes, GeoJSON and WKB conversions, the aggregate rule (`privacy`). No IO | — |
+//! | `minqing-model` | `crates/model` | pure domain types: areas and levels, events and workflow states, the taxonomy, roles and principals, boxes, GeoJSON and WKB conversions, the aggregate rule (`privacy`), the registers' kinds, tags, ID-number checks and masks (`register`), sealing of personal data (`sealed`). No IO | — |
 //! | `minqing-tiles` | `tiles` | tile math, clipping, crack-free simplification, clusters, heat bins, MVT and protobuf encoding, glyph distance fields. No IO | — |
-//! | `minqing-index` | `crates/index` | the in-memory index: grids in a cell grid with PostGIS-exact point-in-polygon, events in packed trees (exact ellipsoidal nearest search), per-area counts, the tile pyramid. No tokio, no postgres | model, tiles |
-//! | `minqing-store` | `crates/store` | PostGIS: pool and outage state, migrations, the private cluster, `COPY` loads, writes acknowledged after commit, the change feed, grid plans. SQL in `crates/store/src/sql/` | model |
-//! | `minqing-generate` | `crates/generate` | the deterministic Shanwei demo-data generator | model |
+//! | `minqing-index` | `crates/index` | the in-memory index: grids in a cell grid with PostGIS-exact point-in-polygon, events in packed trees (exact ellipsoidal nearest search), per-area counts, the tile pyramid, the registers (buildings and places in R-trees, people by household, grid profiles, coverage). No tokio, no postgres | model, tiles |
+//! | `minqing-store` | `crates/store` | PostGIS: pool and outage state, migrations, the private cluster, `COPY` loads, writes acknowledged after commit, the change feed, grid plans, the registers and the access log. SQL in `crates/store/src/sql/` | model |
+//! | `minqing-generate` | `crates/generate` | the deterministic Shanwei demo-data generator: areas, events, registers | model |
 //! | `minqing-service` | `crates/service` | the domain operations: callers and scopes, report intake, plan publishing, the live apply path and change feed, tiles and their cache, glyphs, start-up. No axum | model, index, store, tiles |
 //! | `minqing-server` | `crates/server` | axum only: state, the caller middleware, one error mapping, REST, tiles, stream, Open311, web app, OpenAPI, metrics, the accept loop | service and below |
 //! | `minqing` | `.` | this facade and the `minqing` command line ([`cli`]) | all |

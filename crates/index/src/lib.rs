@@ -19,6 +19,10 @@
 //! a journal) onto the new counts and swaps counts and areas together. Queries never wait
 //! for a publish; a change applied meanwhile waits at most for the copy of one chunk.
 //!
+//! The registers (module `registers`) are immutable once loaded and swapped whole like the
+//! area index; only where each record lies (its grid, per-grid profiles and resident
+//! lists) is recomputed after a publish, with no lock held, and swapped in at once.
+//!
 //! Time: what is overdue is decided by the index's [`Clock`] ([`Index::now`]), never by
 //! reading the wall clock directly, so that tests can set the time instead of waiting.
 

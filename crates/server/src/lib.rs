@@ -14,7 +14,8 @@
 //! - `extract`: strict extractors (query, JSON body, path) whose rejections say what is
 //!   wrong.
 //! - one module per resource: `areas`, `events`, `export`, `stats`, `tiles`, `glyphs`,
-//!   `stream`, `plans`, `open311`, `web`, `health`, `metrics`, `openapi`.
+//!   `stream`, `plans`, `registers` (buildings, places, organisations, residents, access
+//!   log, profiles, coverage, search), `open311`, `web`, `health`, `metrics`, `openapi`.
 //! - [`app`](mod@app): the accept loop (header-read timeout, graceful shutdown).
 
 pub mod app;

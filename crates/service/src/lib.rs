@@ -15,6 +15,8 @@
 //! - [`render`] and [`tilecache`]: vector tiles from the index, and the cache of their
 //!   encoded bytes, invalidated per change.
 //! - [`glyphs`]: signed-distance-field glyphs for map labels from an installed font.
+//! - [`registers`]: the key of personal data, loading the registers, who sees which
+//!   people, and the one purpose-bound, logged way a personal field is shown in full.
 //! - [`startup`]: database, migrations, index loading.
 //! - [`config`]: settings and limits.
 //!
