@@ -49,7 +49,7 @@ mod hierarchy;
 mod mesh;
 mod names;
 mod partition;
-mod registers;
+pub mod registers;
 
 pub use events::{EventOptions, events};
 pub use hierarchy::{HierarchyOptions, shanwei_hierarchy};

@@ -1,6 +1,6 @@
 //! The registers in memory: buildings, places and organisations by position (R-trees),
 //! households by building and residents by household, each located in its grid by the area
-//! index (never stored: a redrawn grid is followed by [`RegisterIndex::relocated`]).
+//! index (never stored: a redrawn grid is followed by [`RegisterIndex::relocate`]).
 //!
 //! Nothing sealed is held here: no ID number, no phone. Names are held (for masking and
 //! prefix search) and leave only masked, by the rules of `minqing_model::register`.
