@@ -348,6 +348,57 @@ async fn people_are_masked_scoped_and_every_unmasked_read_is_recorded() {
         .collect();
     assert_eq!(seen, [other]);
 
+    // Every register endpoint holds the scope: buildings, places, organisations, search,
+    // profile and coverage outside it are not seen (404 when asked for by name).
+    let ids_of = |v: &Value, key: &str| -> Vec<i64> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (_, v) = get_with(&scoped, &server.url("/api/v1/buildings?limit=1000")).await;
+    let seen = ids_of(&v, "features");
+    assert!(!seen.contains(&bid), "{seen:?}");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let (_, v) = get_with(&scoped, &server.url("/api/v1/places")).await;
+    assert_eq!(ids_of(&v, "features").len(), 0, "{v}");
+    let (_, v) = get_with(&scoped, &server.url("/api/v1/organisations")).await;
+    assert_eq!(ids_of(&v, "features").len(), 0, "{v}");
+    let (_, v) = get_with(&scoped, &server.url("/api/v1/search?q=%E6%B5%8B%E8%AF%95")).await;
+    assert_eq!(v["buildings"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["places"].as_array().unwrap().len(), 0, "{v}");
+    let district_a: i64 = db
+        .query_one(
+            "SELECT id FROM areas WHERE code = $1 AND valid_to IS NULL",
+            &[&a.district],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let (s, _) = get_with(
+        &scoped,
+        &server.url(&format!("/api/v1/areas/{district_a}/profile")),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = get_with(
+        &scoped,
+        &server.url(&format!(
+            "/api/v1/coverage?type=elder_canteen&area={}",
+            a.district
+        )),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = get_with(
+        &scoped,
+        &server.url(&format!("/api/v1/residents?area={}", a.district)),
+    )
+    .await;
+    assert_eq!(s, 404);
+
     // One resident: masked without a purpose, in full with one, and recorded.
     let (s, v) = get_with(&command, &server.url(&format!("/api/v1/residents/{old}"))).await;
     assert_eq!(s, 200, "{v}");

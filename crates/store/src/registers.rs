@@ -132,21 +132,16 @@ impl Store {
     /// [`Store::check_key`] when personal data has been sealed already; nothing otherwise
     /// (the first write records the key).
     pub async fn check_key_if_sealed(&self, keys: &Keys) -> Result<()> {
-        let conn = self.conn().await?;
-        let rows = conn
-            .query(include_str!("sql/registers/key_ids.sql"), &[])
-            .await?;
-        drop(conn);
-        if rows.is_empty() {
-            Ok(())
-        } else {
-            self.check_key(keys).await
-        }
+        self.key_check(keys, false).await
     }
 
     /// Checks that personal data is sealed with one key only: records `keys`' public id on
     /// first use, and refuses a key other than the one the stored data was sealed with.
     pub async fn check_key(&self, keys: &Keys) -> Result<()> {
+        self.key_check(keys, true).await
+    }
+
+    async fn key_check(&self, keys: &Keys, record: bool) -> Result<()> {
         let conn = self.conn().await?;
         let rows = conn
             .query(include_str!("sql/registers/key_ids.sql"), &[])
@@ -157,8 +152,10 @@ impl Store {
             .collect::<Result<_>>()?;
         let mine = keys.key_id();
         if ids.is_empty() {
-            conn.execute(include_str!("sql/registers/insert_key_id.sql"), &[&mine])
-                .await?;
+            if record {
+                conn.execute(include_str!("sql/registers/insert_key_id.sql"), &[&mine])
+                    .await?;
+            }
             return Ok(());
         }
         if ids.contains(&mine) {

@@ -51,18 +51,13 @@ impl RegisterIndex {
         groups: &[(i64, Vec<i64>)],
         tag: Option<CareTag>,
     ) -> Coverage<'_> {
-        let places: RTree<Pt> = tree(
-            self.places
-                .iter()
-                .filter(|p| p.kind == kind)
-                .map(|p| (p.lon, p.lat)),
-        );
         let coords: Vec<(f64, f64)> = self
             .places
             .iter()
             .filter(|p| p.kind == kind)
             .map(|p| (p.lon, p.lat))
             .collect();
+        let places: RTree<Pt> = tree(coords.iter().copied());
         let reached = |lon: f64, lat: f64| {
             let dlat = within_m / M_PER_DEG * 1.01;
             let dlon = dlat / lat.to_radians().cos().max(0.01);
