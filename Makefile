@@ -6,6 +6,9 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 LISTEN ?= 0.0.0.0:8080
+# A fresh build gains nothing from incremental caches (2-3 GB on disk); set
+# CARGO_INCREMENTAL=1 to keep them while iterating.
+export CARGO_INCREMENTAL ?= 0
 
 .PHONY: demo test deps test-deps build web lint unit bench bench-tiles clean-test-db fuzz
 
