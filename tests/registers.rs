@@ -614,10 +614,13 @@ async fn area_records(store: &Store) -> Vec<minqing::model::AreaRecord> {
 
 /// Profiles and coverage from memory equal PostGIS's answers (`ST_Covers` for where, and
 /// `ST_DWithin` on geography for reach) on generated registers.
-#[tokio::test]
-async fn profiles_and_coverage_equal_postgis() {
+/// The demo with generated registers (1 % of the demo's people, the pilots richest), and a
+/// server over it whose key sealed them.
+async fn with_generated_registers(
+    name: &str,
+) -> (TestServer, tokio_postgres::Client, std::path::PathBuf) {
     let url = demo_db().await;
-    let dir = std::env::temp_dir().join(format!("minqing-coverage-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("minqing-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let key_hex = new_key();
     std::fs::write(dir.join("minqing.key"), &key_hex).unwrap();
@@ -642,7 +645,12 @@ async fn profiles_and_coverage_equal_postgis() {
         .await
         .unwrap();
     let server = TestServer::start_with(&url, |c| c.data_dir = dir.clone()).await;
-    let db = sql(&url).await;
+    (server, sql(&url).await, dir)
+}
+
+#[tokio::test]
+async fn profiles_and_coverage_equal_postgis() {
+    let (server, db, dir) = with_generated_registers("coverage").await;
 
     // A district and the city: households, residents, age bands, buildings.
     let districts: Vec<(i64, String)> = db
@@ -849,4 +857,294 @@ fn url_escape(s: &str) -> String {
         let _ = write!(out, "%{b:02X}");
         out
     })
+}
+
+/// The tile at zoom `z` holding a point (the slippy-map formula, written apart from
+/// minqing's).
+#[allow(clippy::cast_possible_truncation)]
+fn tile_of(lon: f64, lat: f64, z: i32) -> (i32, i32, i32) {
+    let n = f64::from(1 << z);
+    let r = lat.to_radians();
+    (
+        z,
+        ((lon + 180.0) / 360.0 * n).floor() as i32,
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as i32,
+    )
+}
+
+/// Fetches a tile with `c`: its status and decoded features (id → properties).
+async fn tile_features(
+    c: &reqwest::Client,
+    url: &str,
+) -> (
+    u16,
+    std::collections::BTreeMap<u64, std::collections::BTreeMap<String, Value>>,
+) {
+    let r = c.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    let bytes = r.bytes().await.unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    if status == 200 {
+        for layer in minqing_tiles::decode(&bytes).unwrap() {
+            for f in layer.features {
+                let props = f
+                    .properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), tile_value(v)))
+                    .collect();
+                out.insert(f.id.unwrap(), props);
+            }
+        }
+    }
+    (status, out)
+}
+
+fn tile_value(v: &minqing_tiles::Value<'_>) -> Value {
+    use minqing_tiles::Value as V;
+    match v {
+        V::String(s) => Value::from(s.as_ref()),
+        V::F64(f) => Value::from(*f),
+        V::I64(i) => Value::from(*i),
+        V::U64(u) => Value::from(*u),
+        V::Bool(b) => Value::from(*b),
+    }
+}
+
+/// The registers' tile layers against PostGIS: which buildings, places and covered
+/// buildings each tile holds (`ST_TileEnvelope` with the tile buffer, `ST_DWithin` on
+/// geography), and who sees which counts.
+#[tokio::test]
+async fn register_tiles_equal_postgis() {
+    let (server, db, dir) = with_generated_registers("tiles").await;
+    // A busy spot: the building with the most households nearby.
+    let row = db
+        .query_one(
+            "SELECT ST_X(b.point), ST_Y(b.point) FROM buildings b
+             JOIN households h ON h.building_id = b.id
+             GROUP BY b.id ORDER BY count(*) DESC, b.id LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (lon, lat): (f64, f64) = (row.get(0), row.get(1));
+    let anon = reqwest::Client::new();
+    let command = server.client("command", None).await;
+    let buffer = 64.0f64 / 4096.0;
+
+    // Buildings at z15: every building whose point is in the buffered envelope.
+    let (z, x, y) = tile_of(lon, lat, 15);
+    let want: Vec<(i64, i64)> = db
+        .query(
+            "SELECT b.id, (SELECT count(*) FROM households h WHERE h.building_id = b.id)
+             FROM buildings b
+             WHERE ST_Intersects(ST_Transform(b.point, 3857), ST_TileEnvelope($1, $2, $3, margin => $4))
+             ORDER BY b.id",
+            &[&z, &x, &y, &buffer],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(want.len() > 5, "{}", want.len());
+    let path = server.url(&format!("/tiles/buildings/{z}/{x}/{y}"));
+    for (who, c, exact) in [("anonymous", &anon, false), ("command", &command, true)] {
+        let (s, got) = tile_features(c, &path).await;
+        assert_eq!(s, 200, "{who}");
+        let ids: Vec<i64> = got.keys().map(|k| i64::try_from(*k).unwrap()).collect();
+        let want_ids: Vec<i64> = want.iter().map(|w| w.0).collect();
+        assert_eq!(ids, want_ids, "{who}");
+        for (id, n) in &want {
+            let props = &got[&u64::try_from(*id).unwrap()];
+            let shown = props.get("households").and_then(Value::as_i64);
+            if exact || *n >= 5 {
+                assert_eq!(shown, Some(*n), "{who} building {id}");
+            } else {
+                assert_eq!(
+                    shown, None,
+                    "{who} building {id}: {n} households must not show"
+                );
+            }
+            assert!(props["kind"].is_string());
+        }
+    }
+    // Below z14: no buildings.
+    let (zl, xl, yl) = tile_of(lon, lat, 13);
+    let r = anon
+        .get(server.url(&format!("/tiles/buildings/{zl}/{xl}/{yl}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+
+    // A field token of one grid sees that grid's buildings only.
+    let (grid_code, grid_id): (String, i64) = {
+        let r = db
+            .query_one(
+                "SELECT g.code, g.id FROM areas g, buildings b
+                 WHERE g.level = 'grid' AND g.valid_to IS NULL AND ST_Covers(g.geom, b.point)
+                   AND ST_Intersects(ST_Transform(b.point, 3857), ST_TileEnvelope($1, $2, $3))
+                 GROUP BY g.code, g.id ORDER BY count(*) DESC LIMIT 1",
+                &[&z, &x, &y],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let field = server.client("field", Some(&grid_code)).await;
+    let (s, got) = tile_features(&field, &path).await;
+    assert_eq!(s, 200);
+    let want_scoped: Vec<u64> = db
+        .query(
+            "SELECT b.id FROM buildings b JOIN areas g ON g.id = $5 AND ST_Covers(g.geom, b.point)
+             WHERE ST_Intersects(ST_Transform(b.point, 3857), ST_TileEnvelope($1, $2, $3, margin => $4))
+             ORDER BY b.id",
+            &[&z, &x, &y, &buffer, &grid_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| u64::try_from(r.get::<_, i64>(0)).unwrap())
+        .collect();
+    assert!(!want_scoped.is_empty());
+    assert_eq!(got.keys().copied().collect::<Vec<_>>(), want_scoped);
+
+    // Places at z13, with their type and risk level.
+    let (z, x, y) = tile_of(lon, lat, 13);
+    let want: Vec<(i64, String, Option<i16>)> = db
+        .query(
+            "SELECT id, type, risk_level FROM places
+             WHERE ST_Intersects(ST_Transform(geom, 3857), ST_TileEnvelope($1, $2, $3, margin => $4))
+             ORDER BY id",
+            &[&z, &x, &y, &buffer],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert!(!want.is_empty());
+    let (s, got) = tile_features(&anon, &server.url(&format!("/tiles/places/{z}/{x}/{y}"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(got.len(), want.len());
+    for (id, kind, level) in &want {
+        let p = &got[&u64::try_from(*id).unwrap()];
+        assert_eq!(p["type"].as_str(), Some(kind.as_str()));
+        assert_eq!(
+            p.get("risk_level").and_then(Value::as_i64),
+            level.map(i64::from)
+        );
+    }
+
+    // Coverage at z14: every building with households in the buffered envelope, covered
+    // exactly when a place of the type lies within the distance on the ellipsoid.
+    let (z, x, y) = tile_of(lon, lat, 14);
+    let want: Vec<(i64, bool, Option<f64>, i64)> = db
+        .query(
+            "SELECT b.id,
+                    EXISTS (SELECT 1 FROM places p WHERE p.type = 'elder_canteen'
+                            AND ST_DWithin(p.geom::geography, b.point::geography, 500)),
+                    (SELECT min(ST_Distance(p.geom::geography, b.point::geography)) FROM places p
+                     WHERE p.type = 'elder_canteen'
+                       AND ST_DWithin(p.geom::geography, b.point::geography, 5000)),
+                    (SELECT count(*) FROM residents r JOIN households h ON h.id = r.household_id
+                     WHERE h.building_id = b.id AND 'elderly_alone' = ANY (r.tags))
+             FROM buildings b
+             WHERE EXISTS (SELECT 1 FROM households h WHERE h.building_id = b.id)
+               AND ST_Intersects(ST_Transform(b.point, 3857), ST_TileEnvelope($1, $2, $3, margin => $4))
+             ORDER BY b.id",
+            &[&z, &x, &y, &buffer],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert!(
+        want.iter().any(|w| w.1) && want.iter().any(|w| !w.1),
+        "{want:?}"
+    );
+    let cov = server.url(&format!(
+        "/tiles/coverage/{z}/{x}/{y}?type=elder_canteen&within_m=500&tag=elderly_alone"
+    ));
+    for (who, c, exact) in [("anonymous", &anon, false), ("command", &command, true)] {
+        let (s, got) = tile_features(c, &cov).await;
+        assert_eq!(s, 200, "{who}");
+        assert_eq!(got.len(), want.len(), "{who}");
+        for (id, covered, dist, tagged) in &want {
+            let p = &got[&u64::try_from(*id).unwrap()];
+            assert_eq!(
+                p["covered"].as_bool(),
+                Some(*covered),
+                "{who} building {id}"
+            );
+            match dist {
+                Some(d) => {
+                    let shown = p["distance_m"].as_f64().unwrap();
+                    assert!((shown - d).abs() <= 1.0, "building {id}: {shown} vs {d}");
+                }
+                None => assert!(p.get("distance_m").is_none()),
+            }
+            let shown = p.get("tagged").and_then(Value::as_i64);
+            assert_eq!(shown, exact.then_some(*tagged), "{who} building {id}");
+        }
+    }
+    // A sensitive tag needs a grant; the type is required; bad values are 400.
+    let sensitive = server.url(&format!(
+        "/tiles/coverage/{z}/{x}/{y}?type=elder_canteen&tag=community_correction"
+    ));
+    assert_eq!(command.get(&sensitive).send().await.unwrap().status(), 403);
+    assert_eq!(
+        server.http.get(&sensitive).send().await.unwrap().status(),
+        200
+    );
+    for bad in [
+        "",
+        "?type=nope",
+        "?type=school&within_m=0",
+        "?type=school&colour=red",
+    ] {
+        let r = anon
+            .get(server.url(&format!("/tiles/coverage/{z}/{x}/{y}{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{bad}");
+    }
+    let (s, v) = get_with(&anon, &server.url("/tiles")).await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = v["tiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    for l in ["buildings", "places", "coverage"] {
+        assert!(ids.contains(&l), "{ids:?}");
+    }
+
+    // A removal is seen by cached tiles at once: the tag count of its building drops.
+    let (id, _, _, tagged) = want.iter().find(|w| w.3 > 0).copied().unwrap();
+    let resident: i64 = db
+        .query_one(
+            "SELECT r.id FROM residents r JOIN households h ON h.id = r.household_id
+             WHERE h.building_id = $1 AND 'elderly_alone' = ANY (r.tags) LIMIT 1",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let r = server
+        .http
+        .delete(server.url(&format!("/api/v1/residents/{resident}?reason=moved_away")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    let (_, got) = tile_features(&command, &cov).await;
+    assert_eq!(
+        got[&u64::try_from(id).unwrap()]["tagged"].as_i64(),
+        Some(tagged - 1)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -22,9 +22,14 @@ use super::error::{ApiError, ApiResult};
 use super::events::{filter, reader_filter};
 use super::extract::negotiate::{Negotiation, public_base};
 use super::extract::{ApiPath, Params};
-use minqing_index::{AreaCount, AreaIndex, EventFilter};
+use super::registers::code_param;
+use minqing_index::registers::RegisterIndex;
+use minqing_index::{AreaCount, AreaIndex, EventFilter, GridSet};
 use minqing_model::privacy;
+use minqing_model::register::{CareTag, PlaceType, Tags};
 use minqing_service::auth::{Caller, Role, Scope};
+use minqing_service::registers::PeopleView;
+use minqing_service::render::registers::{self, Audience, CoverageQuery};
 use minqing_service::render::{self, Layer};
 use minqing_service::tilecache::{Encoded, Gzip, TileKey};
 
@@ -39,18 +44,50 @@ pub fn router() -> Router<AppState> {
 fn layer(name: &str) -> ApiResult<Layer> {
     Layer::parse(name).ok_or_else(|| {
         ApiError::not_found(format!(
-            "no tile layer {name:?}; layers: areas, events, heat"
+            "no tile layer {name:?}; layers: {}",
+            Layer::ALL.map(Layer::name).join(", ")
         ))
     })
 }
 
-/// The query parameters a layer's tiles take: event filters for `events` and `heat`,
-/// none for `areas` (its counts are of all open cases).
+/// The query parameters a layer's tiles take: event filters for `events` and `heat`, the
+/// place type, distance and care tag for `coverage`, none for the others (`areas` counts
+/// all open cases).
 fn filter_params(l: Layer) -> &'static [&'static str] {
     match l {
-        Layer::Areas => &[],
+        Layer::Areas | Layer::Buildings | Layer::Places => &[],
         Layer::Events | Layer::Heat => &["category", "status", "from", "to"],
+        Layer::Coverage => &["type", "within_m", "tag"],
     }
+}
+
+/// The coverage a `coverage` tile (or its TileJSON) asks for; a sensitive tag must be
+/// granted to the caller.
+fn coverage_query(p: &Params, granted: Tags) -> ApiResult<CoverageQuery> {
+    let kind = code_param(p, "type", PlaceType::parse, PlaceType::codes)?.ok_or_else(|| {
+        ApiError::bad_request(format!("type is required: one of {}", PlaceType::codes()))
+    })?;
+    let within_m = p.f64("within_m")?.unwrap_or(1000.0);
+    if !(1.0..=20_000.0).contains(&within_m) {
+        return Err(ApiError::bad_request(
+            "within_m must be between 1 and 20000 metres",
+        ));
+    }
+    let tag = code_param(p, "tag", CareTag::parse, CareTag::codes)?;
+    if let Some(t) = tag
+        && t.sensitive()
+        && !granted.has(t)
+    {
+        return Err(ApiError::forbidden(format!(
+            "the tag {} is not granted to this token",
+            t.code()
+        )));
+    }
+    Ok(CoverageQuery {
+        kind,
+        within_m,
+        tag,
+    })
 }
 
 async fn catalog(headers: HeaderMap) -> Json<Value> {
@@ -72,8 +109,14 @@ async fn tilejson(
     // Only the layers whose tiles take filters take them here, so the advertised
     // tiles URL is always one the tile endpoint serves.
     p.only(filter_params(l))?;
-    if l != Layer::Areas {
-        filter(&state, &p)?;
+    match l {
+        Layer::Events | Layer::Heat => {
+            filter(&state, &p)?;
+        }
+        Layer::Coverage => {
+            coverage_query(&p, Tags::sensitive())?;
+        }
+        Layer::Areas | Layer::Buildings | Layer::Places => {}
     }
     let query = serde_urlencoded::to_string(p.pairs()).unwrap_or_default();
     let query = if query.is_empty() {
@@ -143,9 +186,31 @@ async fn tile(
     // public, with exact counts only where the caller's scope covers the area.
     let public_heat = l == Layer::Heat && !caller.role().is_some_and(Role::reads_events);
     let f = match l {
-        Layer::Areas => None,
+        Layer::Areas | Layer::Buildings | Layer::Places | Layer::Coverage => None,
         Layer::Heat if public_heat => Some(public_filter(filter(&state, &p)?)),
         Layer::Events | Layer::Heat => Some(reader_filter(&state, &caller, &p)?),
+    };
+    // The registers' layers: the caller's grids, whether it sees counts of people, and
+    // the registers as they are now (their generation keys the cache).
+    let registers = match l {
+        Layer::Buildings | Layer::Places | Layer::Coverage => {
+            let (exact, granted) = match state.people_view(&caller) {
+                PeopleView::Masked { granted, .. } => (true, granted),
+                PeopleView::CountsOnly => (false, Tags::default()),
+            };
+            let query = if l == Layer::Coverage {
+                Some(coverage_query(&p, granted)?)
+            } else {
+                None
+            };
+            Some(RegisterJob {
+                regs: state.index.registers(),
+                grids: state.register_grids(&caller),
+                exact,
+                query,
+            })
+        }
+        _ => None,
     };
     let counts_view = match l {
         Layer::Areas => match state.auth.scope(&caller, &state.index.areas()) {
@@ -153,7 +218,9 @@ async fn tile(
             Scope::Area(s) => CountsView::Within(s.area_id),
             Scope::Own(_) | Scope::Nothing => CountsView::Public,
         },
-        Layer::Events | Layer::Heat => CountsView::Exact,
+        Layer::Events | Layer::Heat | Layer::Buildings | Layer::Places | Layer::Coverage => {
+            CountsView::Exact
+        }
     };
     // Filters and the audience are part of the cache key (sorted, so equal filters share
     // an entry). Without a cache (`--no-tile-cache`) every request renders, and the cache's
@@ -174,6 +241,16 @@ async fn tile(
         }
         if public_heat {
             variant.push_str("&public");
+        }
+        if let Some(r) = &registers {
+            let _ = write!(
+                variant,
+                "&regs={}&areas={}&scope={}&exact={}",
+                r.regs.generation(),
+                state.index.areas().generation(),
+                r.grids.as_ref().map_or(0, |g| g.area_id),
+                r.exact
+            );
         }
     }
     let min_weight = if public_heat {
@@ -199,10 +276,11 @@ async fn tile(
         let index = state.index.clone();
         let now = Utc::now();
         // What to draw; areas are looked up here, to tell a cheap tile from a dear one.
-        let job = match f {
-            Some(f) if l == Layer::Events => Job::Events(f),
-            Some(f) => Job::Heat(f),
-            None => {
+        let job = match (f, registers) {
+            (_, Some(r)) => Job::Registers(l, r),
+            (Some(f), None) if l == Layer::Events => Job::Events(f),
+            (Some(f), None) => Job::Heat(f),
+            (None, None) => {
                 let areas = index.areas();
                 let shown = render::areas_shown(&areas, id);
                 Job::Areas(areas, shown)
@@ -220,10 +298,18 @@ async fn tile(
             Job::Events(_) | Job::Heat(_) => index
                 .events(|ix| ix.pyramid().members(id))
                 .is_some_and(|n| n <= INLINE_EVENTS),
+            // Below their first zoom the registers' tiles are empty; above, they are drawn
+            // off the request's thread (a coverage tile looks up a place per building).
+            Job::Registers(l, _) => match l {
+                Layer::Buildings => id.z < render::registers::BUILDINGS_FROM_ZOOM,
+                Layer::Places => id.z < render::registers::PLACES_FROM_ZOOM,
+                _ => id.z < render::registers::COVERAGE_FROM_ZOOM,
+            },
         };
         let draw = move || match job {
             Job::Events(f) => index.events(|ix| render::events_tile(ix, id, &f, now)),
             Job::Heat(f) => index.events(|ix| render::heat_tile(ix, id, &f, min_weight)),
+            Job::Registers(l, r) => r.draw(l, id),
             Job::Areas(areas, shown) => render::areas_tile(
                 &areas,
                 &shown,
@@ -330,6 +416,34 @@ enum Job {
     Heat(EventFilter),
     /// Areas: the index and the slots the tile shows.
     Areas(Arc<AreaIndex>, Vec<u32>),
+    /// One of the registers' layers.
+    Registers(Layer, RegisterJob),
+}
+
+/// A registers tile to draw: the registers, and who for.
+struct RegisterJob {
+    regs: Arc<RegisterIndex>,
+    /// The caller's grids (a scoped token), or every grid.
+    grids: Option<Arc<GridSet>>,
+    /// Whether the caller sees counts of people exactly.
+    exact: bool,
+    /// The coverage asked for (`coverage` only).
+    query: Option<CoverageQuery>,
+}
+
+impl RegisterJob {
+    fn draw(&self, l: Layer, id: TileId) -> Vec<u8> {
+        let who = Audience {
+            grids: self.grids.as_deref(),
+            exact: self.exact,
+        };
+        match (l, &self.query) {
+            (Layer::Buildings, _) => registers::buildings_tile(&self.regs, id, who),
+            (Layer::Places, _) => registers::places_tile(&self.regs, id, who),
+            (Layer::Coverage, Some(q)) => registers::coverage_tile(&self.regs, id, who, q),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// A miss being rendered: abandoned in the cache unless it was stored.

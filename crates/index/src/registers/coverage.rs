@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use rstar::{AABB, RTree};
+use rstar::AABB;
 
-use super::{M_PER_DEG, Pt, RegisterIndex, tree};
+use super::{M_PER_DEG, RegisterIndex};
 use crate::geodesic::distance_m;
 use minqing_model::register::{BuildingRecord, CareTag, PlaceType};
 
@@ -41,6 +41,27 @@ pub struct Coverage<'a> {
 }
 
 impl RegisterIndex {
+    /// The distance in ellipsoidal metres from a point to the nearest place of `kind`, if
+    /// one lies within `max_m`.
+    #[must_use]
+    pub fn nearest_of_type(&self, kind: PlaceType, lon: f64, lat: f64, max_m: f64) -> Option<f64> {
+        let tree = self
+            .type_trees
+            .get(PlaceType::ALL.iter().position(|&k| k == kind)?)?;
+        let dlat = max_m / M_PER_DEG * 1.01;
+        let dlon = dlat / lat.to_radians().cos().max(0.01);
+        tree.locate_in_envelope(&AABB::from_corners(
+            [lon - dlon, lat - dlat],
+            [lon + dlon, lat + dlat],
+        ))
+        .map(|p| {
+            let rec = &self.places[p.data as usize];
+            distance_m(lon, lat, rec.lon, rec.lat)
+        })
+        .filter(|d| *d <= max_m)
+        .min_by(f64::total_cmp)
+    }
+
     /// Coverage of places of `kind` within `within_m` metres, for each group of grids
     /// `(area id, grids)`; residents with `tag` are counted apart when given.
     #[must_use]
@@ -51,26 +72,7 @@ impl RegisterIndex {
         groups: &[(i64, Vec<i64>)],
         tag: Option<CareTag>,
     ) -> Coverage<'_> {
-        let coords: Vec<(f64, f64)> = self
-            .places
-            .iter()
-            .filter(|p| p.kind == kind)
-            .map(|p| (p.lon, p.lat))
-            .collect();
-        let places: RTree<Pt> = tree(coords.iter().copied());
-        let reached = |lon: f64, lat: f64| {
-            let dlat = within_m / M_PER_DEG * 1.01;
-            let dlon = dlat / lat.to_radians().cos().max(0.01);
-            places
-                .locate_in_envelope(&AABB::from_corners(
-                    [lon - dlon, lat - dlat],
-                    [lon + dlon, lat + dlat],
-                ))
-                .any(|p| {
-                    let (x, y) = coords[p.data as usize];
-                    distance_m(lon, lat, x, y) <= within_m
-                })
-        };
+        let reached = |lon: f64, lat: f64| self.nearest_of_type(kind, lon, lat, within_m).is_some();
         let mut group_of: HashMap<i64, usize> = HashMap::new();
         for (i, (_, grids)) in groups.iter().enumerate() {
             for g in grids {

@@ -24,8 +24,8 @@ use crate::areas::{AreaIndex, GridSet};
 use crate::geodesic::distance_m;
 use minqing_model::BBox;
 use minqing_model::register::{
-    BuildingKind, BuildingRecord, HouseholdRecord, OrgKind, OrganisationRecord, PlaceClass,
-    PlaceRecord, PlaceType, ResidentRecord,
+    BuildingKind, BuildingRecord, CareTag, HouseholdRecord, OrgKind, OrganisationRecord,
+    PlaceClass, PlaceRecord, PlaceType, ResidentRecord,
 };
 
 type Pt = GeomWithData<[f64; 2], u32>;
@@ -76,7 +76,14 @@ pub struct RegisterIndex {
     orgs_in: HashMap<u32, Vec<u32>>,
     /// Residents removed since the load.
     removed: RwLock<std::collections::HashSet<i64>>,
+    /// Places of each type (by [`PlaceType::ALL`] position): slots of `places`.
+    type_trees: Vec<RTree<Pt>>,
+    /// Distinct for every register index built in this process.
+    generation: u64,
 }
+
+/// The generation of the next register index built.
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 fn slot_of<T>(v: &[T], id: i64, key: impl Fn(&T) -> i64) -> Option<usize> {
     v.binary_search_by_key(&id, key).ok()
@@ -149,9 +156,24 @@ impl RegisterIndex {
         areas: &AreaIndex,
         today: NaiveDate,
     ) -> RegisterIndex {
+        let type_trees = PlaceType::ALL
+            .iter()
+            .map(|&k| {
+                RTree::bulk_load(
+                    places
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| p.kind == k)
+                        .map(|(i, p)| Pt::new([p.lon, p.lat], u32::try_from(i).unwrap_or(u32::MAX)))
+                        .collect(),
+                )
+            })
+            .collect();
         let mut ix = RegisterIndex {
             building_tree: tree(buildings.iter().map(|b| (b.lon, b.lat))),
             place_tree: tree(places.iter().map(|p| (p.lon, p.lat))),
+            type_trees,
+            generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             buildings,
             places,
             organisations,
@@ -249,6 +271,75 @@ impl RegisterIndex {
     pub fn relocate(&self, areas: &AreaIndex, today: NaiveDate) {
         let g = self.locate_all(areas, today);
         *self.grids.write() = g;
+    }
+
+    /// Changes whenever what the registers show may have changed: distinct for every index
+    /// built in this process, and moved on by every removal (tiles are cached by it).
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+            .wrapping_mul(1 << 32)
+            .wrapping_add(self.removed.read().len() as u64)
+    }
+
+    /// Calls `f` with every building whose point lies in `bbox` and in `grids` (any grid
+    /// when `None`), with its grid and its number of households.
+    pub fn for_buildings_in(
+        &self,
+        bbox: &BBox,
+        grids: Option<&GridSet>,
+        mut f: impl FnMut(&BuildingRecord, i64, usize),
+    ) {
+        let g = self.grids.read();
+        for p in self.building_tree.locate_in_envelope(&AABB::from_corners(
+            [bbox.min_lon, bbox.min_lat],
+            [bbox.max_lon, bbox.max_lat],
+        )) {
+            let s = p.data as usize;
+            let grid = g.building[s];
+            if grids.is_none_or(|set| set.has_grid(Some(grid))) {
+                f(&self.buildings[s], grid, self.households_of[s].len());
+            }
+        }
+    }
+
+    /// Calls `f` with every place whose point lies in `bbox` and in `grids` (any grid when
+    /// `None`), with its grid.
+    pub fn for_places_in(
+        &self,
+        bbox: &BBox,
+        grids: Option<&GridSet>,
+        mut f: impl FnMut(&PlaceRecord, i64),
+    ) {
+        let g = self.grids.read();
+        for p in self.place_tree.locate_in_envelope(&AABB::from_corners(
+            [bbox.min_lon, bbox.min_lat],
+            [bbox.max_lon, bbox.max_lat],
+        )) {
+            let s = p.data as usize;
+            if grids.is_none_or(|set| set.has_grid(Some(g.place[s]))) {
+                f(&self.places[s], g.place[s]);
+            }
+        }
+    }
+
+    /// Residents of a building (by id) that are not removed, and of them those with `tag`.
+    #[must_use]
+    pub fn building_residents(&self, building: i64, tag: Option<CareTag>) -> (u64, u64) {
+        let Some(s) = slot_of(&self.buildings, building, |b| b.id) else {
+            return (0, 0);
+        };
+        let (mut all, mut tagged) = (0, 0);
+        for &h in &self.households_of[s] {
+            for &r in &self.residents_of[h as usize] {
+                let r = &self.residents[r as usize];
+                if !self.gone(r.id) {
+                    all += 1;
+                    tagged += u64::from(tag.is_some_and(|t| r.tags.has(t)));
+                }
+            }
+        }
+        (all, tagged)
     }
 
     /// Buildings, places, organisations, households and residents held.

@@ -156,7 +156,7 @@ fn parse_id(what: &str, v: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("{what} id must be an integer, not {v:?}")))
 }
 
-fn code_param<T>(
+pub(crate) fn code_param<T>(
     p: &Params,
     key: &str,
     parse: impl Fn(&str) -> Option<T>,

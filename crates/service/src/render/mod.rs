@@ -1,7 +1,8 @@
 //! Vector tiles from the in-memory index, encoded in process by `minqing-tiles`.
 //!
-//! Three layers: `areas` (boundaries; the level follows the zoom), `events` (single events
-//! from [`EVENTS_SINGLE_FROM_ZOOM`], exact clusters below it) and `heat` (density cells).
+//! Six layers: `areas` (boundaries; the level follows the zoom), `events` (single events
+//! from [`EVENTS_SINGLE_FROM_ZOOM`], exact clusters below it), `heat` (density cells), and
+//! from the registers `buildings`, `places` and `coverage` ([`registers`]).
 //! Clusters and heat at low zooms come from per-tile counts kept by the index (its pyramid),
 //! not from visiting every event; with a time window they are binned from the events.
 //! Reporter contact data is not in the index, so it cannot reach a tile.
@@ -15,6 +16,8 @@ use minqing_tiles::{
 
 use minqing_index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, Drawing, EventFilter, EventIndex};
 use minqing_model::{Level, Status};
+
+pub mod registers;
 
 /// From this zoom on, events are single points; below it, clusters.
 pub const EVENTS_SINGLE_FROM_ZOOM: u8 = 14;
@@ -38,11 +41,24 @@ pub enum Layer {
     Events,
     /// Density cells.
     Heat,
+    /// Buildings of the registers (from [`registers::BUILDINGS_FROM_ZOOM`]).
+    Buildings,
+    /// Places of the registers: service places, risk sites, public things.
+    Places,
+    /// Residential buildings, covered or not by a type of service place.
+    Coverage,
 }
 
 impl Layer {
     /// Every layer.
-    pub const ALL: [Layer; 3] = [Layer::Areas, Layer::Events, Layer::Heat];
+    pub const ALL: [Layer; 6] = [
+        Layer::Areas,
+        Layer::Events,
+        Layer::Heat,
+        Layer::Buildings,
+        Layer::Places,
+        Layer::Coverage,
+    ];
 
     /// The layer's name in URLs and in tiles.
     #[must_use]
@@ -51,6 +67,9 @@ impl Layer {
             Layer::Areas => "areas",
             Layer::Events => "events",
             Layer::Heat => "heat",
+            Layer::Buildings => "buildings",
+            Layer::Places => "places",
+            Layer::Coverage => "coverage",
         }
     }
 
@@ -90,6 +109,37 @@ impl Layer {
                 ("count_<category>", "Number (clusters, one per category)"),
             ],
             Layer::Heat => &[("weight", "Number")],
+            Layer::Buildings => &[
+                ("id", "Number"),
+                ("kind", "String"),
+                ("floors", "Number"),
+                (
+                    "households",
+                    "Number (where the caller may see it, or at least 5)",
+                ),
+                ("generated", "Boolean"),
+            ],
+            Layer::Places => &[
+                ("id", "Number"),
+                ("type", "String"),
+                ("class", "String (service, risk, thing)"),
+                ("name", "String"),
+                ("risk_level", "Number (risk sites, 1-4)"),
+                ("state", "String (public things)"),
+                ("generated", "Boolean"),
+            ],
+            Layer::Coverage => &[
+                ("id", "Number (building)"),
+                ("covered", "Boolean"),
+                (
+                    "distance_m",
+                    "Number (to the nearest place of the type, when within 5 km)",
+                ),
+                (
+                    "tagged",
+                    "Number (residents with the tag; callers who see people)",
+                ),
+            ],
         }
     }
 }
@@ -128,7 +178,7 @@ pub fn level_for_zoom(z: u8) -> Level {
     }
 }
 
-fn buffered(tile: TileId) -> BBox {
+pub(crate) fn buffered(tile: TileId) -> BBox {
     let b = tile.buffered_bounds(DEFAULT_EXTENT, DEFAULT_BUFFER);
     BBox {
         min_lon: b.west,
@@ -212,7 +262,7 @@ const MAX_KEPT_SCRATCH_BYTES: usize = 1 << 20;
 /// Runs `draw` with this thread's tile builder, emptied. Kept from one tile to the next, its
 /// buffers stop growing (allocating and growing them afresh was about a tenth of an areas
 /// tile's time). Not to be nested.
-fn with_tile_builder<R>(draw: impl FnOnce(&mut TileBuilder) -> R) -> R {
+pub(crate) fn with_tile_builder<R>(draw: impl FnOnce(&mut TileBuilder) -> R) -> R {
     TILE_BUILDER.with_borrow_mut(|mvt| {
         mvt.clear();
         let out = draw(mvt);
