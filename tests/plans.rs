@@ -389,6 +389,7 @@ async fn split_merge_move_then_publish() {
                 lat: plat,
                 reporter: None,
                 photo: None,
+                link: None,
             },
             2,
             Some(probe.2),

@@ -1148,3 +1148,162 @@ async fn register_tiles_equal_postgis() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A report names a building, place, organisation or household of the registers; the case
+/// detail shows the link, and the building's linked view lists the events that name it or
+/// lie within 30 m of it (against PostGIS `ST_DWithin` on geography).
+#[tokio::test]
+async fn reports_name_register_records_and_linked_views_list_them() {
+    let (server, db, dir) = with_generated_registers("links").await;
+    // A residential building with households, inside a grid, and a household of it.
+    let row = db
+        .query_one(
+            "SELECT b.id, ST_X(b.point), ST_Y(b.point), b.address, g.code, min(h.id)
+             FROM buildings b JOIN households h ON h.building_id = b.id
+             JOIN areas g ON g.level = 'grid' AND g.valid_to IS NULL AND ST_Covers(g.geom, b.point)
+             GROUP BY b.id, g.code ORDER BY b.id LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (building, lon, lat, address, grid, household): (i64, f64, f64, String, String, i64) = (
+        row.get(0),
+        row.get(1),
+        row.get(2),
+        row.get(3),
+        row.get(4),
+        row.get(5),
+    );
+    let far: i64 = db
+        .query_one(
+            "SELECT b.id FROM buildings b, buildings a WHERE a.id = $1
+             AND NOT ST_DWithin(a.point::geography, b.point::geography, 1000) ORDER BY b.id LIMIT 1",
+            &[&building],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let anon = reqwest::Client::new();
+    let field = server.client("field", Some(&grid)).await;
+    let command = server.client("command", None).await;
+    // About 10 m and 20 m north, and 60 m north (beyond 30 m).
+    let north = |m: f64| lat + m / 110_574.0;
+    let report = |lat: f64, extra: Value| {
+        let mut props = serde_json::json!({"category": "urban.streetlight", "title": "路灯不亮"});
+        for (k, v) in extra.as_object().unwrap() {
+            props[k] = v.clone();
+        }
+        serde_json::json!({"type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
+    };
+    let url = server.url("/api/v1/events");
+    let post = |c: reqwest::Client, body: Value| {
+        let url = url.clone();
+        async move { common::send_json(&c, reqwest::Method::POST, &url, &body).await }
+    };
+
+    // Named by an anonymous resident: stored with its link.
+    let (s, v) = post(
+        anon.clone(),
+        report(north(10.0), serde_json::json!({"building_id": building})),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let named = v["id"].as_i64().unwrap();
+    let (s, v) = get_with(&command, &server.url(&format!("/api/v1/events/{named}"))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["properties"]["link"]["kind"], "building");
+    assert_eq!(v["properties"]["link"]["id"], building);
+    assert_eq!(v["properties"]["link"]["label"], address.as_str());
+    // A household: grid staff only; the field worker of its grid may.
+    let body = report(north(5.0), serde_json::json!({"household_id": household}));
+    let (s, v) = post(anon.clone(), body.clone()).await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = post(field.clone(), body).await;
+    assert_eq!(s, 201, "{v}");
+    let by_household = v["id"].as_i64().unwrap();
+    let (_, v) = get_with(
+        &field,
+        &server.url(&format!("/api/v1/events/{by_household}")),
+    )
+    .await;
+    assert_eq!(v["properties"]["link"]["kind"], "household", "{v}");
+    // Unlinked reports 20 m and 60 m away.
+    let (s, v) = post(anon.clone(), report(north(20.0), serde_json::json!({}))).await;
+    assert_eq!(s, 201, "{v}");
+    let near = v["id"].as_i64().unwrap();
+    let (s, v) = post(anon.clone(), report(north(60.0), serde_json::json!({}))).await;
+    assert_eq!(s, 201, "{v}");
+    let beyond = v["id"].as_i64().unwrap();
+
+    // Refused with a clear error, nothing stored: too far, unknown, two links, not a number.
+    let before: i64 = db
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    for (extra, status) in [
+        (serde_json::json!({"building_id": far}), 422),
+        (serde_json::json!({"building_id": 999_999_999}), 422),
+        (
+            serde_json::json!({"building_id": building, "household_id": household}),
+            422,
+        ),
+        (serde_json::json!({"place_id": "x"}), 400),
+        (serde_json::json!({"organisation_id": -1}), 400),
+    ] {
+        let (s, v) = post(command.clone(), report(north(10.0), extra.clone())).await;
+        assert_eq!(s, status, "{extra}: {v}");
+        assert!(
+            v["error"]["message"].is_string() || v["message"].is_string(),
+            "{v}"
+        );
+    }
+    let after: i64 = db
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(before, after);
+
+    // The linked view: the events naming the building or its households, or within 30 m,
+    // newest first, as PostGIS finds them.
+    let want: Vec<i64> = db
+        .query(
+            "SELECT e.id FROM events e, buildings b WHERE b.id = $1
+               AND (ST_DWithin(e.geom::geography, b.point::geography, 30)
+                    OR e.building_id = b.id
+                    OR e.household_id IN (SELECT id FROM households WHERE building_id = b.id))
+             ORDER BY e.reported_at DESC, e.id DESC LIMIT 20",
+            &[&building],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(want.contains(&named) && want.contains(&near) && want.contains(&by_household));
+    assert!(!want.contains(&beyond));
+    let (s, v) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/buildings/{building}")),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let events = v["properties"]["events"].as_array().unwrap();
+    let got: Vec<i64> = events.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(got, want);
+    let flag = |id: i64| {
+        events
+            .iter()
+            .find(|e| e["id"] == id)
+            .map(|e| e["named"].as_bool().unwrap())
+    };
+    assert_eq!(flag(named), Some(true));
+    assert_eq!(flag(near), Some(false));
+    // Anonymous callers see no events in a linked view.
+    let (s, v) = get_with(&anon, &server.url(&format!("/api/v1/buildings/{building}"))).await;
+    assert_eq!(s, 200);
+    assert!(v["properties"].get("events").is_none(), "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

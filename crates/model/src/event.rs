@@ -122,6 +122,8 @@ pub struct NewEvent {
     pub reporter: Option<String>,
     /// A photo, checked: (content type, bytes).
     pub photo: Option<(&'static str, Vec<u8>)>,
+    /// The record of the registers it names as where it happened, if any.
+    pub link: Option<crate::register::RegisterLink>,
 }
 
 /// The content type of an image minqing accepts, told by its first bytes (JPEG, PNG, WebP).

@@ -171,6 +171,51 @@ codes! {
 }
 
 codes! {
+    /// What a report may name as where it happened.
+    LinkKind {
+        /// A building.
+        Building = "building", "建筑";
+        /// A place: a service place, a risk site or a public thing.
+        Place = "place", "场所";
+        /// An organisation.
+        Organisation = "organisation", "组织";
+        /// A household (named by grid staff only).
+        Household = "household", "住户";
+    }
+}
+
+/// A report's link to the registers: the record it names as where it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RegisterLink {
+    /// Which register.
+    pub kind: LinkKind,
+    /// The record's id.
+    pub id: i64,
+}
+
+impl RegisterLink {
+    /// The link as the four nullable columns of `events` (building, place, organisation,
+    /// household).
+    #[must_use]
+    pub fn columns(link: Option<RegisterLink>) -> [Option<i64>; 4] {
+        let mut out = [None; 4];
+        if let Some(l) = link {
+            out[l.kind as usize] = Some(l.id);
+        }
+        out
+    }
+
+    /// The link held by the four columns (the first one set).
+    #[must_use]
+    pub fn from_columns(cols: [Option<i64>; 4]) -> Option<RegisterLink> {
+        LinkKind::ALL
+            .iter()
+            .zip(cols)
+            .find_map(|(k, id)| id.map(|id| RegisterLink { kind: *k, id }))
+    }
+}
+
+codes! {
     /// How a resident is registered.
     Registration {
         /// 户籍人口: registered here.

@@ -129,6 +129,7 @@ impl From<SubmitError> for ApiError {
                 "idempotency_key_reused",
                 e.to_string(),
             ),
+            SubmitError::Link(_) => ApiError::unprocessable(e.to_string()),
             SubmitError::Store(e) => e.into(),
         }
     }

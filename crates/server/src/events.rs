@@ -18,6 +18,7 @@ use super::extract::{ApiPath, JsonBody, Params};
 use super::features::{self, GeoJson};
 use minqing_index::EventFilter;
 use minqing_model::geojson::point_from_json;
+use minqing_model::register::{LinkKind, RegisterLink};
 use minqing_model::{Action, Event, NewEvent, Role, StatusFilter};
 use minqing_service::auth::Caller;
 use minqing_service::reports;
@@ -223,6 +224,9 @@ async fn one(
 /// merge, escalation), its history, the actions the caller may take now, and the reporter's
 /// contact for roles that may see it.
 async fn detail(state: &AppState, caller: &Caller, case: &Case) -> ApiResult<Value> {
+    let link = case
+        .link
+        .and_then(|l| super::registers::link_json(state, caller, l));
     let e = &case.event;
     let now = Utc::now();
     let mut v = serde_json::to_value(features::event(e, &state.taxonomy, now, None))
@@ -249,6 +253,7 @@ async fn detail(state: &AppState, caller: &Caller, case: &Case) -> ApiResult<Val
     if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
         props.insert("assignee".into(), json!(case.assignee));
         props.insert("merged_into".into(), json!(case.merged_into));
+        props.insert("link".into(), link.unwrap_or(Value::Null));
         props.insert("history".into(), Value::Array(history));
         props.insert("allowed_actions".into(), json!(allowed));
         let has_photo = state.store.has_photo(e.id).await?;
@@ -444,7 +449,33 @@ fn parse_report(state: &AppState, body: &Value) -> ApiResult<NewEvent> {
         lat,
         reporter: text("reporter", MAX_REPORTER, false)?.filter(|r| !r.is_empty()),
         photo: parse_photo(props.get("photo"))?,
+        link: parse_link(props)?,
     })
+}
+
+/// `properties.building_id`, `place_id`, `organisation_id` or `household_id`: the record
+/// of the registers the report names as where it happened (at most one). Whether it exists
+/// and lies near the report is checked by the service.
+fn parse_link(props: &serde_json::Map<String, Value>) -> ApiResult<Option<RegisterLink>> {
+    let mut link = None;
+    for kind in LinkKind::ALL {
+        let key = format!("{}_id", kind.code());
+        match props.get(&key) {
+            None | Some(Value::Null) => {}
+            Some(v) => {
+                let id = v.as_i64().filter(|id| *id > 0).ok_or_else(|| {
+                    ApiError::bad_request(format!("properties.{key} must be a positive integer"))
+                })?;
+                if link.is_some() {
+                    return Err(ApiError::unprocessable(
+                        "a report names at most one of building_id, place_id, organisation_id and household_id",
+                    ));
+                }
+                link = Some(RegisterLink { kind: *kind, id });
+            }
+        }
+    }
+    Ok(link)
 }
 
 /// `properties.photo`: `{"data": "<base64>"}` (or a `data:image/…;base64,` URL) of a JPEG,

@@ -3,6 +3,7 @@
 //! commit), and the live apply; and what the reporter may learn of possible duplicates.
 
 use minqing_index::EventFilter;
+use minqing_model::register::LinkKind;
 use minqing_model::{Event, NewEvent, Role, StatusFilter};
 use minqing_store::StoreError;
 
@@ -20,9 +21,49 @@ pub enum SubmitError {
         "this Idempotency-Key was already used for a different report; use a new key for a new report"
     )]
     KeyReused,
+    /// The register record the report names does not exist for the caller, or lies too
+    /// far from the report.
+    #[error("{0}")]
+    Link(String),
     /// The database refused or is away.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How far from a report's point the building, place, organisation or household it names
+/// may lie (ellipsoidal metres).
+pub const LINK_RADIUS_M: f64 = 200.0;
+
+/// Checks the register record a report names: it exists in the caller's scope (a household
+/// only for roles that see people), and lies within [`LINK_RADIUS_M`] of the report.
+fn check_link(core: &Core, caller: &Caller, new: &NewEvent) -> Result<(), SubmitError> {
+    let Some(link) = new.link else {
+        return Ok(());
+    };
+    let what = format!("{} {}", link.kind.code(), link.id);
+    if link.kind == LinkKind::Household
+        && !caller
+            .principal
+            .as_ref()
+            .is_some_and(|p| crate::registers::reads_people(p.role))
+    {
+        return Err(SubmitError::Link(format!(
+            "only grid staff may name a household; name the building instead ({what})"
+        )));
+    }
+    let regs = core.index.registers();
+    let scope = core.register_grids(caller);
+    let at = regs
+        .point_of(link)
+        .filter(|(_, _, grid)| scope.as_ref().is_none_or(|s| s.has_grid(Some(*grid))))
+        .ok_or_else(|| SubmitError::Link(format!("no {what} in the registers")))?;
+    let d = minqing_index::geodesic::distance_m(new.lon, new.lat, at.0, at.1);
+    if d > LINK_RADIUS_M {
+        return Err(SubmitError::Link(format!(
+            "the {what} is {d:.0} m from the report's point; a report names a record within {LINK_RADIUS_M:.0} m"
+        )));
+    }
+    Ok(())
 }
 
 /// A stored report.
@@ -61,6 +102,7 @@ pub async fn submit(
     new: NewEvent,
     key: Option<&str>,
 ) -> Result<Submitted, SubmitError> {
+    check_link(core, caller, &new)?;
     let key = key.map(|k| format!("{}\u{1f}{k}", key_namespace(caller)));
     let sent = Sent::of(&new);
     let grid = core.index.areas().locate(new.lon, new.lat).map(|g| g.id);

@@ -24,6 +24,8 @@ pub struct Case {
     pub merged_into: Option<i64>,
     /// The reporter-role token that submitted it.
     pub reporter_token: Option<i64>,
+    /// The record of the registers the report named, if any.
+    pub link: Option<minqing_model::register::RegisterLink>,
 }
 
 /// One entry of a case's history.
@@ -83,6 +85,12 @@ fn case_from_row(row: &Row) -> Result<Case> {
         assignee: get(row, "assignee")?,
         merged_into: get(row, "merged_into")?,
         reporter_token: get(row, "reporter_token")?,
+        link: minqing_model::register::RegisterLink::from_columns([
+            get(row, "building_id")?,
+            get(row, "place_id")?,
+            get(row, "organisation_id")?,
+            get(row, "household_id")?,
+        ]),
     })
 }
 

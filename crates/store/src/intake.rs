@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 
 use super::rows::{event_from_row, get};
 use super::{Result, Store, StoreError};
+use minqing_model::register::RegisterLink;
 use minqing_model::{Event, NewEvent};
 
 /// Batches written at the same time, at most (each holds a pooled connection meanwhile).
@@ -167,6 +168,12 @@ impl Store {
         let lon: Vec<f64> = reports.iter().map(|r| r.new.lon).collect();
         let lat: Vec<f64> = reports.iter().map(|r| r.new.lat).collect();
         let token: Vec<Option<i64>> = reports.iter().map(|r| r.reporter_token).collect();
+        let links: Vec<[Option<i64>; 4]> = reports
+            .iter()
+            .map(|r| RegisterLink::columns(r.new.link))
+            .collect();
+        let link = |i: usize| -> Vec<Option<i64>> { links.iter().map(|l| l[i]).collect() };
+        let (building, place, organisation, household) = (link(0), link(1), link(2), link(3));
         let rows = conn
             .query(
                 &stmt,
@@ -184,6 +191,10 @@ impl Store {
                     &actor,
                     &photo_type,
                     &photo,
+                    &building,
+                    &place,
+                    &organisation,
+                    &household,
                 ],
             )
             .await?;
@@ -351,6 +362,7 @@ mod tests {
                 lat: 22.8,
                 reporter: None,
                 photo: None,
+                link: None,
             },
             priority: 2,
             grid_id: None,

@@ -503,6 +503,35 @@ impl Store {
         rows.iter().map(|r| get(r, "id")).collect()
     }
 
+    /// Ids of the events that name any of `links`, newest first, at most `limit`.
+    pub async fn events_linked(
+        &self,
+        links: &[minqing_model::register::RegisterLink],
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        use minqing_model::register::LinkKind;
+        let ids = |k: LinkKind| -> Vec<i64> {
+            links.iter().filter(|l| l.kind == k).map(|l| l.id).collect()
+        };
+        let conn = self.conn().await?;
+        let stmt = conn
+            .prepare_cached(include_str!("sql/registers/events_linked.sql"))
+            .await?;
+        let rows = conn
+            .query(
+                &stmt,
+                &[
+                    &ids(LinkKind::Building),
+                    &ids(LinkKind::Place),
+                    &ids(LinkKind::Organisation),
+                    &ids(LinkKind::Household),
+                    &limit,
+                ],
+            )
+            .await?;
+        rows.iter().map(|r| get(r, "id")).collect()
+    }
+
     /// Records an unmasked read (committed before the data is shown).
     #[allow(clippy::too_many_arguments)] // one column each, as the log has them
     pub async fn log_access(

@@ -400,6 +400,7 @@ mod tests {
             lat: 22.75,
             reporter: Some("13900000000".into()),
             photo: Some(("image/png", b"\x89PNG\r\n\x1a\nrest".to_vec())),
+            link: None,
         };
         let first = store
             .insert_event(

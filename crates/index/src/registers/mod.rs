@@ -24,8 +24,8 @@ use crate::areas::{AreaIndex, GridSet};
 use crate::geodesic::distance_m;
 use minqing_model::BBox;
 use minqing_model::register::{
-    BuildingKind, BuildingRecord, CareTag, HouseholdRecord, OrgKind, OrganisationRecord,
-    PlaceClass, PlaceRecord, PlaceType, ResidentRecord,
+    BuildingKind, BuildingRecord, CareTag, HouseholdRecord, LinkKind, OrgKind, OrganisationRecord,
+    PlaceClass, PlaceRecord, PlaceType, RegisterLink, ResidentRecord,
 };
 
 type Pt = GeomWithData<[f64; 2], u32>;
@@ -396,6 +396,83 @@ impl RegisterIndex {
     pub fn building(&self, id: i64) -> Option<(&BuildingRecord, i64)> {
         let s = slot_of(&self.buildings, id, |b| b.id)?;
         Some((&self.buildings[s], self.grids.read().building[s]))
+    }
+
+    /// A place and its grid.
+    #[must_use]
+    pub fn place(&self, id: i64) -> Option<(&PlaceRecord, i64)> {
+        let s = slot_of(&self.places, id, |p| p.id)?;
+        Some((&self.places[s], self.grids.read().place[s]))
+    }
+
+    /// An organisation and its grid.
+    #[must_use]
+    pub fn organisation(&self, id: i64) -> Option<(&OrganisationRecord, i64)> {
+        let s = slot_of(&self.organisations, id, |o| o.id)?;
+        Some((&self.organisations[s], self.grids.read().org[s]))
+    }
+
+    /// A household, its building and grid.
+    #[must_use]
+    pub fn household(&self, id: i64) -> Option<(&HouseholdRecord, &BuildingRecord, i64)> {
+        let h = slot_of(&self.households, id, |h| h.id)?;
+        let b = *self.building_of.get(h)? as usize;
+        Some((
+            &self.households[h],
+            self.buildings.get(b)?,
+            *self.grids.read().building.get(b)?,
+        ))
+    }
+
+    /// Where the record a report names lies, and its grid: (lon, lat, grid); a household
+    /// at its building.
+    #[must_use]
+    pub fn point_of(&self, link: RegisterLink) -> Option<(f64, f64, i64)> {
+        match link.kind {
+            LinkKind::Building => self.building(link.id).map(|(b, g)| (b.lon, b.lat, g)),
+            LinkKind::Place => self.place(link.id).map(|(p, g)| (p.lon, p.lat, g)),
+            LinkKind::Organisation => self.organisation(link.id).map(|(o, g)| (o.lon, o.lat, g)),
+            LinkKind::Household => self.household(link.id).map(|(_, b, g)| (b.lon, b.lat, g)),
+        }
+    }
+
+    /// The links that name building `id` or what is in it: the building, its households,
+    /// and the places and organisations in it.
+    #[must_use]
+    pub fn links_of_building(&self, id: i64) -> Vec<RegisterLink> {
+        let Some(s) = slot_of(&self.buildings, id, |b| b.id) else {
+            return Vec::new();
+        };
+        let key = u32::try_from(s).unwrap_or(u32::MAX);
+        let mut out = vec![RegisterLink {
+            kind: LinkKind::Building,
+            id,
+        }];
+        out.extend(self.households_of[s].iter().map(|&h| RegisterLink {
+            kind: LinkKind::Household,
+            id: self.households[h as usize].id,
+        }));
+        out.extend(
+            self.places_in
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .map(|&p| RegisterLink {
+                    kind: LinkKind::Place,
+                    id: self.places[p as usize].id,
+                }),
+        );
+        out.extend(
+            self.orgs_in
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .map(|&o| RegisterLink {
+                    kind: LinkKind::Organisation,
+                    id: self.organisations[o as usize].id,
+                }),
+        );
+        out
     }
 
     /// The linked view of building `id`.

@@ -91,7 +91,7 @@ impl From<SubmitError> for Fail {
         match e {
             SubmitError::Store(e) => e.into(),
             // Open311 sends no idempotency key.
-            SubmitError::KeyReused => Fail::bad(e.to_string()),
+            SubmitError::KeyReused | SubmitError::Link(_) => Fail::bad(e.to_string()),
         }
     }
 }

@@ -109,6 +109,7 @@ fn parse_report(state: &AppState, args: &Args) -> Result<(NewEvent, u32)> {
             lat,
             reporter: (!contact.is_empty()).then_some(contact),
             photo: None,
+            link: None,
         },
         service.category.deadline_days,
     ))

@@ -61,7 +61,8 @@ pub(super) fn registers(api: &mut Api) {
                 "building",
                 "registers",
                 "The linked view of a building: households and residents (masked), counts \
-                 by care tag, places and organisations inside, risk sites nearby, the grid",
+                 by care tag, places and organisations inside, risk sites nearby, the grid; for \
+                 tokens that read events, the events within 30 m or naming it, newest first",
                 Access::Anyone,
             )
             .parameters(Some([id_path("building id")]))

@@ -18,8 +18,9 @@ use super::extract::{ApiPath, Params};
 use super::features::{self, GeoJson};
 use minqing_index::registers::BuildingFilter;
 use minqing_model::register::{
-    AGE_BANDS, BuildingKind, BuildingRecord, CareTag, IdNumber, OrgKind, OrganisationRecord,
-    PlaceRecord, PlaceType, ResidentRecord, Tags, ThingState, age_on, check_phone, mask_name,
+    AGE_BANDS, BuildingKind, BuildingRecord, CareTag, IdNumber, LinkKind, OrgKind,
+    OrganisationRecord, PlaceRecord, PlaceType, RegisterLink, ResidentRecord, Tags, ThingState,
+    age_on, check_phone, mask_name,
 };
 use minqing_model::{Role, new_secret};
 use minqing_service::auth::Caller;
@@ -149,6 +150,43 @@ fn resident_masked(
         "grid_id": grid_json(grid),
         "generated": r.generated,
     })
+}
+
+/// The register record a case names, as its detail view shows it: kind, id and what the
+/// caller may read of it (a building's address, a place's or organisation's name; a
+/// household only to roles that see people, by its code). `None` when the caller may not
+/// see it (outside its scope) or it is gone.
+pub(crate) fn link_json(state: &AppState, caller: &Caller, link: RegisterLink) -> Option<Value> {
+    let regs = state.index.registers();
+    let scope = state.register_grids(caller);
+    let inside = |g: i64| scope.as_ref().is_none_or(|s| s.has_grid(Some(g)));
+    let label = match link.kind {
+        LinkKind::Building => regs
+            .building(link.id)
+            .filter(|(_, g)| inside(*g))
+            .map(|(b, _)| b.address.clone()),
+        LinkKind::Place => regs
+            .place(link.id)
+            .filter(|(_, g)| inside(*g))
+            .map(|(p, _)| p.name.clone()),
+        LinkKind::Organisation => regs
+            .organisation(link.id)
+            .filter(|(_, g)| inside(*g))
+            .map(|(o, _)| o.name.clone()),
+        LinkKind::Household => match state.people_view(caller) {
+            PeopleView::Masked { .. } => regs
+                .household(link.id)
+                .filter(|(_, _, g)| inside(*g))
+                .map(|(h, b, _)| format!("{} {}", b.address, h.door)),
+            PeopleView::CountsOnly => None,
+        },
+    }?;
+    Some(json!({
+        "kind": link.kind.code(),
+        "kind_label": link.kind.label(),
+        "id": link.id,
+        "label": label,
+    }))
 }
 
 fn parse_id(what: &str, v: &str) -> Result<i64, ApiError> {

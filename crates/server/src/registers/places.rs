@@ -110,7 +110,81 @@ pub(super) async fn building(
         props["grid"] = json!({"id": g.id, "code": g.code, "name": g.name, "workers": g.workers});
     }
     let b = linked.building;
-    Ok(GeoJson(feature(b.id, b.lon, b.lat, props)).into_response())
+    let (lon, lat) = (b.lon, b.lat);
+    let links = regs.links_of_building(id);
+    drop(linked);
+    if caller.role().is_some_and(Role::reads_events) {
+        props["events"] = Value::Array(linked_events(&state, &caller, lon, lat, &links).await?);
+    }
+    Ok(GeoJson(feature(id, lon, lat, props)).into_response())
+}
+
+/// How far around a building the linked view looks for events.
+const EVENT_RADIUS_M: f64 = 30.0;
+/// Most events a linked view lists.
+const MAX_LINKED_EVENTS: usize = 20;
+
+/// The events of a building's linked view, newest first: those at or within
+/// [`EVENT_RADIUS_M`] of it, and those whose report named it, its households or a place or
+/// organisation in it; in the caller's scope, at most [`MAX_LINKED_EVENTS`].
+async fn linked_events(
+    state: &AppState,
+    caller: &Caller,
+    lon: f64,
+    lat: f64,
+    links: &[minqing_model::register::RegisterLink],
+) -> ApiResult<Vec<Value>> {
+    let f = minqing_index::EventFilter {
+        scope: state.scope_grids(caller),
+        ..minqing_index::EventFilter::default()
+    };
+    let named = state
+        .store
+        .events_linked(links, MAX_LINKED_EVENTS as i64)
+        .await?;
+    let mut found: Vec<(minqing_model::Event, Option<f64>, bool)> = state.index.events(|ix| {
+        let mut v: Vec<_> = ix
+            .nearest(lon, lat, MAX_LINKED_EVENTS, EVENT_RADIUS_M, &f)
+            .into_iter()
+            .map(|(slot, d)| {
+                let e = ix.event(slot);
+                let is_named = named.contains(&e.id);
+                (e, Some(d), is_named)
+            })
+            .collect();
+        for id in &named {
+            if v.iter().any(|(e, _, _)| e.id == *id) {
+                continue;
+            }
+            if let Some(e) = ix.slot(*id).map(|s| ix.event(s))
+                && f.scope.as_ref().is_none_or(|s| s.has_grid(e.grid_id))
+            {
+                let d = minqing_index::geodesic::distance_m(lon, lat, e.lon, e.lat);
+                v.push((e, Some(d), true));
+            }
+        }
+        v
+    });
+    found.sort_by(|a, b| {
+        b.0.reported_at
+            .cmp(&a.0.reported_at)
+            .then(b.0.id.cmp(&a.0.id))
+    });
+    found.truncate(MAX_LINKED_EVENTS);
+    Ok(found
+        .into_iter()
+        .map(|(e, d, is_named)| {
+            json!({
+                "id": e.id,
+                "category": e.category,
+                "title": e.title,
+                "status": e.status.as_str(),
+                "reported_at": e.reported_at,
+                "distance_m": d.map(|d| (d * 10.0).round() / 10.0),
+                "named": is_named,
+            })
+        })
+        .collect())
 }
 
 pub(super) async fn places(

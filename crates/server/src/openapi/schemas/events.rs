@@ -141,6 +141,23 @@ pub struct CaseProperties {
     pub photo: Option<String>,
     /// The reporter's contact (command and admin only).
     pub reporter: Option<String>,
+    /// The register record the report named, as far as the caller may see it.
+    #[schema(required = true)]
+    pub link: Option<CaseLink>,
+}
+
+/// The register record a case names.
+#[derive(ToSchema)]
+pub struct CaseLink {
+    /// `building`, `place`, `organisation` or `household`.
+    #[schema(examples("building"))]
+    pub kind: String,
+    /// 建筑, 场所, 组织 or 住户.
+    pub kind_label: String,
+    pub id: i64,
+    /// The building's address, the place's or organisation's name, or the household's
+    /// address and door.
+    pub label: String,
 }
 
 /// One case.
@@ -196,6 +213,19 @@ pub struct NewReportProperties {
     #[schema(max_length = 200)]
     pub reporter: Option<String>,
     pub photo: Option<Photo>,
+    /// The building the report is about (within 200 m of its point); at most one of
+    /// the four links.
+    #[schema(minimum = 1)]
+    pub building_id: Option<i64>,
+    /// A place (service place, risk site, public thing) within 200 m.
+    #[schema(minimum = 1)]
+    pub place_id: Option<i64>,
+    /// An organisation within 200 m.
+    #[schema(minimum = 1)]
+    pub organisation_id: Option<i64>,
+    /// A household within 200 m (admin, command and field tokens only).
+    #[schema(minimum = 1)]
+    pub household_id: Option<i64>,
 }
 
 /// A report: a GeoJSON Point Feature.
