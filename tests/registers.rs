@@ -1098,6 +1098,48 @@ async fn register_tiles_equal_postgis() {
         server.http.get(&sensitive).send().await.unwrap().status(),
         200
     );
+    // A token granted the tag may use it, and sees it counted; the ungranted one does not.
+    let (_, secret) = server
+        .state
+        .store
+        .create_token_with_grants(
+            "granted command",
+            minqing::auth::Role::Command,
+            None,
+            Tags::default().with(CareTag::CommunityCorrection),
+        )
+        .await
+        .unwrap();
+    let granted = common::client_with_token(&secret);
+    assert_eq!(granted.get(&sensitive).send().await.unwrap().status(), 200);
+    let city: i64 = db
+        .query_one(
+            "SELECT id FROM areas WHERE parent_id IS NULL AND valid_to IS NULL ORDER BY id LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let profile = server.url(&format!("/api/v1/areas/{city}/profile"));
+    let (_, v) = get_with(&granted, &profile).await;
+    assert!(v["tags"]["community_correction"].is_i64(), "{v}");
+    assert!(v["tags"].get("mental_disorder").is_none(), "{v}");
+    let (_, v) = get_with(&command, &profile).await;
+    assert!(v["tags"].get("community_correction").is_none(), "{v}");
+    // Only sensitive tags can be granted.
+    assert!(
+        server
+            .state
+            .store
+            .create_token_with_grants(
+                "bad grant",
+                minqing::auth::Role::Command,
+                None,
+                Tags::default().with(CareTag::ElderlyAlone),
+            )
+            .await
+            .is_err()
+    );
     for bad in [
         "",
         "?type=nope",

@@ -88,6 +88,8 @@ pub struct Principal {
     pub role: Role,
     /// Area code of their scope; `None` = everywhere (admin, or a role given no area).
     pub area_code: Option<String>,
+    /// Sensitive care tags granted to the token (admin tokens see them all).
+    pub grants: crate::register::Tags,
 }
 
 /// A new token's secret: `mq_` and 64 hex digits from the operating system's generator.

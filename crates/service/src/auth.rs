@@ -356,6 +356,7 @@ mod tests {
                 name: "t".into(),
                 role: Role::Field,
                 area_code: Some("C".into()),
+                grants: minqing_model::register::Tags::default(),
             })),
             ip: None,
             token_hash: None,

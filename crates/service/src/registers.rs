@@ -10,8 +10,8 @@
 //!   (张*明, 441502********1234, 138****8000); in full only one resident at a time, with a
 //!   purpose, each read in the access log;
 //! - `planner` tokens: the buildings and counts of their scope, no person;
-//! - sensitive care tags (社区矫正, 刑满释放, 精神障碍): `admin` only, until tokens can be
-//!   granted them.
+//! - sensitive care tags (社区矫正, 刑满释放, 精神障碍): `admin` tokens, and the people-reading
+//!   tokens granted them (`minqing token create --grant`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -158,7 +158,7 @@ impl Core {
         let granted = if p.role == Role::Admin {
             Tags::sensitive()
         } else {
-            Tags::default()
+            Tags(p.grants.0 & Tags::sensitive().0)
         };
         match self.auth.scope(caller, &self.index.areas()) {
             Scope::All => PeopleView::Masked {

@@ -10,6 +10,7 @@ use tokio_postgres::types::ToSql;
 
 use super::rows::{event_from_row, get};
 use super::{Result, Store, StoreError};
+use minqing_model::register::{CareTag, Tags};
 use minqing_model::{Action, Event, Status};
 use minqing_model::{Principal, Role};
 
@@ -331,6 +332,29 @@ impl Store {
         role: Role,
         area_code: Option<&str>,
     ) -> Result<(Principal, String)> {
+        self.create_token_with_grants(name, role, area_code, Tags::default())
+            .await
+    }
+
+    /// As [`Store::create_token`], granting the token sensitive care tags (only
+    /// sensitive tags can be granted; every other tag is visible to people-reading roles).
+    pub async fn create_token_with_grants(
+        &self,
+        name: &str,
+        role: Role,
+        area_code: Option<&str>,
+        grants: Tags,
+    ) -> Result<(Principal, String)> {
+        if grants.0 & !Tags::sensitive().0 != 0 {
+            return Err(StoreError::Input(
+                "only sensitive care tags can be granted".into(),
+            ));
+        }
+        let grant_codes: Vec<&str> = CareTag::ALL
+            .iter()
+            .filter(|t| grants.has(**t))
+            .map(|t| t.code())
+            .collect();
         if name.trim().is_empty() {
             return Err(StoreError::Input("a token needs a name".into()));
         }
@@ -357,6 +381,7 @@ impl Store {
                     &role.as_str(),
                     &area_code,
                     &minqing_model::hash(&secret),
+                    &grant_codes,
                 ],
             )
             .await?;
@@ -367,6 +392,7 @@ impl Store {
                 name: name.to_owned(),
                 role,
                 area_code: area_code.map(str::to_owned),
+                grants,
             },
             secret,
         ))
@@ -393,6 +419,10 @@ impl Store {
             name: get(&row, "name")?,
             role,
             area_code: get(&row, "area_code")?,
+            grants: get::<Vec<String>>(&row, "grants")?
+                .iter()
+                .filter_map(|c| CareTag::parse(c))
+                .fold(Tags::default(), Tags::with),
         }))
     }
 

@@ -1,2 +1,2 @@
--- A new token: only the hash of its secret is kept.
-INSERT INTO tokens (name, role, area_code, hash) VALUES ($1, $2, $3, $4) RETURNING id
+-- A new token: only the hash of its secret is kept; $5 the sensitive care tags granted.
+INSERT INTO tokens (name, role, area_code, hash, grants) VALUES ($1, $2, $3, $4, $5) RETURNING id
