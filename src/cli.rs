@@ -124,12 +124,17 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
-    /// Import areas or events from GeoJSON (a FeatureCollection, or one Feature per line).
+    /// Import areas or events from GeoJSON (a FeatureCollection, or one Feature per line),
+    /// or a register (buildings, households, residents, places, organisations) from CSV,
+    /// Excel .xlsx or GeoJSON: checked row by row, stored all or nothing.
     Import {
         /// What the file holds.
         kind: Kind,
         /// The file.
         file: PathBuf,
+        /// csv, xlsx or geojson (registers only; default: from the file's extension).
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Generate demo data (deterministic by seed): into the database, or to files with --out.
     Generate {
@@ -181,6 +186,31 @@ pub enum Kind {
     Areas,
     /// Events (Point features).
     Events,
+    /// Buildings (lon/lat columns, or GeoJSON points or outlines).
+    Buildings,
+    /// Households (each at a building, by its code).
+    Households,
+    /// Residents (each in a household, by its code).
+    Residents,
+    /// Service places, risk sites and public things.
+    Places,
+    /// Organisations.
+    Organisations,
+}
+
+impl Kind {
+    /// The register a kind of file holds, if it is one.
+    fn register(self) -> Option<minqing_service::imports::Kind> {
+        use minqing_service::imports::Kind as K;
+        match self {
+            Kind::Areas | Kind::Events => None,
+            Kind::Buildings => Some(K::Buildings),
+            Kind::Households => Some(K::Households),
+            Kind::Residents => Some(K::Residents),
+            Kind::Places => Some(K::Places),
+            Kind::Organisations => Some(K::Organisations),
+        }
+    }
 }
 
 impl Cli {
@@ -237,9 +267,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open_database(&config).await?;
             token(&db.store, action).await
         }
-        Command::Import { kind, file } => {
-            let db = open_database(&config).await?;
-            import(&db.store, kind, &file).await
+        Command::Import { kind, file, format } => {
+            if let Some(register) = kind.register() {
+                let format = import_format(&file, format.as_deref())?;
+                let keys = minqing_service::registers::load_keys(&config.data_dir)?;
+                let db = open_database(&config).await?;
+                import_register(&db.store, &keys, register, format, &file).await
+            } else {
+                let db = open_database(&config).await?;
+                import(&db.store, kind, &file).await
+            }
         }
         Command::Generate {
             seed,
@@ -573,6 +610,122 @@ fn read_features(file: &Path) -> anyhow::Result<Box<dyn Iterator<Item = Result<V
     }
 }
 
+/// The format of a register file: as given, or by its extension.
+fn import_format(
+    file: &Path,
+    given: Option<&str>,
+) -> anyhow::Result<minqing_service::imports::Format> {
+    use minqing_service::imports::Format;
+    match given {
+        Some(f) => Format::parse(&f.to_ascii_lowercase())
+            .with_context(|| format!("unknown format {f:?}; formats: csv, xlsx, geojson")),
+        None => Format::of_path(file).with_context(|| {
+            format!(
+                "cannot tell the format of {} from its name; add --format csv|xlsx|geojson",
+                file.display()
+            )
+        }),
+    }
+}
+
+/// Imports a register file (`minqing import residents FILE`): every row checked (every
+/// fault printed with its line, up to [`MAX_ERRORS_SHOWN`](minqing_service::imports::MAX_ERRORS_SHOWN)),
+/// then stored in one transaction, or nothing at all. Progress bars on stderr.
+pub async fn import_register(
+    store: &Store,
+    keys: &crate::model::sealed::Keys,
+    kind: minqing_service::imports::Kind,
+    format: minqing_service::imports::Format,
+    file: &Path,
+) -> anyhow::Result<()> {
+    use minqing_service::imports::{self, ImportError, Stage};
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let checking = ProgressBar::new_spinner();
+    checking.set_style(
+        ProgressStyle::with_template("{msg:>12} {spinner} {pos} rows ({per_sec}, {elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    checking.set_message("checking");
+    let writing = bar(0, kind.as_str());
+    writing.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    let (pc, pw) = (checking.clone(), writing.clone());
+    let progress = move |stage: Stage, done: u64, total: u64| match stage {
+        Stage::Checking => pc.set_position(done),
+        Stage::Writing => {
+            if pw.is_hidden() {
+                pw.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            pw.set_length(total);
+            pw.set_position(done);
+        }
+    };
+    let today = Utc::now().date_naive();
+    let k = keys.clone();
+    let p = progress.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        imports::validate(kind, format, Box::new(f), &k, today, &p)
+    })
+    .await?;
+    checking.finish_and_clear();
+    let result = match checked {
+        Ok(v) => {
+            if !v.ignored.is_empty() {
+                eprintln!("ignored columns: {}", v.ignored.join(", "));
+            }
+            writing.set_length(v.rows.len() as u64);
+            imports::store(store, keys, v, &|_, _| true, &progress).await
+        }
+        Err(e) => Err(e),
+    };
+    writing.finish_and_clear();
+    match result {
+        Ok(counts) => {
+            eprintln!(
+                "{} {} imported from {}",
+                imports::total(&counts),
+                kind.as_str(),
+                file.display()
+            );
+            tracing::info!(
+                kind = kind.as_str(),
+                rows = imports::total(&counts),
+                "imported"
+            );
+            Ok(())
+        }
+        Err(ImportError::Invalid(errors)) => {
+            let mut err = std::io::stderr().lock();
+            for e in errors.iter().take(imports::MAX_ERRORS_SHOWN) {
+                if e.line == 0 {
+                    writeln!(err, "{}: {}: {}", file.display(), e.field, e.reason)?;
+                } else {
+                    writeln!(
+                        err,
+                        "{}:{}: {}: {}",
+                        file.display(),
+                        e.line,
+                        e.field,
+                        e.reason
+                    )?;
+                }
+            }
+            if errors.len() > imports::MAX_ERRORS_SHOWN {
+                writeln!(
+                    err,
+                    "… and {} more",
+                    errors.len() - imports::MAX_ERRORS_SHOWN
+                )?;
+            }
+            bail!(
+                "{} fault(s) in {}; nothing was stored",
+                errors.len(),
+                file.display()
+            )
+        }
+        Err(ImportError::Store(e)) => Err(e).context("the import failed; nothing was stored"),
+    }
+}
+
 async fn import(store: &Store, kind: Kind, file: &Path) -> anyhow::Result<()> {
     let features = read_features(file)?;
     match kind {
@@ -611,6 +764,8 @@ async fn import(store: &Store, kind: Kind, file: &Path) -> anyhow::Result<()> {
             let n = store_events(store, &index, records, 0).await?;
             tracing::info!(events = n, "imported");
         }
+        // Registers go through `import_register`.
+        _ => bail!("{kind:?} files are imported by import_register"),
     }
     Ok(())
 }

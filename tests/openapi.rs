@@ -97,6 +97,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/access-log"),
     ("get", "/api/v1/areas/{id}/profile"),
     ("get", "/api/v1/coverage"),
+    ("post", "/api/v1/imports"),
     ("get", "/open311/v2/discovery.json"),
     ("get", "/open311/v2/discovery.xml"),
     ("get", "/open311/v2/services.json"),

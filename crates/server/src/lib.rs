@@ -15,7 +15,8 @@
 //!   wrong.
 //! - one module per resource: `areas`, `events`, `export`, `stats`, `tiles`, `glyphs`,
 //!   `stream`, `plans`, `registers` (buildings, places, organisations, residents, access
-//!   log, profiles, coverage, search), `open311`, `web`, `health`, `metrics`, `openapi`.
+//!   log, profiles, coverage, search), `imports` (register files), `open311`, `web`,
+//!   `health`, `metrics`, `openapi`.
 //! - [`app`](mod@app): the accept loop (header-read timeout, graceful shutdown).
 
 pub mod app;
@@ -28,6 +29,7 @@ mod extract;
 mod features;
 mod glyphs;
 mod health;
+mod imports;
 pub mod metrics;
 mod open311;
 mod openapi;
@@ -81,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .merge(glyphs::router())
         .merge(plans::router())
         .merge(registers::router())
+        .merge(imports::router())
         .merge(metrics::router())
         .merge(openapi::router())
         .fallback(web::fallback)

@@ -15,6 +15,8 @@
 //! - [`render`] and [`tilecache`]: vector tiles from the index, and the cache of their
 //!   encoded bytes, invalidated per change.
 //! - [`glyphs`]: signed-distance-field glyphs for map labels from an installed font.
+//! - [`imports`]: imports of the registers from CSV, `.xlsx` or GeoJSON, checked row by
+//!   row, stored all or nothing.
 //! - [`registers`]: the key of personal data, loading the registers, who sees which
 //!   people, and the one purpose-bound, logged way a personal field is shown in full.
 //! - [`startup`]: database, migrations, index loading.
@@ -26,6 +28,7 @@
 pub mod auth;
 pub mod config;
 pub mod glyphs;
+pub mod imports;
 pub mod live;
 pub mod plans;
 pub mod registers;
@@ -111,7 +114,11 @@ impl Core {
             .watermark()
             .await
             .context("cannot read the change feed position")?;
+        // Read before the load, like the watermark: a register written during it is
+        // reloaded after (the generation moved).
+        let generation = self.store.register_generation().await.ok();
         startup::load_index(&self.store, &self.index).await?;
+        self.live.set_registers_generation(generation).await;
         if self.keys.get().is_none() {
             let keys = registers::load_keys(&self.config.data_dir)?;
             // A key other than the one the stored data was sealed with: the server still
@@ -127,6 +134,10 @@ impl Core {
         let mut tasks = vec![
             tokio::spawn(live::follow(self.store.clone(), self.live.clone(), mark)),
             tokio::spawn(live::sweep_overdue(self.live.clone())),
+            tokio::spawn(live::follow_registers(
+                self.store.clone(),
+                self.live.clone(),
+            )),
         ];
         if self.config.escalation_check_secs > 0 {
             tasks.push(tokio::spawn(live::escalate(

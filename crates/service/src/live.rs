@@ -15,6 +15,13 @@
 //! area changes (`minqing_areas`) and, when the set of current areas in the database differs
 //! from the index's, reloads it — at every (re)connection too, so an instance that was cut
 //! off while a plan was published catches up.
+//!
+//! The registers change in bulk (an import) or one by one (a removal), on any instance:
+//! every write to a register notifies `minqing_registers` and moves the database's register
+//! generation (migrations/0010). [`follow`] passes the notification on to
+//! [`follow_registers`], which waits for a burst to end, then reloads the registers off the
+//! request path ([`Live::reload_registers`]) unless the generation held is current (this
+//! instance reloaded already after its own import, say).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -83,6 +90,12 @@ pub struct Live {
     /// every (re)connection of the feed: cached token lookups older than it are checked
     /// again, and streams check their token.
     tokens: tokio::sync::watch::Sender<u64>,
+    /// Moves on every notification that a register was written (any instance's), and at
+    /// every (re)connection of the feed: [`follow_registers`] reloads then.
+    registers: tokio::sync::watch::Sender<u64>,
+    /// The register generation (migrations/0010) the registers held were loaded at, if
+    /// known; locked for the whole of a reload, so reloads never overlap.
+    registers_loaded: tokio::sync::Mutex<Option<i64>>,
     /// This process's stream epoch: stream positions are `epoch-seq`, so a position from
     /// another process (a restart, another instance) is never taken for one of ours.
     epoch: u64,
@@ -113,6 +126,8 @@ impl Live {
             reloading: tokio::sync::Mutex::new(()),
             closing: tokio::sync::watch::Sender::new(false),
             tokens: tokio::sync::watch::Sender::new(0),
+            registers: tokio::sync::watch::Sender::new(0),
+            registers_loaded: tokio::sync::Mutex::new(None),
             epoch: rand::random::<u64>() >> 12,
         }
     }
@@ -132,6 +147,45 @@ impl Live {
     /// Tokens were written (a revocation): cached lookups are checked again.
     pub fn tokens_changed(&self) {
         self.tokens.send_modify(|g| *g += 1);
+    }
+
+    /// A register was written (the change feed's notification): [`follow_registers`]
+    /// reloads the registers once the burst is over.
+    pub fn registers_changed(&self) {
+        self.registers.send_modify(|g| *g += 1);
+    }
+
+    /// Records the register generation the registers held were loaded at (read before the
+    /// first load).
+    pub async fn set_registers_generation(&self, generation: Option<i64>) {
+        *self.registers_loaded.lock().await = generation;
+    }
+
+    /// Reloads the registers from the database (the same load as at start-up) unless the
+    /// generation held is current; returns whether it did. One reload at a time; the
+    /// registers are swapped whole, so reads go on from the old ones meanwhile. A plan
+    /// published during the load is followed: the new registers are located again in the
+    /// new grids.
+    pub async fn reload_registers(&self, store: &Store) -> anyhow::Result<bool> {
+        let mut held = self.registers_loaded.lock().await;
+        let generation = store.register_generation().await?;
+        if *held == Some(generation) {
+            return Ok(false);
+        }
+        let areas = self.index.areas();
+        crate::registers::load(store, &self.index).await?;
+        let now = self.index.areas();
+        if !Arc::ptr_eq(&areas, &now) {
+            let index = self.index.clone();
+            tokio::task::spawn_blocking(move || {
+                index
+                    .registers()
+                    .relocate(&index.areas(), index.now().date_naive());
+            })
+            .await?;
+        }
+        *held = Some(generation);
+        Ok(true)
     }
 
     /// The stream position (SSE id) of a change: `epoch-seq` in hex and decimal.
@@ -410,6 +464,9 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
                 }
                 // Tokens may have been revoked while this instance was not listening.
                 live.tokens_changed();
+                // Registers may have been written meanwhile (a reload is skipped when the
+                // generation held is current).
+                live.registers_changed();
                 // Boundaries may have changed while this instance was not listening.
                 let mut check_areas = true;
                 loop {
@@ -453,6 +510,9 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
                     if listener.take_tokens_changed() {
                         live.tokens_changed();
                     }
+                    if listener.take_registers_changed() {
+                        live.registers_changed();
+                    }
                     if !alive {
                         tracing::warn!("change feed connection closed; reconnecting");
                         break;
@@ -471,6 +531,40 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
             () = live.closed() => return,
         }
         backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// How long a burst of register writes may go on before the registers are reloaded.
+const REGISTERS_SETTLE: Duration = Duration::from_millis(300);
+
+/// Reloads the registers after register writes of any instance ([`Live::registers_changed`]),
+/// once a burst of them is over, for as long as the process runs; a failed reload is tried
+/// again a second later.
+pub async fn follow_registers(store: Store, live: Arc<Live>) {
+    let mut changes = live.registers.subscribe();
+    let closed = live.closed();
+    tokio::pin!(closed);
+    loop {
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { return },
+            () = &mut closed => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(REGISTERS_SETTLE) => {},
+            () = &mut closed => return,
+        }
+        changes.borrow_and_update();
+        match live.reload_registers(&store).await {
+            Ok(reloaded) => tracing::debug!(reloaded, "register change"),
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "register reload failed; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {},
+                    () = &mut closed => return,
+                }
+                changes.mark_changed();
+            }
+        }
     }
 }
 

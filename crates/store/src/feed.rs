@@ -8,7 +8,9 @@
 //!
 //! The same connection LISTENs on [`AREAS_CHANNEL`] too (migrations/0005: one NOTIFY per
 //! statement that writes `areas`, e.g. a published plan), so that every instance reloads
-//! its area index when boundaries change.
+//! its area index when boundaries change, on [`TOKENS_CHANNEL`] (a revocation) and on
+//! [`REGISTERS_CHANNEL`] (migrations/0010: any write to a register, e.g. an import or a
+//! removal), so that every instance reloads its registers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +32,10 @@ pub const AREAS_CHANNEL: &str = "minqing_areas";
 /// The channel the database notifies on every write to `tokens` (migrations/0008).
 pub const TOKENS_CHANNEL: &str = "minqing_tokens";
 
+/// The channel the database notifies on every write to a register (buildings, places,
+/// organisations, households, residents; migrations/0010).
+pub const REGISTERS_CHANNEL: &str = "minqing_registers";
+
 /// A position in the change feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Watermark(pub u64);
@@ -42,6 +48,8 @@ pub struct Listener {
     areas: Arc<AtomicBool>,
     /// Set when a notification on `TOKENS_CHANNEL` arrived.
     tokens: Arc<AtomicBool>,
+    /// Set when a notification on [`REGISTERS_CHANNEL`] arrived.
+    registers: Arc<AtomicBool>,
 }
 
 async fn watermark(client: &Client) -> Result<Watermark> {
@@ -63,7 +71,7 @@ impl Store {
     }
 
     /// Opens a dedicated connection (not from the pool) that LISTENs on [`CHANNEL`],
-    /// [`AREAS_CHANNEL`] and `TOKENS_CHANNEL`.
+    /// [`AREAS_CHANNEL`], `TOKENS_CHANNEL` and [`REGISTERS_CHANNEL`].
     pub async fn listen(&self) -> Result<Listener> {
         let (client, mut connection) = self.config.connect(NoTls).await?;
         let (tx, notified) = mpsc::unbounded_channel();
@@ -71,6 +79,8 @@ impl Store {
         let areas_flag = areas.clone();
         let tokens = Arc::new(AtomicBool::new(false));
         let tokens_flag = tokens.clone();
+        let registers = Arc::new(AtomicBool::new(false));
+        let registers_flag = registers.clone();
         tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(message) = messages.next().await {
@@ -80,6 +90,8 @@ impl Store {
                             areas_flag.store(true, Ordering::Release);
                         } else if n.channel() == TOKENS_CHANNEL {
                             tokens_flag.store(true, Ordering::Release);
+                        } else if n.channel() == REGISTERS_CHANNEL {
+                            registers_flag.store(true, Ordering::Release);
                         }
                         if tx.send(()).is_err() {
                             return;
@@ -99,6 +111,7 @@ impl Store {
             notified,
             areas,
             tokens,
+            registers,
         })
     }
 }
@@ -128,6 +141,12 @@ impl Listener {
         self.tokens.swap(false, Ordering::AcqRel)
     }
 
+    /// Whether a register was written since the last call (a notification on
+    /// [`REGISTERS_CHANNEL`]); clears the flag.
+    pub fn take_registers_changed(&self) -> bool {
+        self.registers.swap(false, Ordering::AcqRel)
+    }
+
     /// Events written at or after `since`, and the watermark to use next time.
     pub async fn changes_since(&self, since: Watermark) -> Result<(Vec<Event>, Watermark)> {
         // Taken first: a transaction that finishes between the two statements is read now
@@ -150,12 +169,12 @@ impl Listener {
 
 #[cfg(test)]
 mod tests {
-    use super::{AREAS_CHANNEL, CHANNEL, TOKENS_CHANNEL};
+    use super::{AREAS_CHANNEL, CHANNEL, REGISTERS_CHANNEL, TOKENS_CHANNEL};
 
     #[test]
     fn the_listener_subscribes_to_every_channel() {
         let sql = include_str!("sql/listen.sql");
-        for channel in [CHANNEL, AREAS_CHANNEL, TOKENS_CHANNEL] {
+        for channel in [CHANNEL, AREAS_CHANNEL, TOKENS_CHANNEL, REGISTERS_CHANNEL] {
             assert!(
                 sql.lines()
                     .any(|l| l.trim_end_matches(';') == format!("LISTEN {channel}")),

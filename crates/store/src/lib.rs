@@ -8,6 +8,7 @@
 mod cases;
 mod embedded;
 mod feed;
+mod imports;
 mod intake;
 pub use intake::{InsertedEvent, MAX_BATCH};
 mod load;
@@ -22,7 +23,11 @@ pub use cases::{
     Case, ExportFilter, HistoryEntry, Refusal, RowStream, TransitionInput, TransitionResult,
 };
 pub use embedded::{EmbeddedError, EmbeddedPostgres};
-pub use feed::{AREAS_CHANNEL, CHANNEL, Listener, Watermark};
+pub use feed::{AREAS_CHANNEL, CHANNEL, Listener, REGISTERS_CHANNEL, Watermark};
+pub use imports::{
+    ImportBuilding, ImportConflict, ImportHousehold, ImportOrganisation, ImportOutcome,
+    ImportPlace, ImportResident, ImportRows,
+};
 pub use plans::{
     AreasAt, Changes, ClosedGrid, DEFAULT_HOUSEHOLDS, EventMove, Fault, HouseholdMove,
     MoveBoundary, Operation, Piece, Plan, PlanError, PlanGrid, PlanResult, Published, Report,

@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0009_registers",
         include_str!("../../../migrations/0009_registers.sql"),
     ),
+    (
+        10,
+        "0010_register_notify",
+        include_str!("../../../migrations/0010_register_notify.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

@@ -27,6 +27,7 @@ use super::AppState;
 mod blocks;
 mod core;
 mod events;
+mod imports;
 mod maps;
 mod open311;
 mod plans;
@@ -140,6 +141,7 @@ pub fn document(taxonomy: &Taxonomy) -> OpenApi {
     maps::fonts(&mut api);
     plans::plans(&mut api);
     registers::registers(&mut api);
+    imports::imports(&mut api);
     open311::open311(&mut api, &t);
     maps::web(&mut api);
     doc.paths = api.paths;
