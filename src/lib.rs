@@ -31,5 +31,6 @@ pub use minqing_index as index;
 pub use minqing_model as model;
 pub use minqing_server as http;
 pub use minqing_server::app;
+pub use minqing_service as service;
 pub use minqing_service::{auth, config, glyphs, live, render, tilecache};
 pub use minqing_store as store;

@@ -618,7 +618,12 @@ async fn area_records(store: &Store) -> Vec<minqing::model::AreaRecord> {
 /// server over it whose key sealed them.
 async fn with_generated_registers(
     name: &str,
-) -> (TestServer, tokio_postgres::Client, std::path::PathBuf) {
+) -> (
+    TestServer,
+    tokio_postgres::Client,
+    std::path::PathBuf,
+    String,
+) {
     let url = demo_db().await;
     let dir = std::env::temp_dir().join(format!("minqing-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -645,12 +650,13 @@ async fn with_generated_registers(
         .await
         .unwrap();
     let server = TestServer::start_with(&url, |c| c.data_dir = dir.clone()).await;
-    (server, sql(&url).await, dir)
+    let db = sql(&url).await;
+    (server, db, dir, url)
 }
 
 #[tokio::test]
 async fn profiles_and_coverage_equal_postgis() {
-    let (server, db, dir) = with_generated_registers("coverage").await;
+    let (server, db, dir, _) = with_generated_registers("coverage").await;
 
     // A district and the city: households, residents, age bands, buildings.
     let districts: Vec<(i64, String)> = db
@@ -915,7 +921,7 @@ fn tile_value(v: &minqing_tiles::Value<'_>) -> Value {
 /// geography), and who sees which counts.
 #[tokio::test]
 async fn register_tiles_equal_postgis() {
-    let (server, db, dir) = with_generated_registers("tiles").await;
+    let (server, db, dir, _) = with_generated_registers("tiles").await;
     // A busy spot: the building with the most households nearby.
     let row = db
         .query_one(
@@ -1196,7 +1202,7 @@ async fn register_tiles_equal_postgis() {
 /// lie within 30 m of it (against PostGIS `ST_DWithin` on geography).
 #[tokio::test]
 async fn reports_name_register_records_and_linked_views_list_them() {
-    let (server, db, dir) = with_generated_registers("links").await;
+    let (server, db, dir, _) = with_generated_registers("links").await;
     // A residential building with households, inside a grid, and a household of it.
     let row = db
         .query_one(
@@ -1348,4 +1354,106 @@ async fn reports_name_register_records_and_linked_views_list_them() {
     assert_eq!(s, 200);
     assert!(v["properties"].get("events").is_none(), "{v}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Key rotation re-seals every ID number and phone under a new key in one transaction:
+/// afterwards the old key is refused, the values read the same with the new one, exact
+/// search finds them by their new lookup hashes, and the old key is kept for old backups.
+#[tokio::test]
+async fn the_key_rotates_and_every_sealed_value_follows() {
+    let (server, db, dir, url) = with_generated_registers("rotate").await;
+    let some: Vec<i64> = db
+        .query(
+            "SELECT id FROM residents WHERE phone_sealed IS NOT NULL ORDER BY md5(id::text) LIMIT 3",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let read = |c: reqwest::Client, base: String, id: i64| async move {
+        let (s, v) = get_with(
+            &c,
+            &format!("{base}/api/v1/residents/{id}?purpose=核对密钥轮换"),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        (
+            v["id_number"].as_str().unwrap().to_owned(),
+            v["phone"].as_str().unwrap().to_owned(),
+        )
+    };
+    let mut before = Vec::new();
+    for id in &some {
+        before.push(read(server.http.clone(), server.base.clone(), *id).await);
+    }
+    let (sealed_before, n) = sealed_digest(&db).await;
+    let old_key = std::fs::read_to_string(dir.join("minqing.key")).unwrap();
+
+    // Servers stop before a rotation (they hold the key).
+    drop(server);
+    let store = Store::connect(&url, 2).unwrap();
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let r = minqing::service::registers::rotate_key(&store, &dir, |d| {
+        done.store(d, std::sync::atomic::Ordering::Relaxed);
+    })
+    .await
+    .unwrap();
+    let organisations: i64 = db
+        .query_one(
+            "SELECT count(*) FROM organisations WHERE contact_phone_sealed IS NOT NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(r.resealed, u64::try_from(n + organisations).unwrap());
+    assert_eq!(done.load(std::sync::atomic::Ordering::Relaxed), r.resealed);
+    let new_key = std::fs::read_to_string(dir.join("minqing.key")).unwrap();
+    assert_ne!(new_key, old_key);
+    let retired = r.retired_key_file.unwrap();
+    assert_eq!(std::fs::read_to_string(&retired).unwrap(), old_key);
+    assert!(!dir.join("minqing.key.new").exists());
+    let (sealed_after, n_after) = sealed_digest(&db).await;
+    assert_eq!(n_after, n);
+    assert_ne!(sealed_after, sealed_before);
+    let old = Keys::new(&parse_key(&old_key).unwrap());
+    assert!(store.check_key_if_sealed(&old).await.is_err());
+
+    // A server with the new key reads the same values and finds them exactly.
+    let server = TestServer::start_with(&url, |c| c.data_dir = dir.clone()).await;
+    for (id, (id_number, phone)) in some.iter().zip(&before) {
+        assert_eq!(
+            read(server.http.clone(), server.base.clone(), *id).await,
+            (id_number.clone(), phone.clone())
+        );
+        for q in [id_number, phone] {
+            let (s, v) = server.get(&format!("/api/v1/residents?q={q}")).await;
+            assert_eq!(s, 200, "{v}");
+            let found: Vec<i64> = v["residents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_i64().unwrap())
+                .collect();
+            assert!(found.contains(id), "{id} not found by its value: {v}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A digest of every resident's sealed values and lookup hashes, and how many residents.
+async fn sealed_digest(db: &tokio_postgres::Client) -> (String, i64) {
+    let r = db
+        .query_one(
+            "SELECT md5(string_agg(id_number_sealed::text || coalesce(phone_sealed::text, '')
+                                   || id_number_lookup::text, ',' ORDER BY id)),
+                    count(*)
+             FROM residents",
+            &[],
+        )
+        .await
+        .unwrap();
+    (r.get(0), r.get(1))
 }

@@ -83,6 +83,88 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The name a new key is written under while a rotation runs.
+pub const NEW_KEY_FILE: &str = "minqing.key.new";
+
+/// What a key rotation did.
+#[derive(Debug)]
+pub struct Rotation {
+    /// Values re-sealed (ID numbers and phones).
+    pub resealed: u64,
+    /// The new key's public id.
+    pub key_id: String,
+    /// Where the new key is: the key file (now holding it), or, when the key came from
+    /// `MINQING_KEY`, the file to set `MINQING_KEY` from.
+    pub new_key_file: std::path::PathBuf,
+    /// Where the old key was kept (key file only): needed to read backups made before.
+    pub retired_key_file: Option<std::path::PathBuf>,
+}
+
+/// Rotates the key of personal data: a new random key, every ID number and phone re-sealed
+/// under it in one transaction (and given new lookup hashes), then the key file replaced
+/// (the old key kept beside it as `minqing.key.retired-<time>`, for backups made before).
+/// With `MINQING_KEY` the new key is left in [`NEW_KEY_FILE`] for the operator to set.
+///
+/// Servers must be stopped first: they hold the old key. A rotation interrupted after the
+/// commit is finished by running it again (the new key file is recognised by the
+/// database's key id).
+pub async fn rotate_key(
+    store: &Store,
+    data_dir: &Path,
+    progress: impl Fn(u64),
+) -> anyhow::Result<Rotation> {
+    let from_env = std::env::var("MINQING_KEY").is_ok();
+    let path = data_dir.join(KEY_FILE);
+    let new_path = data_dir.join(NEW_KEY_FILE);
+    let old = load_keys(data_dir)?;
+    let retire = |new: &Keys| -> anyhow::Result<Rotation> {
+        let mut retired = None;
+        if !from_env {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            let r = data_dir.join(format!("{KEY_FILE}.retired-{stamp}"));
+            std::fs::rename(&path, &r)
+                .with_context(|| format!("cannot move the old key to {}", r.display()))?;
+            std::fs::rename(&new_path, &path)
+                .with_context(|| format!("cannot move the new key to {}", path.display()))?;
+            retired = Some(r);
+        }
+        Ok(Rotation {
+            resealed: 0,
+            key_id: new.key_id(),
+            new_key_file: if from_env {
+                new_path.clone()
+            } else {
+                path.clone()
+            },
+            retired_key_file: retired,
+        })
+    };
+    // A rotation that committed but did not swap the files: finish it.
+    if new_path.exists() {
+        let text = std::fs::read_to_string(&new_path)?;
+        let new = Keys::new(&parse_key(&text).map_err(|e| anyhow::anyhow!("{e}"))?);
+        if store.check_key_if_sealed(&old).await.is_err()
+            && store.check_key_if_sealed(&new).await.is_ok()
+        {
+            return retire(&new);
+        }
+        std::fs::remove_file(&new_path)?;
+    }
+    let text = new_key();
+    write_private(&new_path, &text)?;
+    let new = Keys::new(&parse_key(&text).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let resealed = match store.reseal(&old, &new, progress).await {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_file(&new_path);
+            return Err(anyhow::Error::new(e).context("the key was not rotated"));
+        }
+    };
+    let mut r = retire(&new)?;
+    r.resealed = resealed;
+    Ok(r)
+}
+
 /// Loads the registers from the store into memory, located in the current grids.
 pub async fn load(store: &Store, index: &minqing_index::Index) -> anyhow::Result<()> {
     let started = std::time::Instant::now();

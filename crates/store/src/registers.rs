@@ -532,6 +532,93 @@ impl Store {
         rows.iter().map(|r| get(r, "id")).collect()
     }
 
+    /// Re-seals every ID number and phone under `new` (key rotation), in one transaction:
+    /// each value is opened with `old`, sealed with `new` and given its new lookup hash,
+    /// and `new`'s public id replaces `old`'s. `progress(done)` counts values. Fails, and
+    /// changes nothing, when `old` is not the key the data was sealed with or a value does
+    /// not open with it.
+    pub async fn reseal(&self, old: &Keys, new: &Keys, progress: impl Fn(u64)) -> Result<u64> {
+        self.check_key_if_sealed(old).await?;
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        tx.batch_execute(include_str!("sql/registers/reseal_begin.sql"))
+            .await?;
+        let mut done = 0u64;
+        loop {
+            let rows = tx
+                .query(include_str!("sql/registers/reseal_fetch.sql"), &[])
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut items = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let kind: String = get(r, "kind")?;
+                let id: i64 = get(r, "id")?;
+                let first_field = if kind == "resident" {
+                    Field::IdNumber
+                } else {
+                    Field::Phone
+                };
+                let open = |field: Field, col: &str| -> Result<Option<String>> {
+                    get::<Option<Vec<u8>>>(r, col)?
+                        .map(|b| {
+                            old.open(field, &b).ok_or_else(|| {
+                                StoreError::Input(format!(
+                                    "the {kind} {id} does not open with the current key; \
+                                     nothing was changed"
+                                ))
+                            })
+                        })
+                        .transpose()
+                };
+                let first = open(first_field, "first")?;
+                let second = open(Field::Phone, "second")?;
+                let seal = |field: Field, v: Option<String>| {
+                    v.map_or((None, None), |v| {
+                        (
+                            Some(bytea(&new.seal(field, &v))),
+                            Some(bytea(&new.lookup(field, &v))),
+                        )
+                    })
+                };
+                let (fs, fl) = seal(first_field, first);
+                let (ss, sl) = seal(Field::Phone, second);
+                items.push((id.to_string(), kind, fs, fl, ss, sl));
+            }
+            copy(
+                &tx,
+                include_str!("sql/registers/reseal_copy.sql"),
+                &items,
+                |buf, (id, kind, fs, fl, ss, sl)| {
+                    row(
+                        buf,
+                        &[
+                            Some(id),
+                            Some(kind),
+                            fs.as_deref(),
+                            fl.as_deref(),
+                            ss.as_deref(),
+                            sl.as_deref(),
+                        ],
+                    );
+                },
+            )
+            .await?;
+            done += items.len() as u64;
+            progress(done);
+        }
+        tx.batch_execute(include_str!("sql/registers/reseal_apply.sql"))
+            .await?;
+        tx.execute(
+            include_str!("sql/registers/insert_key_id.sql"),
+            &[&new.key_id()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// Records an unmasked read (committed before the data is shown).
     #[allow(clippy::too_many_arguments)] // one column each, as the log has them
     pub async fn log_access(

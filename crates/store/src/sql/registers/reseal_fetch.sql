@@ -1,0 +1,1 @@
+FETCH 20000 FROM sealed_values
