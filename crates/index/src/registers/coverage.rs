@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
-use rstar::AABB;
+use rstar::{AABB, RTree};
 
-use super::{M_PER_DEG, RegisterIndex};
+use super::{M_PER_DEG, Pt, RegisterIndex};
 use crate::geodesic::distance_m;
 use minqing_model::register::{BuildingRecord, CareTag, PlaceType};
 
@@ -64,6 +64,11 @@ impl RegisterIndex {
 
     /// Coverage of places of `kind` within `within_m` metres, for each group of grids
     /// `(area id, grids)`; residents with `tag` are counted apart when given.
+    ///
+    /// Which buildings are reached is found from whichever side is smaller: from each place
+    /// of the type, the buildings around it (most types have a few places per community),
+    /// or, for types with many places (street lamps), from each building the places around
+    /// it. Residents per building are counted when the index is built.
     #[must_use]
     pub fn coverage(
         &self,
@@ -72,7 +77,6 @@ impl RegisterIndex {
         groups: &[(i64, Vec<i64>)],
         tag: Option<CareTag>,
     ) -> Coverage<'_> {
-        let reached = |lon: f64, lat: f64| self.nearest_of_type(kind, lon, lat, within_m).is_some();
         let mut group_of: HashMap<i64, usize> = HashMap::new();
         for (i, (_, grids)) in groups.iter().enumerate() {
             for g in grids {
@@ -86,8 +90,10 @@ impl RegisterIndex {
                 ..CoverageRow::default()
             })
             .collect();
-        let mut uncovered = Vec::new();
+        let reached = self.reached(kind, within_m);
+        let removed = self.removed.read();
         let grids = self.grids.read();
+        let mut uncovered = Vec::new();
         for (s, b) in self.buildings.iter().enumerate() {
             let Some(&gi) = group_of.get(&grids.building[s]) else {
                 continue;
@@ -96,22 +102,18 @@ impl RegisterIndex {
             if households.is_empty() {
                 continue;
             }
-            let mut residents = 0u64;
-            let mut tagged = 0u64;
-            for &h in households {
-                for &r in &self.residents_of[h as usize] {
-                    let r = &self.residents[r as usize];
-                    if self.gone(r.id) {
-                        continue;
-                    }
-                    residents += 1;
-                    if tag.is_some_and(|t| r.tags.has(t)) {
-                        tagged += 1;
-                    }
-                }
-            }
+            let residents = u64::from(grids.building_residents[s]);
+            let tagged = match tag {
+                None => 0,
+                Some(t) => households
+                    .iter()
+                    .flat_map(|&h| &self.residents_of[h as usize])
+                    .map(|&r| &self.residents[r as usize])
+                    .filter(|r| r.tags.has(t) && (removed.is_empty() || !removed.contains(&r.id)))
+                    .count() as u64,
+            };
             let row = &mut rows[gi];
-            if reached(b.lon, b.lat) {
+            if reached(s) {
                 row.households_within += households.len() as u64;
                 row.residents_within += residents;
                 row.tagged_within += tagged;
@@ -124,5 +126,127 @@ impl RegisterIndex {
             }
         }
         Coverage { rows, uncovered }
+    }
+
+    /// Which building slots have a place of `tree` within `within_m` metres, found from the
+    /// places: the buildings around each.
+    fn covered_from_places(&self, tree: &RTree<Pt>, within_m: f64) -> Vec<bool> {
+        let mut covered = vec![false; self.buildings.len()];
+        for p in tree {
+            let place = &self.places[p.data as usize];
+            for b in self
+                .building_tree
+                .locate_in_envelope(&envelope(place.lon, place.lat, within_m))
+            {
+                let s = b.data as usize;
+                if !covered[s] {
+                    let bu = &self.buildings[s];
+                    covered[s] = distance_m(bu.lon, bu.lat, place.lon, place.lat) <= within_m;
+                }
+            }
+        }
+        covered
+    }
+
+    /// Whether building slot `s` has a place of `kind` within `within_m` metres.
+    fn reached(&self, kind: PlaceType, within_m: f64) -> Box<dyn Fn(usize) -> bool + '_> {
+        let Some(tree) = PlaceType::ALL
+            .iter()
+            .position(|&k| k == kind)
+            .and_then(|i| self.type_trees.get(i))
+        else {
+            return Box::new(|_| false);
+        };
+        // From the places: worth it while they are few beside the buildings.
+        if tree.size() * 64 <= self.buildings.len() {
+            let covered = self.covered_from_places(tree, within_m);
+            return Box::new(move |s| covered[s]);
+        }
+        Box::new(move |s| {
+            let b = &self.buildings[s];
+            tree.locate_in_envelope(&envelope(b.lon, b.lat, within_m))
+                .any(|p| {
+                    let place = &self.places[p.data as usize];
+                    distance_m(b.lon, b.lat, place.lon, place.lat) <= within_m
+                })
+        })
+    }
+}
+
+/// A box holding every point within `m` metres of a point (a margin over the ellipsoid's
+/// metres per degree).
+fn envelope(lon: f64, lat: f64, m: f64) -> AABB<[f64; 2]> {
+    let dlat = m / M_PER_DEG * 1.01;
+    let dlon = dlat / lat.to_radians().cos().max(0.01);
+    AABB::from_corners([lon - dlon, lat - dlat], [lon + dlon, lat + dlat])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::areas::AreaIndex;
+    use minqing_model::register::{BuildingKind, BuildingRecord, PlaceRecord};
+
+    /// Both ways of finding the reached buildings agree, for sparse and dense places.
+    #[test]
+    fn from_places_and_from_buildings_agree() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let buildings: Vec<BuildingRecord> = (1..=3000)
+            .map(|id| BuildingRecord {
+                id,
+                code: format!("B{id}"),
+                address: String::new(),
+                kind: BuildingKind::Residential,
+                floors: 1,
+                lon: 115.3 + next() * 0.1,
+                lat: 22.7 + next() * 0.1,
+                outline: None,
+                generated: true,
+            })
+            .collect();
+        for (n, within) in [(10, 800.0), (400, 150.0)] {
+            let places: Vec<PlaceRecord> = (1..=n)
+                .map(|id| PlaceRecord {
+                    id,
+                    code: format!("P{id}"),
+                    name: String::new(),
+                    kind: PlaceType::ElderCanteen,
+                    risk_level: None,
+                    state: None,
+                    building_id: None,
+                    lon: 115.3 + next() * 0.1,
+                    lat: 22.7 + next() * 0.1,
+                    generated: true,
+                })
+                .collect();
+            let ix = RegisterIndex::new(
+                buildings.clone(),
+                places,
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                &AreaIndex::new(Vec::new()),
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            );
+            let tree = &ix.type_trees[1];
+            let from_places = ix.covered_from_places(tree, within);
+            let from_buildings: Vec<bool> = ix
+                .buildings
+                .iter()
+                .map(|b| {
+                    ix.nearest_of_type(PlaceType::ElderCanteen, b.lon, b.lat, within)
+                        .is_some()
+                })
+                .collect();
+            assert_eq!(from_places, from_buildings, "{n} places");
+            let reached = from_places.iter().filter(|c| **c).count();
+            assert!(reached > 0 && reached < ix.buildings.len(), "{reached}");
+        }
     }
 }

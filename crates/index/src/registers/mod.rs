@@ -38,6 +38,8 @@ struct Grids {
     org: Vec<i64>,
     /// Resident slots of each grid, ascending (so in id order).
     residents_in: HashMap<i64, Vec<u32>>,
+    /// Residents (not removed) of each building slot.
+    building_residents: Vec<u32>,
     /// The profile of each grid holding anything, ages as of `as_of`.
     profiles: HashMap<i64, Profile>,
     as_of: Option<NaiveDate>,
@@ -252,9 +254,24 @@ impl RegisterIndex {
                 .map(|o| grid_of(areas, o.lon, o.lat))
                 .collect(),
             residents_in: HashMap::new(),
+            building_residents: vec![0; self.buildings.len()],
             profiles: HashMap::new(),
             as_of: Some(today),
         };
+        let removed = self.removed.read();
+        for (s, r) in self.residents.iter().enumerate() {
+            if removed.contains(&r.id) {
+                continue;
+            }
+            let b = self
+                .household_of
+                .get(s)
+                .and_then(|&h| self.building_of.get(h as usize));
+            if let Some(n) = b.and_then(|&b| g.building_residents.get_mut(b as usize)) {
+                *n += 1;
+            }
+        }
+        drop(removed);
         for s in 0..self.residents.len() {
             let grid = self.resident_grid(&g, s);
             g.residents_in

@@ -125,6 +125,13 @@ impl RegisterIndex {
         let Some(today) = g.as_of else { return };
         let r = &self.residents[s];
         let h = self.household_of[s] as usize;
+        if let Some(n) = self
+            .building_of
+            .get(h)
+            .and_then(|&b| g.building_residents.get_mut(b as usize))
+        {
+            *n = n.saturating_sub(1);
+        }
         let grid = self
             .building_of
             .get(h)
