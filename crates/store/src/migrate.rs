@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0010_register_notify",
         include_str!("../../../migrations/0010_register_notify.sql"),
     ),
+    (
+        11,
+        "0011_event_links",
+        include_str!("../../../migrations/0011_event_links.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.
