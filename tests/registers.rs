@@ -649,7 +649,7 @@ async fn with_generated_registers(
         .insert_registers(&regs, &keys, |_, _| {})
         .await
         .unwrap();
-    let server = TestServer::start_with(&url, |c| c.data_dir = dir.clone()).await;
+    let server = TestServer::start_with(&url, |c| c.data_dir.clone_from(&dir)).await;
     let db = sql(&url).await;
     (server, db, dir, url)
 }

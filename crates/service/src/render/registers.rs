@@ -4,7 +4,7 @@
 //!
 //! No person is drawn. A building's number of households is a count of people's homes: it
 //! is in the tile only for a caller who may see people in that grid, or when it is at least
-//! [`MIN_REGISTER_COUNT`](crate::registers::MIN_REGISTER_COUNT), like every other count of
+//! [`MIN_REGISTER_COUNT`], like every other count of
 //! the registers. The residents with a care tag (`tagged` in `coverage`) are only drawn for
 //! callers who may see people, and only for tags granted to them (checked by the caller).
 
