@@ -18,6 +18,7 @@ use crate::model::geojson::{
     area_record_from_feature, area_record_to_feature, event_record_from_feature,
     event_record_to_feature,
 };
+use crate::model::register::{CareTag, Tags};
 use crate::model::{AreaRecord, EventRecord, Taxonomy};
 use crate::store::Store;
 
@@ -153,7 +154,25 @@ pub enum Command {
         /// Write areas.geojson and events.geojsonl here instead of into the database.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Share of each grid's households and people given generated registers (1.0 =
+        /// all; 0 = no registers).
+        #[arg(long, default_value_t = 1.0)]
+        register_scale: f64,
     },
+    /// Manage the key that seals personal data.
+    Key {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+/// `minqing key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Re-seal every ID number and phone under a new random key (stop the servers first):
+    /// one transaction; the old key is kept as minqing.key.retired-<time> for old backups.
+    Rotate,
 }
 
 /// `minqing token …`.
@@ -170,6 +189,10 @@ pub enum TokenAction {
         /// Who it is for (shown in case histories).
         #[arg(long)]
         name: String,
+        /// Sensitive care tags it may see, comma-separated, by code or label (社区矫正,
+        /// 刑满释放, 精神障碍).
+        #[arg(long, value_delimiter = ',')]
+        grant: Vec<String>,
     },
     /// Revoke every token whose name starts with a prefix.
     Revoke {
@@ -284,6 +307,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             events,
             end,
             out,
+            register_scale,
         } => {
             let end = end.map_or_else(today, |d| {
                 d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
@@ -293,16 +317,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 let db = open_database(&config).await?;
                 let keys = minqing_service::registers::load_keys(&config.data_dir)?;
-                generate_with_registers(&db.store, seed, grids, events, end, Some((&keys, 1.0)))
-                    .await
+                let registers = (register_scale > 0.0).then_some((&keys, register_scale));
+                generate_with_registers(&db.store, seed, grids, events, end, registers).await
             }
+        }
+        Command::Key {
+            action: KeyAction::Rotate,
+        } => {
+            let db = open_database(&config).await?;
+            let pb = ProgressBar::new_spinner().with_message("re-sealing personal data");
+            let r = minqing_service::registers::rotate_key(&db.store, &config.data_dir, |n| {
+                pb.set_message(format!("re-sealed {n} values"));
+                pb.tick();
+            })
+            .await?;
+            pb.finish_and_clear();
+            eprintln!(
+                "{} values re-sealed under key {}; the new key is in {}",
+                r.resealed,
+                r.key_id,
+                r.new_key_file.display()
+            );
+            if let Some(old) = &r.retired_key_file {
+                eprintln!(
+                    "the old key is kept in {}: it reads backups made before now; delete it when they expire",
+                    old.display()
+                );
+            } else {
+                eprintln!("MINQING_KEY is set: set it to the new key before starting the servers");
+            }
+            Ok(())
         }
     }
 }
 
 async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
     match action {
-        TokenAction::Create { role, area, name } => {
+        TokenAction::Create {
+            role,
+            area,
+            name,
+            grant,
+        } => {
             let role = Role::parse(&role).with_context(|| {
                 format!("unknown role {role:?}; roles: admin, command, planner, field, reporter")
             })?;
@@ -310,7 +366,21 @@ async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
                 None => None,
                 Some(a) => Some(area_code(store, &a).await?),
             };
-            let (_, secret) = store.create_token(&name, role, code.as_deref()).await?;
+            let mut grants = Tags::default();
+            for g in &grant {
+                let tag = CareTag::parse(g)
+                    .filter(|t| t.sensitive())
+                    .with_context(|| {
+                        format!(
+                            "cannot grant {g:?}: only sensitive care tags are granted \
+                             (community_correction, released, mental_disorder)"
+                        )
+                    })?;
+                grants = grants.with(tag);
+            }
+            let (_, secret) = store
+                .create_token_with_grants(&name, role, code.as_deref(), grants)
+                .await?;
             // The secret goes to stdout only (never to the log), for scripts to capture.
             writeln!(std::io::stdout().lock(), "{secret}")?;
             Ok(())

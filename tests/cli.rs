@@ -170,3 +170,78 @@ async fn a_bad_file_is_refused_whole() {
     );
     assert_eq!(count(&url, "SELECT count(*) FROM areas").await, 0);
 }
+
+/// `token create --grant` stores the sensitive tags granted (and refuses any other tag);
+/// `key rotate` replaces the key file and keeps the old key apart.
+#[tokio::test]
+async fn tokens_are_granted_sensitive_tags_and_the_key_rotates() {
+    let url = empty_db().await;
+    let dir = tmp("key-rotate");
+    let dir_s = dir.to_str().unwrap();
+    let out = minqing(
+        &url,
+        &[
+            "token",
+            "create",
+            "--role",
+            "command",
+            "--name",
+            "corrections office",
+            "--grant",
+            "社区矫正,mental_disorder",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let grants: Vec<String> = sql(&url)
+        .await
+        .query_one(
+            "SELECT grants FROM tokens WHERE name = 'corrections office'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(grants, ["community_correction", "mental_disorder"]);
+    let out = minqing(
+        &url,
+        &[
+            "token",
+            "create",
+            "--role",
+            "command",
+            "--name",
+            "x",
+            "--grant",
+            "elderly_alone",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("only sensitive care tags"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The first use of the data directory makes the key; a rotation replaces it.
+    let out = minqing(&url, &["--data-dir", dir_s, "key", "rotate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let retired: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("minqing.key.retired-"))
+        .collect();
+    assert_eq!(retired.len(), 1, "{retired:?}");
+    let old = std::fs::read_to_string(dir.join(&retired[0])).unwrap();
+    let new = std::fs::read_to_string(dir.join("minqing.key")).unwrap();
+    assert_ne!(old.trim(), new.trim());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("re-sealed"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
