@@ -8,17 +8,20 @@
 //!   loaded and kept current by [`Core::load_and_follow`].
 //! - [`auth`]: callers, their scopes and token checks (cached, revocation-aware), the
 //!   anonymous rate limit.
-//! - [`reports`]: submitting a report (rate limit, locate, idempotent insert, apply).
+//! - [`reports`]: submitting a report (rate limit, locate, the register record it names,
+//!   idempotent insert, apply).
 //! - [`plans`]: publishing a grid plan (commit, switch the index, re-grid, catch stragglers).
 //! - [`live`]: the one path every committed change takes (index, area counts, tiles,
 //!   stream), the change feed, the overdue sweep and escalation.
-//! - [`render`] and [`tilecache`]: vector tiles from the index, and the cache of their
-//!   encoded bytes, invalidated per change.
+//! - [`render`] and [`tilecache`]: vector tiles from the index (`render::registers`: the
+//!   buildings, places and coverage layers), and the cache of their encoded bytes,
+//!   invalidated per change.
 //! - [`glyphs`]: signed-distance-field glyphs for map labels from an installed font.
 //! - [`imports`]: imports of the registers from CSV, `.xlsx` or GeoJSON, checked row by
 //!   row, stored all or nothing.
-//! - [`registers`]: the key of personal data, loading the registers, who sees which
-//!   people, and the one purpose-bound, logged way a personal field is shown in full.
+//! - [`registers`]: the key of personal data (and its rotation), loading the registers,
+//!   who sees which people (sensitive tags as granted), and the one purpose-bound, logged
+//!   way a personal field is shown in full.
 //! - [`startup`]: database, migrations, index loading.
 //! - [`config`]: settings and limits.
 //!
