@@ -2,12 +2,15 @@
 //! on a real port, driven by headless Chromium (Debian's `/usr/bin/chromium`, never a
 //! downloaded one) through `playwright-core` from `web/node_modules`.
 //!
-//! The assertions live in `tests/browser/run.mjs` (command centre, field, report) and
-//! `tests/browser/plan.mjs` (the planning view: drafts edited with mouse clicks, faults,
-//! publish); this test prepares the data (tokens of each role, a point with open cases),
-//! makes sure the app is built, runs the scripts one after the other (the plan one last: it
-//! publishes new grids) and fails when one fails. Screenshots and the scripts' logs are kept
-//! under `target/browser-artifacts/`. `BROWSER_ONLY=plan` (or `run`) runs one script only.
+//! The assertions live in `tests/browser/run.mjs` (command centre, field, report),
+//! `tests/browser/registers.mjs` (the registers: layers, a building's linked view, area
+//! profiles, service coverage, the field worker's grid) and `tests/browser/plan.mjs` (the
+//! planning view: drafts edited with mouse clicks, faults, publish); this test prepares the
+//! data (the demo with generated registers, tokens of each role, a point with open cases, a
+//! building), makes sure the app is built, runs the scripts one after the other (the plan one
+//! last: it publishes new grids) and fails when one fails. Screenshots and the scripts' logs
+//! are kept under `target/browser-artifacts/`. `BROWSER_ONLY=plan` (or `run`, `registers`)
+//! runs one script only.
 // Test code: a failed expectation is the test failing, and a scenario reads best as one
 // function from setup to assertion.
 #![allow(
@@ -23,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{TestServer, demo_db, sql};
+use common::{TestServer, demo_registers_db, sql, write_demo_registers_key};
 
 /// The longest one browser script may run.
 const SCRIPT_TIMEOUT: Duration = Duration::from_mins(4);
@@ -71,8 +74,12 @@ async fn command_centre_field_report_and_planning_work_in_chromium() {
     );
     build_web();
 
-    let url = demo_db().await;
-    let s = TestServer::start(&url).await;
+    // The demo with its generated registers; the server's data directory holds the key
+    // that sealed them.
+    let url = demo_registers_db().await;
+    let data_dir = std::env::temp_dir().join(format!("minqing-browser-{}", std::process::id()));
+    write_demo_registers_key(&data_dir);
+    let s = TestServer::start_with(&url, |c| c.data_dir = data_dir.clone()).await;
 
     // A point with an open case that a field worker may accept: a reported case's own
     // position, so the field view finds it first among the nearby ones.
@@ -109,6 +116,50 @@ async fn command_centre_field_report_and_planning_work_in_chromium() {
             ("FIELD_CASE", case["id"].to_string()),
         ]);
         run_script("run.mjs", &vars, &artifacts).await;
+    }
+    if only.is_empty() || only == "registers" {
+        // A residential building with people in care and a risk site within 200 m, the
+        // fullest such (its linked view shows every part).
+        let db = sql(&url).await;
+        let b = db
+            .query_one(
+                "SELECT b.id, ST_X(b.point), ST_Y(b.point)
+                 FROM buildings b
+                 JOIN households h ON h.building_id = b.id
+                 JOIN residents r ON r.household_id = h.id
+                 WHERE b.kind = 'residential' AND EXISTS (
+                     SELECT 1 FROM places p WHERE p.risk_level IS NOT NULL
+                       AND ST_DWithin(p.geom, b.point, 0.003)
+                       AND ST_DWithin(p.geom::geography, b.point::geography, 200))
+                 GROUP BY b.id
+                 HAVING count(*) FILTER (WHERE cardinality(r.tags) > 0) > 0
+                 ORDER BY count(*) DESC, b.id LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        let (building, b_lon, b_lat): (i64, f64, f64) = (b.get(0), b.get(1), b.get(2));
+        let grid_id: i64 = db
+            .query_one(
+                "SELECT id FROM areas WHERE code = $1 AND valid_to IS NULL",
+                &[&codes[0]],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let mut vars = common.clone();
+        vars.extend([
+            ("ADMIN_TOKEN", s.token("admin", None).await),
+            ("FIELD_TOKEN", s.token("field", Some(&codes[1])).await),
+            ("FIELD_LON", lon.to_string()),
+            ("FIELD_LAT", lat.to_string()),
+            ("FIELD_GRID", codes[0].clone()),
+            ("FIELD_GRID_ID", grid_id.to_string()),
+            ("BUILDING", building.to_string()),
+            ("BUILDING_LON", b_lon.to_string()),
+            ("BUILDING_LAT", b_lat.to_string()),
+        ]);
+        run_script("registers.mjs", &vars, &artifacts).await;
     }
     if only.is_empty() || only == "plan" {
         // The planner drafts over the community with the most grids (54 on the demo),

@@ -70,3 +70,61 @@ export function trendChart(trend) {
   wrap.append(chart, key);
   return wrap;
 }
+
+/**
+ * Horizontal bars of counts (`rows`: `[{label, value, color?}]`; a value may be a string
+ * such as `"<5"`, drawn as a short hatched bar), with the numbers written beside them.
+ * `caption` names the chart for screen readers. Rows of 0 are kept (a 0 says something).
+ */
+export function barChart(rows, { caption = '', format = (v) => String(v), color = '#1565c0' } = {}) {
+  const nums = rows.map((r) => (typeof r.value === 'number' ? r.value : 0));
+  const max = Math.max(1, ...nums);
+  const wrap = document.createElement('div');
+  wrap.className = 'bars';
+  wrap.setAttribute('role', 'list');
+  if (caption) wrap.setAttribute('aria-label', caption);
+  for (const r of rows) {
+    const row = document.createElement('div');
+    row.className = 'bar-row';
+    row.setAttribute('role', 'listitem');
+    const name = Object.assign(document.createElement('span'), { className: 'bar-label', textContent: r.label, title: r.label });
+    const track = Object.assign(document.createElement('span'), { className: 'bar-track' });
+    const fill = Object.assign(document.createElement('span'), { className: 'bar-fill' });
+    const small = typeof r.value !== 'number';
+    if (small) fill.classList.add('small');
+    fill.style.width = small ? '3px' : `${Math.max(r.value > 0 ? 1.5 : 0, (100 * r.value) / max)}%`;
+    fill.style.background = small ? '' : r.color || color;
+    track.append(fill);
+    const value = Object.assign(document.createElement('span'), { className: 'bar-value', textContent: small ? r.value : format(r.value) });
+    row.append(name, track, value);
+    wrap.append(row);
+  }
+  return wrap;
+}
+
+/** A bar of shares (`parts`: `[{label, value, color}]`), e.g. registered and floating. */
+export function shareBar(parts, { format = (v) => String(v) } = {}) {
+  const total = parts.reduce((s, p) => s + (typeof p.value === 'number' ? p.value : 0), 0);
+  const wrap = document.createElement('div');
+  wrap.className = 'share';
+  const bar = Object.assign(document.createElement('div'), { className: 'share-bar' });
+  bar.setAttribute('aria-hidden', 'true');
+  const key = Object.assign(document.createElement('p'), { className: 'share-key small' });
+  for (const p of parts) {
+    const n = typeof p.value === 'number' ? p.value : 0;
+    if (total > 0 && n > 0) {
+      const seg = document.createElement('span');
+      seg.style.width = `${(100 * n) / total}%`;
+      seg.style.background = p.color;
+      bar.append(seg);
+    }
+    const k = Object.assign(document.createElement('span'), { className: 'k' });
+    const sw = Object.assign(document.createElement('i'), { className: 'swatch' });
+    sw.style.background = p.color;
+    const pct = total > 0 && typeof p.value === 'number' ? ` (${Math.round((100 * n) / total)}%)` : '';
+    k.append(sw, ` ${p.label} ${typeof p.value === 'number' ? format(p.value) : p.value}${pct}`);
+    key.append(k, ' ');
+  }
+  wrap.append(bar, key);
+  return wrap;
+}

@@ -1,11 +1,14 @@
 // The command centre (/): the whole city live — areas by level, events and clusters,
-// heat by category and time window, per-area statistics, case details, live changes.
+// heat by category and time window, per-area statistics, case details, live changes; and
+// the registers: buildings, places and service coverage as layers, a building's linked
+// view, an area's profile and the coverage figures per area.
 
 import { api, ApiError, followStream, getToken, loadConfig, loadTaxonomy } from './api.js';
-import { fmtNumber, fmtTime, isEn, localName, onLang, STATES, statusName, t } from './i18n.js';
-import { areaId, areasStyle, CATEGORY_COLORS, createMap, refreshSourceTiles, selectedFilter, eventsStyle, heatStyle, liveStyle, OTHER_COLOR, OVERDUE_COLOR, setSourceTiles, setVisible, tilesAt, tilesUrl } from './mapkit.js';
+import { BUILDING_KINDS, CARE_TAGS, codeName, fmtNumber, fmtTime, isEn, localName, onLang, PLACE_CLASSES, PLACE_TYPES, placeClass, STATES, statusName, t, THING_STATES } from './i18n.js';
+import { addPart, areaId, areasStyle, BUILDING_COLORS, CATEGORY_COLORS, COVERED_COLOR, coverageStyle, createMap, buildingsStyle, placesStyle, PLACE_COLORS, refreshSourceTiles, RISK_COLORS, selectedFilter, eventsStyle, heatStyle, liveStyle, OTHER_COLOR, OVERDUE_COLOR, setSourceTiles, setVisible, tileJson, tilesAt, tilesUrl, UNCOVERED_COLOR } from './mapkit.js';
 import { areaHeading, categoryDot, errorText, h, setupHeader, showCase, signInNotice, statusBadge } from './ui.js';
 import { trendChart } from './chart.js';
+import { count, generatedBadge, placeColor, profileView, showBuilding } from './registers.js';
 
 const mq = (window.mq = { liveIds: new Set(), ready: null, firstRenderMs: null, errors: [] });
 
@@ -18,6 +21,14 @@ const state = {
   to: '',
   eventsOn: false,
   selectedArea: null,
+  areaTab: 'stats',
+  // register layers
+  buildings: false,
+  places: false,
+  coverage: false,
+  classes: { service: true, risk: true, thing: false },
+  cov: { type: 'elder_canteen', within_m: '1000', tag: '' },
+  selectedBuilding: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -68,6 +79,7 @@ async function main() {
   });
   taxonomy = await taxonomyLoaded;
   fillFilters();
+  fillLayerOptions();
   renderLegend();
   ({ tj } = await made);
   performance.mark('mq:style-loaded');
@@ -77,7 +89,9 @@ async function main() {
   bindMap();
   onLang(() => {
     fillFilters();
+    fillLayerOptions();
     renderLegend();
+    zoomHints();
     renderActivity();
     setLiveStatus(liveState);
     if (panelRerender) panelRerender();
@@ -268,10 +282,44 @@ function renderLegend() {
       swatch('background:linear-gradient(90deg,#67a9cf,#fddbc7,#ef8a62,#b2182b)', t('legend.heat')),
       swatch('background:linear-gradient(90deg,#90a4ae,#ffcc80,#ef6c00,#d84315);opacity:.6', t('legend.areaOverdue')),
     ),
+    registerLegend(swatch),
     h('p', { class: 'muted small' }, t('legend.levels')),
     h('p', { class: 'generated-note small' }, h('span', { class: 'badge generated' }, t('generated')), ' ', t('legend.generated')),
     ),
   );
+}
+
+/** The legend of the register layers that are shown. */
+function registerLegend(swatch) {
+  const parts = [];
+  if (state.buildings) {
+    parts.push(h('h3', { class: 'legend-sub' }, t('layers.buildings')), h('ul', { class: 'three-col' }, Object.entries(BUILDING_COLORS).map(([k, c]) => swatch(`background:${c}`, codeName(BUILDING_KINDS, k)))));
+  }
+  if (state.places) {
+    const items = [];
+    if (state.classes.service) items.push(swatch(`background:${PLACE_COLORS.service};border-radius:50%`, codeName(PLACE_CLASSES, 'service')));
+    if (state.classes.risk) {
+      items.push(h('li', {}, RISK_COLORS.map((c) => h('span', { class: 'swatch', style: `background:${c};transform:rotate(45deg) scale(.75)`, 'aria-hidden': 'true' })), `${codeName(PLACE_CLASSES, 'risk')} 1–4`));
+    }
+    if (state.classes.thing) {
+      items.push(h('li', {}, Object.keys(THING_STATES).map((k) => h('span', { class: 'swatch', style: `background:${placeColor({ class: 'thing', state: k })};border-radius:50%;width:8px;height:8px`, title: codeName(THING_STATES, k) })), `${codeName(PLACE_CLASSES, 'thing')}`));
+    }
+    parts.push(h('h3', { class: 'legend-sub' }, t('layers.places')), h('ul', {}, items));
+  }
+  if (state.coverage) {
+    parts.push(
+      h('h3', { class: 'legend-sub' }, `${t('layers.coverage')} · ${codeName(PLACE_TYPES, state.cov.type)} ${state.cov.within_m} ${t('m')}`),
+      h(
+        'ul',
+        { class: 'one-col' },
+        swatch(`background:${COVERED_COLOR};border:2px solid #fff;border-radius:50%`, codeName(PLACE_TYPES, state.cov.type)),
+        swatch(`background:${COVERED_COLOR}22;border:1px solid ${COVERED_COLOR};border-radius:50%`, `${t('cov.within')} ${state.cov.within_m} ${t('m')}`),
+        swatch(`background:${COVERED_COLOR};border-radius:50%`, t('cov.covered')),
+        swatch(`background:${UNCOVERED_COLOR};border-radius:50%`, t('cov.notCovered')),
+      ),
+    );
+  }
+  return parts;
 }
 
 // ---- clicks: clusters, events, areas -------------------------------------------------
@@ -287,6 +335,10 @@ function openPanel(render) {
 $('panel-close').addEventListener('click', () => {
   $('panel').hidden = true;
   panelRerender = null;
+  if (state.selectedBuilding != null && map.getSource('buildings')) {
+    map.setFeatureState({ source: 'buildings', sourceLayer: 'buildings', id: state.selectedBuilding }, { selected: false });
+  }
+  state.selectedBuilding = null;
   if (map.getLayer('areas-selected')) map.setFilter('areas-selected', selectedFilter(-1));
 });
 
@@ -299,21 +351,55 @@ function openCase(id) {
 }
 mq.openCase = openCase;
 
-function openArea(props) {
+/**
+ * The panel of a selected area: its case statistics (事件统计) or its profile (区域概况:
+ * households, people by age and care tag, buildings, places, organisations), one tab each.
+ */
+function openArea(props, tab = state.areaTab) {
   map.setFilter('areas-selected', selectedFilter(props.id));
   state.selectedArea = props;
-  let stats = null;
+  state.areaTab = tab;
+  const view = { stats: null, profile: null, error: null };
+  const loaders = {
+    stats: () => api(`/api/v1/stats?area=${encodeURIComponent(props.code || props.id)}`, { auth: false }),
+    profile: () => api(`/api/v1/areas/${props.id}/profile`),
+  };
+  const load = (which) => {
+    if (view[which] || view[`${which}Loading`]) return;
+    view[`${which}Loading`] = true;
+    loaders[which]()
+      .then((r) => {
+        view[which] = r;
+        if (state.selectedArea === props) render();
+      })
+      .catch((e) => {
+        view.error = e;
+        if (state.selectedArea === props) render();
+      });
+  };
+  const tabButton = (name, label) =>
+    h('button', { type: 'button', role: 'tab', class: `tab${state.areaTab === name ? ' active' : ''}`, 'aria-selected': String(state.areaTab === name), dataset: { tab: name }, onclick: () => { state.areaTab = name; view.error = null; render(); } }, label);
   const render = () => {
     const body = $('panel-body');
-    body.replaceChildren(h('h2', {}, t('area.stats')), areaHeading(props), stats ? areaStats(props, stats) : h('p', { class: 'muted' }, t('loading')));
+    const tabNow = state.areaTab;
+    load(tabNow);
+    const loading = h('p', { class: 'muted' }, t('loading'));
+    const content =
+      tabNow === 'profile'
+        ? view.profile
+          ? profileView(view.profile, { generated: !!props.generated, onCoverage: () => openCoverage(props) })
+          : loading
+        : view.stats
+          ? areaStats(props, view.stats)
+          : loading;
+    body.replaceChildren(
+      h('h2', {}, tabNow === 'profile' ? t('prof.title') : t('area.stats')),
+      areaHeading(props),
+      h('div', { class: 'tabs', role: 'tablist' }, tabButton('stats', t('prof.tabStats')), tabButton('profile', t('prof.tabProfile'))),
+      view.error ? h('p', { class: 'error', role: 'alert' }, errorText(view.error)) : content,
+    );
   };
   openPanel(render);
-  api(`/api/v1/stats?area=${encodeURIComponent(props.code || props.id)}`, { auth: false })
-    .then((s) => {
-      stats = s;
-      if (state.selectedArea === props) render();
-    })
-    .catch((e) => $('panel-body').append(h('p', { class: 'error', role: 'alert' }, errorText(e))));
 }
 mq.openArea = openArea;
 
@@ -367,6 +453,285 @@ function areaStats(props, s) {
   );
 }
 
+// ---- registers: layers (buildings, places, coverage), linked view, coverage figures ----
+
+/** The service types a coverage may be asked for (service places only). */
+const COVERAGE_TYPES = Object.keys(PLACE_TYPES).filter((k) => placeClass(k) === 'service');
+/** Care tags offered for coverage (the sensitive ones are for admins only; left out here). */
+const COVERAGE_TAGS = ['very_old', 'elderly_alone', 'disabled', 'left_behind_child', 'low_income', 'veteran'];
+/** Lowest zoom of each register tile layer (the server sends empty tiles below). */
+const MIN_ZOOM = { buildings: 14, places: 12, coverage: 12 };
+
+/** Register layers shown now (for clicks and the cursor). */
+function registerLayers() {
+  return ['places', 'coverage', 'buildings-point', 'buildings-fill'].filter((l) => map.getLayer(l) && map.getLayoutProperty(l, 'visibility') !== 'none');
+}
+
+function fillLayerOptions() {
+  const type = $('cov-type');
+  type.replaceChildren(...COVERAGE_TYPES.map((k) => h('option', { value: k }, codeName(PLACE_TYPES, k))));
+  type.value = state.cov.type;
+  const tag = $('cov-tag');
+  tag.replaceChildren(h('option', { value: '' }, t('cov.tagAll')), ...COVERAGE_TAGS.map((k) => h('option', { value: k }, codeName(CARE_TAGS, k))));
+  tag.value = state.cov.tag;
+  const signedIn = !!getToken();
+  $('layer-coverage').disabled = !signedIn;
+  $('layer-coverage').title = signedIn ? '' : t('layers.signIn');
+  $('coverage-opts').hidden = !state.coverage;
+  $('place-classes').hidden = !state.places;
+}
+
+/** The TileJSONs of the register layers, fetched when first shown. */
+const regTj = {};
+async function registerTj(layer) {
+  // The coverage TileJSON needs a place type (any: the tiles are asked with their own).
+  regTj[layer] ??= tileJson(layer, layer === 'coverage' ? `?type=${encodeURIComponent(state.cov.type)}` : '');
+  try {
+    return await regTj[layer];
+  } catch (e) {
+    delete regTj[layer];
+    throw e;
+  }
+}
+
+function layersMessage(e) {
+  const el = $('layers-msg');
+  el.className = e ? 'small error' : 'small';
+  el.textContent = e ? errorText(e) : '';
+}
+
+/** "Shown from zoom N" beside each layer that is on while the map is further out. */
+function zoomHints() {
+  const z = map?.getZoom() ?? 0;
+  for (const name of ['buildings', 'places', 'coverage']) {
+    const el = $(`${name}-hint`);
+    const show = state[name] && z < MIN_ZOOM[name] - 0.01;
+    el.hidden = !show;
+    if (show) {
+      el.replaceChildren(
+        t('layers.zoomFrom', { z: MIN_ZOOM[name] }),
+        ' ',
+        h('button', { type: 'button', class: 'link', onclick: () => map.easeTo({ zoom: MIN_ZOOM[name] + 0.5 }) }, t('layers.zoomTo')),
+      );
+    }
+  }
+}
+
+async function setBuildings(on) {
+  state.buildings = on;
+  $('layer-buildings').checked = on;
+  layersMessage(null);
+  try {
+    if (on) addPart(map, buildingsStyle(await registerTj('buildings')));
+    for (const l of ['buildings-fill', 'buildings-line', 'buildings-point']) setVisible(map, l, state.buildings);
+  } catch (e) {
+    layersMessage(e);
+  }
+  renderLegend();
+  zoomHints();
+}
+
+const classFilter = () => ['in', ['get', 'class'], ['literal', Object.keys(state.classes).filter((c) => state.classes[c])]];
+
+async function setPlaces(on) {
+  state.places = on;
+  $('layer-places').checked = on;
+  $('place-classes').hidden = !on;
+  layersMessage(null);
+  try {
+    if (on) addPart(map, placesStyle(await registerTj('places')));
+    for (const l of ['places', 'places-label']) {
+      setVisible(map, l, state.places);
+      if (map.getLayer(l)) map.setFilter(l, l === 'places-label' ? ['all', classFilter(), ['!=', ['get', 'class'], 'thing']] : classFilter());
+    }
+  } catch (e) {
+    layersMessage(e);
+  }
+  renderLegend();
+  zoomHints();
+}
+
+const COVERAGE_LAYERS = ['coverage-reach', 'coverage', 'coverage-uncovered', 'coverage-places'];
+const coverageParams = () => ({ type: state.cov.type, within_m: state.cov.within_m, tag: state.cov.tag });
+
+/** Shows the coverage map of the chosen type, distance and tag (re-made when they change). */
+async function setCoverage(on) {
+  state.coverage = on;
+  $('layer-coverage').checked = on;
+  $('coverage-opts').hidden = !on;
+  layersMessage(null);
+  try {
+    for (const l of COVERAGE_LAYERS) if (map.getLayer(l)) map.removeLayer(l);
+    for (const s of ['coverage', 'coverage-uncovered']) if (map.getSource(s)) map.removeSource(s);
+    if (on) {
+      const [places, coverage] = await Promise.all([registerTj('places'), registerTj('coverage')]);
+      const part = placesStyle(places);
+      // The places source feeds the reach discs; its own layers stay as the toggle says.
+      addPart(map, part);
+      for (const l of ['places', 'places-label']) setVisible(map, l, state.places);
+      addPart(map, coverageStyle(coverage, coverageParams(), { lat: map.getCenter().lat }));
+      openCoverage(state.selectedArea);
+    }
+  } catch (e) {
+    layersMessage(e);
+  }
+  renderLegend();
+  zoomHints();
+}
+mq.setLayer = (name, on) => ({ buildings: setBuildings, places: setPlaces, coverage: setCoverage })[name](on);
+
+function bindLayers() {
+  $('layer-buildings').addEventListener('change', (e) => setBuildings(e.target.checked));
+  $('layer-places').addEventListener('change', (e) => setPlaces(e.target.checked));
+  for (const c of Object.keys(state.classes)) {
+    $(`class-${c}`).addEventListener('change', (e) => {
+      state.classes[c] = e.target.checked;
+      if (state.places) setPlaces(true);
+    });
+  }
+  $('layer-coverage').addEventListener('change', (e) => setCoverage(e.target.checked));
+  for (const [id, key] of [['cov-type', 'type'], ['cov-within', 'within_m'], ['cov-tag', 'tag']]) {
+    $(id).addEventListener('change', (e) => {
+      state.cov[key] = e.target.value;
+      if (state.coverage) setCoverage(true);
+    });
+  }
+  $('cov-summary').addEventListener('click', () => openCoverage(state.selectedArea));
+  map.on('zoomend', zoomHints);
+}
+
+/** The coverage figures of `area` (or the whole city) per sub-area, in the panel. */
+function openCoverage(area) {
+  const params = new URLSearchParams({ type: state.cov.type, within_m: state.cov.within_m, limit: '5000' });
+  if (state.cov.tag) params.set('tag', state.cov.tag);
+  if (area) params.set('area', area.id);
+  let answer = null;
+  let error = null;
+  const render = () => {
+    const body = $('panel-body');
+    body.replaceChildren(
+      h('h2', {}, t('cov.title')),
+      answer ? coverageView(answer) : error ? h('p', { class: 'error', role: 'alert' }, errorText(error)) : h('p', { class: 'muted' }, t('loading')),
+    );
+  };
+  openPanel(render);
+  api(`/api/v1/coverage?${params}`)
+    .then((r) => {
+      answer = mq.coverage = r;
+      map.getSource('coverage-uncovered')?.setData(r.uncovered);
+      render();
+    })
+    .catch((e) => {
+      error = e;
+      render();
+    });
+}
+mq.openCoverage = openCoverage;
+
+function coverageView(c) {
+  const tag = c.tag;
+  const num = (v) => (typeof v === 'number' ? v : null);
+  const rate = (a, b) => (num(a) != null && num(b) != null && a + b > 0 ? a / (a + b) : null);
+  const sum = (key) => c.rows.reduce((s, r) => s + (num(r[key]) ?? 0), 0);
+  const exactSums = c.rows.every((r) => num(r.households_within) != null && num(r.households_beyond) != null);
+  const rateCell = (within, beyond) => {
+    const x = rate(within, beyond);
+    return h('td', { class: 'rate' }, x == null ? '—' : h('span', { class: 'rate-bar', style: `--p:${(x * 100).toFixed(1)}%` }, `${Math.round(x * 100)}%`));
+  };
+  const cols = tag ? ['tagged_within', 'tagged_beyond'] : ['households_within', 'households_beyond'];
+  const rows = [...c.rows].sort((a, b) => (rate(a[cols[0]], a[cols[1]]) ?? 2) - (rate(b[cols[0]], b[cols[1]]) ?? 2));
+  const areaName = c.area.name;
+  return h(
+    'div',
+    { class: 'coverage-view', dataset: { type: c.type, within: c.within_m } },
+    h('p', {}, h('strong', {}, areaName), ' · ', codeName(PLACE_TYPES, c.type), ` · ${c.within_m} ${t('m')}`, tag ? ` · ${codeName(CARE_TAGS, tag)}` : ''),
+    h('p', { class: 'muted small' }, t('cov.explain', { type: codeName(PLACE_TYPES, c.type), m: c.within_m, area: areaName })),
+    c.exact ? null : h('p', { class: 'notice small' }, t('bld.small')),
+    h(
+      'table',
+      { class: 'coverage-table' },
+      h(
+        'thead',
+        {},
+        h('tr', {}, h('th', { scope: 'col', rowspan: 2 }, t('cov.area')), h('th', { scope: 'colgroup', colspan: 2 }, t('cov.households')), h('th', { scope: 'colgroup', colspan: 2 }, tag ? codeName(CARE_TAGS, tag) : t('cov.residents')), h('th', { scope: 'col', rowspan: 2 }, t('cov.rate'))),
+        h('tr', {}, ...[1, 2].flatMap(() => [h('th', { scope: 'col' }, t('cov.within_')), h('th', { scope: 'col' }, t('cov.beyond'))])),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((r) => {
+          const people = tag ? ['tagged_within', 'tagged_beyond'] : ['residents_within', 'residents_beyond'];
+          return h(
+            'tr',
+            { dataset: { area: r.area.id } },
+            h('th', { scope: 'row' }, r.area.name || r.area.code),
+            h('td', {}, count(r.households_within)),
+            h('td', { class: num(r.households_beyond) ? 'beyond' : '' }, count(r.households_beyond)),
+            h('td', {}, count(r[people[0]])),
+            h('td', { class: num(r[people[1]]) ? 'beyond' : '' }, count(r[people[1]])),
+            rateCell(r[cols[0]], r[cols[1]]),
+          );
+        }),
+      ),
+      exactSums
+        ? h(
+            'tfoot',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, t('cov.total')),
+              h('td', {}, fmtNumber(sum('households_within'))),
+              h('td', {}, fmtNumber(sum('households_beyond'))),
+              h('td', {}, fmtNumber(sum(tag ? 'tagged_within' : 'residents_within'))),
+              h('td', {}, fmtNumber(sum(tag ? 'tagged_beyond' : 'residents_beyond'))),
+              rateCell(sum(cols[0]), sum(cols[1])),
+            ),
+          )
+        : null,
+    ),
+    h('p', { class: 'small' }, h('span', { class: 'swatch ring', style: `border-color:${UNCOVERED_COLOR}` }), ' ', t('cov.uncovered', { n: fmtNumber(c.uncovered_total) })),
+    h('p', { class: 'muted small' }, t('cov.took', { ms: c.took_ms.toFixed(1) }), ' · ', h('span', { class: 'badge generated' }, t('generated'))),
+  );
+}
+
+/** The linked view of building `id` in the panel (and the building outlined on the map). */
+function openBuilding(id) {
+  if (state.selectedBuilding != null && map.getSource('buildings')) {
+    map.setFeatureState({ source: 'buildings', sourceLayer: 'buildings', id: state.selectedBuilding }, { selected: false });
+  }
+  state.selectedBuilding = id;
+  if (map.getSource('buildings')) map.setFeatureState({ source: 'buildings', sourceLayer: 'buildings', id }, { selected: true });
+  openPanel(() => {
+    const body = $('panel-body');
+    body.replaceChildren(h('h2', {}, t('bld.title')), h('div', { id: 'building' }));
+    showBuilding(body.querySelector('#building'), id, { onCase: openCase }).then((f) => {
+      if (f) mq.building = f;
+    });
+  });
+}
+mq.openBuilding = openBuilding;
+
+/** A place clicked on the map: what the tile says of it. */
+function openPlace(f) {
+  const p = { ...f.properties, id: f.id };
+  openPanel(() => {
+    const cls = p.class || placeClass(p.type);
+    $('panel-body').replaceChildren(
+      h('h2', {}, codeName(PLACE_CLASSES, cls)),
+      h('h3', { class: 'place-title' }, p.name, generatedBadge(p.generated)),
+      h(
+        'dl',
+        { class: 'props' },
+        h('dt', {}, t('bld.kind')),
+        h('dd', {}, h('span', { class: 'dot', style: `background:${placeColor(p)}` }), ' ', codeName(PLACE_TYPES, p.type)),
+        p.risk_level ? [h('dt', {}, codeName(PLACE_CLASSES, 'risk')), h('dd', {}, h('span', { class: `badge risk risk-${p.risk_level}` }, t('bld.riskLevel', { n: p.risk_level })))] : null,
+        p.state ? [h('dt', {}, t('bld.state')), h('dd', {}, codeName(THING_STATES, p.state))] : null,
+      ),
+    );
+  });
+}
+
 function bindMap() {
   const eventLayers = () => ['clusters', 'events', 'live'].filter((l) => map.getLayer(l) && map.getLayoutProperty(l, 'visibility') !== 'none');
   map.on('click', (e) => {
@@ -389,12 +754,22 @@ function bindMap() {
       openCase(id);
       return;
     }
+    const reg = registerLayers();
+    const r = reg.length ? map.queryRenderedFeatures(box, { layers: reg })[0] : null;
+    if (r && r.layer.id === 'places') {
+      openPlace(r);
+      return;
+    }
+    if (r && (r.layer.id.startsWith('buildings') || r.layer.id === 'coverage')) {
+      openBuilding(r.id ?? r.properties.id);
+      return;
+    }
     const area = map.queryRenderedFeatures(e.point, { layers: ['areas-fill'] })[0];
     if (area) openArea({ ...area.properties, id: areaId(area) });
   });
   let hovered = null;
   map.on('mousemove', (e) => {
-    const layers = [...eventLayers(), 'areas-fill'];
+    const layers = [...eventLayers(), ...registerLayers(), 'areas-fill'];
     const f = map.queryRenderedFeatures(e.point, { layers })[0];
     map.getCanvas().style.cursor = f ? 'pointer' : '';
     const area = f && f.layer.id === 'areas-fill' ? f : null;
@@ -408,6 +783,7 @@ function bindMap() {
     }
   });
   bindFilters();
+  bindLayers();
 }
 
 mq.ready = main().catch((e) => {

@@ -48,11 +48,13 @@ function clusterColorExpr() {
 /**
  * A layer's TileJSON, with its tile URL moved onto this page's origin (the server writes
  * the Host it was asked with; behind a proxy the page's own origin is the right one).
+ * `query` (`?type=…`) is for layers whose TileJSON needs a filter (`coverage`); the
+ * template keeps the path only, filters are added by `tilesUrl`.
  */
-export async function tileJson(layer) {
-  let tj = await early(`tiles/${layer}`);
+export async function tileJson(layer, query = '') {
+  let tj = query ? null : await early(`tiles/${layer}`);
   if (!tj) {
-    const r = await fetch(`/tiles/${layer}`);
+    const r = await fetch(`/tiles/${layer}${query}`);
     if (!r.ok) throw new Error(`TileJSON of ${layer}: ${r.status}`);
     tj = await r.json();
   }
@@ -87,7 +89,7 @@ export function early(path) {
  */
 export async function createMap(container, config, options = {}) {
   const layers = options.layers || ['areas', 'events', 'heat'];
-  const tjPromise = Promise.all(layers.map(tileJson));
+  const tjPromise = Promise.all(layers.map((l) => tileJson(l)));
   const map = new maplibregl.Map({
     container,
     style: {
@@ -425,4 +427,183 @@ export function pointsStyle(id, paint) {
 /** Replaces a GeoJSON source's features. */
 export function setPoints(map, id, features) {
   map.getSource(id)?.setData({ type: 'FeatureCollection', features });
+}
+
+// ---- registers (issue 17): buildings, places, service coverage --------------------------
+
+/** Colours of building kinds (codes of crates/model/src/register.rs `BuildingKind`). */
+export const BUILDING_COLORS = {
+  residential: '#7e9cc0',
+  shop: '#f2a93b',
+  factory: '#8d6e63',
+  school: '#43a047',
+  clinic: '#e0527a',
+  public: '#6a4fb3',
+  other: '#a0a7ae',
+};
+
+/** Colours of place classes; risk sites by level 1–4; public things by state. */
+export const PLACE_COLORS = { service: '#00897b', thing: '#607d8b' };
+export const RISK_COLORS = ['#fbc02d', '#fb8c00', '#e53935', '#7f0000'];
+export const THING_STATE_COLORS = { normal: '#607d8b', damaged: '#ff6f00', missing: '#c62828' };
+export const COVERED_COLOR = '#2e7d32';
+export const UNCOVERED_COLOR = '#d32f2f';
+
+const matchExpr = (prop, table, fallback) => ['match', ['get', prop], ...Object.entries(table).flat(), fallback];
+
+/** Layers are put under the events (clusters, cases, live changes) when those are there. */
+function beneath(map) {
+  return ['clusters', 'cluster-count', 'events-overdue', 'events', 'live'].find((l) => map.getLayer(l));
+}
+
+/** Adds a style part (`{sources, layers}`) under the events; sources already there are kept. */
+export function addPart(map, part) {
+  const before = beneath(map);
+  for (const [id, src] of Object.entries(part.sources)) if (!map.getSource(id)) map.addSource(id, src);
+  for (const layer of part.layers) if (!map.getLayer(layer.id)) map.addLayer(layer, before);
+}
+
+function vectorSource(tj, params, maxzoom = 16) {
+  return { type: 'vector', tiles: [tilesUrl(tj, params)], minzoom: tj.minzoom ?? 0, maxzoom: Math.min(tj.maxzoom ?? maxzoom, maxzoom), bounds: tj.bounds };
+}
+
+/** Buildings of the register (`buildings` tiles, zoom ≥ 14): outlines, else points; kind colours. */
+export function buildingsStyle(tj) {
+  const color = matchExpr('kind', BUILDING_COLORS, BUILDING_COLORS.other);
+  const polygon = ['==', ['geometry-type'], 'Polygon'];
+  const point = ['==', ['geometry-type'], 'Point'];
+  const selected = ['boolean', ['feature-state', 'selected'], false];
+  return {
+    sources: { buildings: vectorSource(tj, {}) },
+    layers: [
+      { id: 'buildings-fill', type: 'fill', source: 'buildings', 'source-layer': 'buildings', filter: polygon, paint: { 'fill-color': color, 'fill-opacity': 0.75 } },
+      { id: 'buildings-line', type: 'line', source: 'buildings', 'source-layer': 'buildings', filter: polygon, paint: { 'line-color': ['case', selected, '#0d47a1', '#ffffff'], 'line-width': ['case', selected, 3, 0.6] } },
+      {
+        id: 'buildings-point',
+        type: 'circle',
+        source: 'buildings',
+        'source-layer': 'buildings',
+        filter: point,
+        paint: {
+          'circle-color': color,
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 14, 3, 17, 7, 19, 10],
+          'circle-stroke-color': ['case', selected, '#0d47a1', '#ffffff'],
+          'circle-stroke-width': ['case', selected, 3, 0.8],
+        },
+      },
+    ],
+  };
+}
+
+/** Places (`places` tiles, zoom ≥ 12): service places, risk sites by level, public things. */
+export function placesStyle(tj) {
+  const cls = ['get', 'class'];
+  const riskColor = ['match', ['number', ['get', 'risk_level'], 1], 1, RISK_COLORS[0], 2, RISK_COLORS[1], 3, RISK_COLORS[2], RISK_COLORS[3]];
+  const thing = ['==', cls, 'thing'];
+  return {
+    sources: { places: vectorSource(tj, {}) },
+    layers: [
+      {
+        id: 'places',
+        type: 'circle',
+        source: 'places',
+        'source-layer': 'places',
+        paint: {
+          'circle-color': ['match', cls, 'risk', riskColor, 'thing', matchExpr('state', THING_STATE_COLORS, PLACE_COLORS.thing), PLACE_COLORS.service],
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, ['case', thing, 1.5, 4], 16, ['case', thing, 3.5, 7], 19, ['case', thing, 5, 10]],
+          'circle-stroke-color': ['match', cls, 'risk', '#3e0000', '#ffffff'],
+          'circle-stroke-width': ['match', cls, 'thing', 0.5, 1.5],
+        },
+      },
+      {
+        id: 'places-label',
+        type: 'symbol',
+        source: 'places',
+        'source-layer': 'places',
+        minzoom: 15,
+        filter: ['!=', cls, 'thing'],
+        layout: {
+          'text-field': ['get', 'name'],
+          'text-font': [FONT],
+          'text-size': 11,
+          'text-offset': [0, 1.1],
+          'text-anchor': 'top',
+          'text-max-width': 9,
+          'text-optional': true,
+        },
+        paint: { 'text-color': ['match', cls, 'risk', '#7f0000', '#00574b'], 'text-halo-color': 'rgba(255,255,255,0.95)', 'text-halo-width': 1.3 },
+      },
+    ],
+  };
+}
+
+/** A circle radius, in pixels, of `metres` on the ground at latitude `lat`, at every zoom. */
+export function metresRadius(metres, lat) {
+  const px0 = metres / ((40075016.686 * Math.cos((lat * Math.PI) / 180)) / 512);
+  return ['interpolate', ['exponential', 2], ['zoom'], 0, px0, 22, px0 * 2 ** 22];
+}
+
+/**
+ * Service coverage (`coverage` tiles, zoom ≥ 12): residential buildings within reach of the
+ * nearest place of a type (green) or beyond it (red); the reach of each place of the type
+ * (from the `places` source) as a disc; the buildings beyond reach of the figures asked for
+ * (a GeoJSON of `/api/v1/coverage`) as red rings, at every zoom.
+ */
+export function coverageStyle(tj, params, { lat = 22.9 } = {}) {
+  return {
+    sources: {
+      coverage: vectorSource(tj, params),
+      'coverage-uncovered': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+    },
+    layers: [
+      {
+        id: 'coverage-reach',
+        type: 'circle',
+        source: 'places',
+        'source-layer': 'places',
+        filter: ['==', ['get', 'type'], params.type],
+        paint: {
+          'circle-radius': metresRadius(Number(params.within_m) || 1000, lat),
+          'circle-color': COVERED_COLOR,
+          'circle-opacity': 0.08,
+          'circle-stroke-color': COVERED_COLOR,
+          'circle-stroke-width': 1,
+          'circle-stroke-opacity': 0.5,
+          'circle-pitch-alignment': 'map',
+        },
+      },
+      {
+        id: 'coverage',
+        type: 'circle',
+        source: 'coverage',
+        'source-layer': 'coverage',
+        paint: {
+          'circle-color': ['case', ['boolean', ['get', 'covered'], false], COVERED_COLOR, UNCOVERED_COLOR],
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 2.5, 16, 5, 19, 8],
+          'circle-stroke-color': '#ffffff',
+          'circle-stroke-width': 0.6,
+        },
+      },
+      {
+        id: 'coverage-uncovered',
+        type: 'circle',
+        source: 'coverage-uncovered',
+        maxzoom: 12,
+        paint: {
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 2.5, 12, 4],
+          'circle-color': 'rgba(0,0,0,0)',
+          'circle-stroke-color': UNCOVERED_COLOR,
+          'circle-stroke-width': 1.5,
+        },
+      },
+      {
+        id: 'coverage-places',
+        type: 'circle',
+        source: 'places',
+        'source-layer': 'places',
+        filter: ['==', ['get', 'type'], params.type],
+        paint: { 'circle-radius': 6, 'circle-color': COVERED_COLOR, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 },
+      },
+    ],
+  };
 }
