@@ -155,10 +155,7 @@ impl<'a> Cells<'a> {
     /// The position: the GeoJSON geometry's point (or the interior point of an outline,
     /// returned too), else the `lon` and `lat` columns. `None` without a fault when neither
     /// is given.
-    fn position(
-        &mut self,
-        outlines: bool,
-    ) -> Option<Located> {
+    fn position(&mut self, outlines: bool) -> Option<Located> {
         if let Some(g) = &self.row.geometry {
             return self.geometry(g, outlines);
         }
@@ -183,11 +180,7 @@ impl<'a> Cells<'a> {
         }
     }
 
-    fn geometry(
-        &mut self,
-        g: &Value,
-        outlines: bool,
-    ) -> Option<Located> {
+    fn geometry(&mut self, g: &Value, outlines: bool) -> Option<Located> {
         let kind = g.get("type").and_then(Value::as_str).unwrap_or("");
         if kind == "Point" {
             return match point_from_json(g) {
