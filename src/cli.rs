@@ -171,7 +171,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum KeyAction {
     /// Re-seal every ID number and phone under a new random key (stop the servers first):
-    /// one transaction; the old key is kept as minqing.key.retired-<time> for old backups.
+    /// one transaction; the old key is kept as `minqing.key.retired-<time>` for old backups.
     Rotate,
 }
 
