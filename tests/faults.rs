@@ -717,16 +717,16 @@ async fn stream_resume_across_an_instance_restart_resets_instead_of_skipping() {
     assert_eq!(event, "reset", "a position of a process since restarted");
 }
 
-/// One shutdown signal stops every background task (change feed, overdue clock,
-/// escalation), not only the streams.
+/// One shutdown signal stops every background task (change feed, register reloads, overdue
+/// clock, escalation), not only the streams.
 #[tokio::test]
 async fn every_background_task_obeys_the_shutdown_signal() {
     let url = empty_db().await;
     let s = TestServer::start_with(&url, |c| c.escalation_check_secs = 1).await;
     assert_eq!(
         s.state.background_tasks(),
-        3,
-        "feed, overdue clock, escalation"
+        4,
+        "feed, register reloads, overdue clock, escalation"
     );
     let started = std::time::Instant::now();
     assert!(

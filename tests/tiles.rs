@@ -31,7 +31,16 @@ async fn catalog_tilejson_and_errors() {
     let s = TestServer::start(&url).await;
     let (status, cat) = s.get("/tiles").await;
     assert_eq!(status, 200);
-    assert_eq!(cat["tiles"].as_array().unwrap().len(), 3);
+    let ids: Vec<&str> = cat["tiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["areas", "events", "heat", "buildings", "places", "coverage"]
+    );
     let (status, tj) = s.get("/tiles/events?status=all").await;
     assert_eq!(status, 200);
     assert_eq!(tj["tilejson"], "3.0.0");

@@ -726,11 +726,13 @@ async fn tilejson_of_every_layer_validates_against_the_official_schema() {
                 .ends_with(&format!("/tiles/{id}")),
             "{entry}"
         );
-        // Areas take no filter (see `areas_tilejson_with_a_filter_advertises_tiles_that_are_served`).
-        let queries: &[&str] = if id == "areas" {
-            &[""]
-        } else {
-            &["", "?category=hazard&status=open"]
+        // Areas and the registers' buildings and places take no filter (see
+        // `areas_tilejson_with_a_filter_advertises_tiles_that_are_served`); coverage needs
+        // its place type.
+        let queries: &[&str] = match id.as_str() {
+            "areas" | "buildings" | "places" => &[""],
+            "coverage" => &["?type=elder_canteen", "?type=school&within_m=500"],
+            _ => &["", "?category=hazard&status=open"],
         };
         for query in queries {
             let (status, doc) = s.get(&format!("/tiles/{id}{query}")).await;
@@ -747,7 +749,10 @@ async fn tilejson_of_every_layer_validates_against_the_official_schema() {
         }
         layers.push(id);
     }
-    assert_eq!(layers, ["areas", "events", "heat"]);
+    assert_eq!(
+        layers,
+        ["areas", "events", "heat", "buildings", "places", "coverage"]
+    );
 
     // Broken copies must fail, so that a validator that accepts anything is noticed.
     let good = docs["events"].clone();
