@@ -112,9 +112,11 @@ for d in $(psql "$URL" -Atc "SELECT code FROM areas WHERE level = 'district' AND
       "$B/api/v1/coverage?type=elder_canteen&within_m=1000&area=$d&limit=1"
   done
 done | tee "$R/coverage.txt"
+if [ "${SKIP_POSTGIS_COVERAGE:-0}" != 1 ]; then
 echo "== PostGIS baseline: the same coverage as one query (households within 1 km of a canteen)"
 psql "$URL" -c '\timing on' -c "SELECT count(*) FILTER (WHERE reached), count(*) FILTER (WHERE NOT reached) FROM (
   SELECT h.id, EXISTS (SELECT 1 FROM places p WHERE p.type = 'elder_canteen'
     AND ST_DWithin(p.geom::geography, b.point::geography, 1000)) AS reached
   FROM households h JOIN buildings b ON b.id = h.building_id) t" | tee "$R/postgis-coverage.txt"
+fi
 grep -E "VmHWM|VmRSS" /proc/$pid/status | tee -a "$R/startup.txt"
