@@ -12,7 +12,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{TestServer, demo_db, get_with, sql};
+use common::{TestServer, area_records, demo_db, get_with, sql};
 use minqing::model::register::{
     BuildingKind, BuildingRecord, CareTag, HouseholdRecord, IdNumber, NewOrganisation, NewResident,
     OrgKind, OrganisationRecord, PlaceRecord, PlaceType, Registers, Registration, ResidentRecord,
@@ -587,29 +587,6 @@ async fn register_inputs_are_refused_with_a_clear_4xx() {
     assert_eq!(s, 404);
     let (s, _) = server.get("/api/v1/residents?area=nowhere").await;
     assert_eq!(s, 404);
-}
-
-/// The demo's areas as the generator takes them (parents by code).
-async fn area_records(store: &Store) -> Vec<minqing::model::AreaRecord> {
-    let areas = store.load_areas().await.unwrap();
-    let code: std::collections::HashMap<i64, String> =
-        areas.iter().map(|a| (a.id, a.code.clone())).collect();
-    areas
-        .into_iter()
-        .map(|a| minqing::model::AreaRecord {
-            parent_code: a.parent_id.and_then(|p| code.get(&p).cloned()),
-            code: a.code,
-            name: a.name,
-            name_en: a.name_en,
-            level: a.level,
-            households: a.households,
-            population: a.population,
-            workers: a.workers,
-            generated: a.generated,
-            source: a.source,
-            geom: a.geom,
-        })
-        .collect()
 }
 
 /// Profiles and coverage from memory equal PostGIS's answers (`ST_Covers` for where, and
