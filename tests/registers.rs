@@ -526,6 +526,45 @@ async fn people_are_masked_scoped_and_every_unmasked_read_is_recorded() {
         delete(&command, format!("/api/v1/residents/{other}?reason=bored")).await,
         400
     );
+    // The profiles of the resident's grid and of every area above it count them until
+    // the removal, and one fewer after it.
+    let chain: Vec<i64> = db
+        .query(
+            "WITH RECURSIVE up AS (
+                 SELECT g.id, g.parent_id FROM residents r
+                 JOIN households h ON h.id = r.household_id
+                 JOIN buildings b ON b.id = h.building_id
+                 JOIN areas g ON g.level = 'grid' AND g.valid_to IS NULL AND ST_Covers(g.geom, b.point)
+                 WHERE r.id = $1
+                 UNION ALL
+                 SELECT a.id, a.parent_id FROM areas a JOIN up ON a.id = up.parent_id)
+             SELECT id FROM up",
+            &[&other],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(chain.len() >= 3, "{chain:?}");
+    let residents_of = |ids: Vec<i64>| {
+        let command = command.clone();
+        let server = &server;
+        async move {
+            let mut out = Vec::new();
+            for id in ids {
+                let (s, v) = get_with(
+                    &command,
+                    &server.url(&format!("/api/v1/areas/{id}/profile")),
+                )
+                .await;
+                assert_eq!(s, 200, "{v}");
+                out.push(v["residents"].as_i64().unwrap());
+            }
+            out
+        }
+    };
+    let before = residents_of(chain.clone()).await;
     assert_eq!(
         delete(
             &command,
@@ -534,6 +573,9 @@ async fn people_are_masked_scoped_and_every_unmasked_read_is_recorded() {
         .await,
         200
     );
+    let after = residents_of(chain.clone()).await;
+    let fewer: Vec<i64> = before.iter().map(|n| n - 1).collect();
+    assert_eq!(after, fewer, "areas {chain:?}");
     let (s, _) = get_with(&command, &server.url(&format!("/api/v1/residents/{other}"))).await;
     assert_eq!(s, 404);
     assert_eq!(
@@ -646,7 +688,25 @@ async fn profiles_and_coverage_equal_postgis() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    for (id, code) in &districts {
+    // And a grid holding residents and its community: a grid's profile is counted when
+    // asked, the levels above are kept summed.
+    let small: Vec<(i64, String)> = db
+        .query(
+            "WITH g AS (SELECT g.id, g.code, g.parent_id FROM areas g
+                 JOIN buildings b ON ST_Covers(g.geom, b.point)
+                 JOIN households h ON h.building_id = b.id
+                 JOIN residents r ON r.household_id = h.id
+                 WHERE g.level = 'grid' AND g.valid_to IS NULL ORDER BY g.id LIMIT 1)
+             SELECT id, code FROM g UNION ALL SELECT a.id, a.code FROM areas a JOIN g ON a.id = g.parent_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(small.len(), 2, "a grid with residents and its parent");
+    for (id, code) in districts.iter().chain(&small) {
         let (s, v) = server.get(&format!("/api/v1/areas/{id}/profile")).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["exact"], true);

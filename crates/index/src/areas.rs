@@ -82,9 +82,14 @@ pub struct AreaIndex {
     upper_boxes: Vec<(u32, BBox)>,
     /// What tiles draw of each area, laid out flat, by slot.
     drawings: Drawings,
+    /// Slot of each slot's parent ([`NO_SLOT`] for a root or a missing parent).
+    parents: Vec<u32>,
     /// Distinct for every index built in this process (see [`AreaIndex::generation`]).
     generation: u64,
 }
+
+/// No slot: the parent of a root.
+const NO_SLOT: u32 = u32::MAX;
 
 /// The generation of the next area index built.
 static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -120,8 +125,18 @@ impl AreaIndex {
             .filter(|(_, a)| a.level != Level::Grid)
             .filter_map(|(i, a)| Some((u32::try_from(i).ok()?, BBox::of(&a.geom))))
             .collect();
+        let parents = areas
+            .iter()
+            .map(|a| {
+                a.parent_id
+                    .and_then(|p| areas.binary_search_by_key(&p, |a| a.id).ok())
+                    .and_then(|s| u32::try_from(s).ok())
+                    .unwrap_or(NO_SLOT)
+            })
+            .collect();
         AreaIndex {
             generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            parents,
             drawings: Drawings::new(&areas),
             upper_boxes,
             grids: GridCells::new(&boxes),
@@ -199,35 +214,47 @@ impl AreaIndex {
         Some(&self.areas[self.by_code[i] as usize])
     }
 
-    /// Whether `area` is `ancestor` or lies below it.
-    #[must_use]
-    pub fn is_within(&self, area: i64, ancestor: i64) -> bool {
-        let mut next = Some(area);
+    /// The slot of an area.
+    fn slot(&self, id: i64) -> Option<u32> {
+        u32::try_from(self.areas.binary_search_by_key(&id, |a| a.id).ok()?).ok()
+    }
+
+    /// Whether slot `slot` is slot `ancestor` or lies below it.
+    fn slot_within(&self, mut slot: u32, ancestor: u32) -> bool {
         // The hierarchy has five levels; the bound guards against a cycle in bad data.
         for _ in 0..8 {
-            match next {
-                Some(id) if id == ancestor => return true,
-                Some(id) => next = self.get(id).and_then(|a| a.parent_id),
-                None => return false,
+            if slot == ancestor {
+                return true;
+            }
+            match self.parents.get(slot as usize) {
+                Some(&p) if p != NO_SLOT => slot = p,
+                _ => return false,
             }
         }
         false
     }
 
+    /// Whether `area` is `ancestor` or lies below it.
+    #[must_use]
+    pub fn is_within(&self, area: i64, ancestor: i64) -> bool {
+        match (self.slot(area), self.slot(ancestor)) {
+            (Some(a), Some(b)) => self.slot_within(a, b),
+            _ => false,
+        }
+    }
+
     /// Sorted ids of the grids in an area's subtree (the area itself, if it is a grid).
     #[must_use]
     pub fn grids_under(&self, area: i64) -> Vec<i64> {
-        let Some(a) = self.get(area) else {
+        let (Some(slot), Some(b)) = (self.slot(area), self.bbox(area)) else {
             return Vec::new();
         };
-        let b = BBox::of(&a.geom);
         // Slots ascend with ids.
         self.grids
             .intersecting(&b)
             .into_iter()
-            .map(|s| &self.areas[s as usize])
-            .filter(|g| self.is_within(g.id, area))
-            .map(|g| g.id)
+            .filter(|&s| self.slot_within(s, slot))
+            .map(|s| self.areas[s as usize].id)
             .collect()
     }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rstar::{AABB, RTree};
 
 use super::{M_PER_DEG, Pt, RegisterIndex};
-use crate::geodesic::distance_m;
+use crate::geodesic::{From, chord2, distance_m, ecef};
 use minqing_model::register::{BuildingRecord, CareTag, PlaceType};
 
 /// Coverage of one group of grids (a child area).
@@ -77,7 +77,9 @@ impl RegisterIndex {
         groups: &[(i64, Vec<i64>)],
         tag: Option<CareTag>,
     ) -> Coverage<'_> {
-        let mut group_of: HashMap<i64, usize> = HashMap::new();
+        let n = groups.iter().map(|(_, g)| g.len()).sum();
+        let mut group_of: HashMap<i64, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(n, foldhash::fast::RandomState::default());
         for (i, (_, grids)) in groups.iter().enumerate() {
             for g in grids {
                 group_of.insert(*g, i);
@@ -134,6 +136,7 @@ impl RegisterIndex {
         let mut covered = vec![false; self.buildings.len()];
         for p in tree {
             let place = &self.places[p.data as usize];
+            let from = From::new(place.lon, place.lat);
             for b in self
                 .building_tree
                 .locate_in_envelope(&envelope(place.lon, place.lat, within_m))
@@ -141,7 +144,7 @@ impl RegisterIndex {
                 let s = b.data as usize;
                 if !covered[s] {
                     let bu = &self.buildings[s];
-                    covered[s] = distance_m(bu.lon, bu.lat, place.lon, place.lat) <= within_m;
+                    covered[s] = within(&from, bu.lon, bu.lat, within_m);
                 }
             }
         }
@@ -164,13 +167,23 @@ impl RegisterIndex {
         }
         Box::new(move |s| {
             let b = &self.buildings[s];
+            let from = From::new(b.lon, b.lat);
             tree.locate_in_envelope(&envelope(b.lon, b.lat, within_m))
                 .any(|p| {
                     let place = &self.places[p.data as usize];
-                    distance_m(b.lon, b.lat, place.lon, place.lat) <= within_m
+                    within(&from, place.lon, place.lat, within_m)
                 })
         })
     }
+}
+
+/// Whether a point lies within `m` ellipsoidal metres of `from`: the chord (never longer
+/// than the geodesic) rules far points out, the arc series of [`From::distance`] (Karney's
+/// distance to well under a micrometre, Karney's itself past its range) decides the rest.
+fn within(from: &From, lon: f64, lat: f64, m: f64) -> bool {
+    let xyz = ecef(lon, lat);
+    let c2 = chord2(&from.xyz, &xyz);
+    c2 <= m * m && from.distance(&xyz, c2, || (lon, lat)) <= m
 }
 
 /// A box holding every point within `m` metres of a point (a margin over the ellipsoid's

@@ -36,13 +36,44 @@ struct Grids {
     building: Vec<i64>,
     place: Vec<i64>,
     org: Vec<i64>,
-    /// Resident slots of each grid, ascending (so in id order).
-    residents_in: HashMap<i64, Vec<u32>>,
+    /// Building, place, organisation and resident slots of each grid.
+    buildings_in: ByGrid,
+    places_in: ByGrid,
+    orgs_in: ByGrid,
+    residents_in: ByGrid,
     /// Residents (not removed) of each building slot.
     building_residents: Vec<u32>,
-    /// The profile of each grid holding anything, ages as of `as_of`.
-    profiles: HashMap<i64, Profile>,
+    /// The profile of each area above grid level holding anything, ages as of `as_of`.
+    upper: HashMap<i64, Profile>,
     as_of: Option<NaiveDate>,
+}
+
+/// Slots grouped by grid: the slots of one grid are one range, ascending (so in id order).
+/// Flat (12 bytes a slot) where a map of lists would cost an allocation per grid.
+#[derive(Default)]
+struct ByGrid {
+    grids: Vec<i64>,
+    slots: Vec<u32>,
+}
+
+impl ByGrid {
+    /// Groups slots `0..` by the grid of each.
+    fn new(grid_of: impl Iterator<Item = i64>) -> ByGrid {
+        let mut pairs: Vec<(i64, u32)> = grid_of
+            .enumerate()
+            .map(|(s, g)| (g, u32::try_from(s).unwrap_or(u32::MAX)))
+            .collect();
+        pairs.sort_unstable();
+        let (grids, slots) = pairs.into_iter().unzip();
+        ByGrid { grids, slots }
+    }
+
+    /// The slots in a grid, ascending.
+    fn get(&self, grid: i64) -> &[u32] {
+        let lo = self.grids.partition_point(|&g| g < grid);
+        let n = self.grids[lo..].partition_point(|&g| g == grid);
+        &self.slots[lo..lo + n]
+    }
 }
 
 /// Grid id meaning "outside every grid".
@@ -237,25 +268,31 @@ impl RegisterIndex {
     }
 
     fn locate_all(&self, areas: &AreaIndex, today: NaiveDate) -> Grids {
+        let building: Vec<i64> = self
+            .buildings
+            .iter()
+            .map(|b| grid_of(areas, b.lon, b.lat))
+            .collect();
+        let place: Vec<i64> = self
+            .places
+            .iter()
+            .map(|p| grid_of(areas, p.lon, p.lat))
+            .collect();
+        let org: Vec<i64> = self
+            .organisations
+            .iter()
+            .map(|o| grid_of(areas, o.lon, o.lat))
+            .collect();
         let mut g = Grids {
-            building: self
-                .buildings
-                .iter()
-                .map(|b| grid_of(areas, b.lon, b.lat))
-                .collect(),
-            place: self
-                .places
-                .iter()
-                .map(|p| grid_of(areas, p.lon, p.lat))
-                .collect(),
-            org: self
-                .organisations
-                .iter()
-                .map(|o| grid_of(areas, o.lon, o.lat))
-                .collect(),
-            residents_in: HashMap::new(),
+            buildings_in: ByGrid::new(building.iter().copied()),
+            places_in: ByGrid::new(place.iter().copied()),
+            orgs_in: ByGrid::new(org.iter().copied()),
+            building,
+            place,
+            org,
+            residents_in: ByGrid::default(),
             building_residents: vec![0; self.buildings.len()],
-            profiles: HashMap::new(),
+            upper: HashMap::new(),
             as_of: Some(today),
         };
         let removed = self.removed.read();
@@ -272,14 +309,8 @@ impl RegisterIndex {
             }
         }
         drop(removed);
-        for s in 0..self.residents.len() {
-            let grid = self.resident_grid(&g, s);
-            g.residents_in
-                .entry(grid)
-                .or_default()
-                .push(u32::try_from(s).unwrap_or(u32::MAX));
-        }
-        g.profiles = self.grid_profiles(&g, today);
+        g.residents_in = ByGrid::new((0..self.residents.len()).map(|s| self.resident_grid(&g, s)));
+        g.upper = self.upper_profiles(&g, areas, today);
         g
     }
 
@@ -693,8 +724,9 @@ impl RegisterIndex {
             Box::new(merged(
                 set.grids
                     .iter()
-                    .filter_map(|grid| g.residents_in.get(grid))
+                    .map(|&grid| g.residents_in.get(grid))
                     .map(|list| &list[list.partition_point(|&s| (s as usize) < start)..])
+                    .filter(|list| !list.is_empty())
                     .collect(),
             ))
         } else {
@@ -757,12 +789,13 @@ impl RegisterIndex {
         (buildings, places, organisations)
     }
 
-    /// Forgets a resident (after the store removed it): no read finds them again.
-    pub fn remove_resident(&self, id: i64) {
+    /// Forgets a resident (after the store removed it): no read finds them again, and the
+    /// profiles of the areas above their grid (in `areas`) no longer count them.
+    pub fn remove_resident(&self, id: i64, areas: &AreaIndex) {
         if self.removed.write().insert(id)
             && let Some(s) = slot_of(&self.residents, id, |r| r.id)
         {
-            self.uncount(s);
+            self.uncount(s, areas);
         }
     }
 

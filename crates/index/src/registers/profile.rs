@@ -1,15 +1,19 @@
 //! Area profiles: what an area holds (households, residents by age band, tag and
-//! registration, buildings by kind, places by type, organisations by kind), kept per grid
-//! and summed over an area's grids on request.
+//! registration, buildings by kind, places by type, organisations by kind). Kept summed for
+//! every area above grid level (a city's profile is one lookup), counted from a grid's own
+//! records when a grid is asked (a million grids' profiles would cost most of a gigabyte).
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::{Grids, NO_GRID, RegisterIndex};
+use super::{Grids, RegisterIndex};
+use crate::areas::AreaIndex;
 use minqing_model::register::{
-    AGE_BANDS, BuildingKind, CareTag, OrgKind, PlaceType, Registration, age_on,
+    AGE_BANDS, BuildingKind, BuildingRecord, CareTag, OrgKind, OrganisationRecord, PlaceRecord,
+    PlaceType, Registration, ResidentRecord, age_on,
 };
+use minqing_model::{Area, Level};
 
 /// What an area holds. Lists follow the order of their kinds' `ALL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,48 +83,115 @@ impl Profile {
     }
 }
 
+impl Profile {
+    fn building(&mut self, b: &BuildingRecord, households: usize) {
+        self.buildings[position(BuildingKind::ALL, &b.kind)] += 1;
+        self.households += households as u64;
+    }
+
+    fn place(&mut self, p: &PlaceRecord) {
+        self.places[position(PlaceType::ALL, &p.kind)] += 1;
+    }
+
+    fn organisation(&mut self, o: &OrganisationRecord) {
+        self.organisations[position(OrgKind::ALL, &o.kind)] += 1;
+    }
+
+    /// Counts a resident in (`sign` 1) or out (`sign` -1).
+    fn resident(&mut self, r: &ResidentRecord, today: NaiveDate, sign: i8) {
+        let bump = |n: &mut u64| {
+            *n = if sign < 0 {
+                n.saturating_sub(1)
+            } else {
+                *n + 1
+            };
+        };
+        bump(&mut self.residents);
+        bump(&mut self.age_bands[band(age_on(r.birth_date, today))]);
+        bump(&mut self.registration[position(Registration::ALL, &r.registration)]);
+        for t in r.tags.iter() {
+            bump(&mut self.tags[position(CareTag::ALL, &t)]);
+        }
+    }
+}
+
 impl RegisterIndex {
-    /// The profile of each grid, ages as of `today`.
-    pub(super) fn grid_profiles(&self, g: &Grids, today: NaiveDate) -> HashMap<i64, Profile> {
-        let mut out: HashMap<i64, Profile> = HashMap::new();
+    /// The profile of every area above grid level that holds anything, summed from the
+    /// records of its grids, ages as of `today`. Each record is added to its grid's parent;
+    /// each parent's sum then to its ancestors (a few thousand areas).
+    pub(super) fn upper_profiles(
+        &self,
+        g: &Grids,
+        areas: &AreaIndex,
+        today: NaiveDate,
+    ) -> HashMap<i64, Profile> {
+        let parent: HashMap<i64, i64, foldhash::fast::RandomState> = areas
+            .all()
+            .iter()
+            .filter(|a| a.level == Level::Grid)
+            .filter_map(|a| Some((a.id, a.parent_id?)))
+            .collect();
+        let mut direct: HashMap<i64, Profile> = HashMap::new();
+        let mut at = |grid: i64, f: &mut dyn FnMut(&mut Profile)| {
+            if let Some(p) = parent.get(&grid) {
+                f(direct.entry(*p).or_default());
+            }
+        };
         for (s, b) in self.buildings.iter().enumerate() {
-            let grid = g.building[s];
-            let p = out.entry(grid).or_default();
-            p.buildings[position(BuildingKind::ALL, &b.kind)] += 1;
+            at(g.building[s], &mut |p| {
+                p.building(b, self.households_of[s].len())
+            });
         }
         for (s, pl) in self.places.iter().enumerate() {
-            let p = out.entry(g.place[s]).or_default();
-            p.places[position(PlaceType::ALL, &pl.kind)] += 1;
+            at(g.place[s], &mut |p| p.place(pl));
         }
         for (s, o) in self.organisations.iter().enumerate() {
-            let p = out.entry(g.org[s]).or_default();
-            p.organisations[position(OrgKind::ALL, &o.kind)] += 1;
+            at(g.org[s], &mut |p| p.organisation(o));
         }
-        let grid_of_household = |h: usize| {
-            self.building_of
-                .get(h)
-                .and_then(|&b| g.building.get(b as usize))
-                .copied()
-                .unwrap_or(NO_GRID)
-        };
-        for h in 0..self.households.len() {
-            out.entry(grid_of_household(h)).or_default().households += 1;
-        }
+        let removed = self.removed.read();
         for (s, r) in self.residents.iter().enumerate() {
-            let h = self.household_of[s] as usize;
-            let p = out.entry(grid_of_household(h)).or_default();
-            p.residents += 1;
-            p.age_bands[band(age_on(r.birth_date, today))] += 1;
-            p.registration[position(Registration::ALL, &r.registration)] += 1;
-            for t in r.tags.iter() {
-                p.tags[position(CareTag::ALL, &t)] += 1;
+            if !removed.contains(&r.id) {
+                at(self.resident_grid(g, s), &mut |p| p.resident(r, today, 1));
+            }
+        }
+        let mut out: HashMap<i64, Profile> = HashMap::new();
+        for (id, p) in direct {
+            out.entry(id).or_default().add(&p);
+            if let Some(a) = areas.get(id) {
+                for up in areas.ancestors(a) {
+                    out.entry(up.id).or_default().add(&p);
+                }
             }
         }
         out
     }
 
-    /// Takes a removed resident (slot `s`) out of their grid's profile.
-    pub(super) fn uncount(&self, s: usize) {
+    /// The profile of one grid, from its records, ages as of `today`.
+    fn grid_profile(&self, g: &Grids, grid: i64, today: NaiveDate) -> Profile {
+        let mut p = Profile::default();
+        for &s in g.buildings_in.get(grid) {
+            let s = s as usize;
+            p.building(&self.buildings[s], self.households_of[s].len());
+        }
+        for &s in g.places_in.get(grid) {
+            p.place(&self.places[s as usize]);
+        }
+        for &s in g.orgs_in.get(grid) {
+            p.organisation(&self.organisations[s as usize]);
+        }
+        let removed = self.removed.read();
+        for &s in g.residents_in.get(grid) {
+            let r = &self.residents[s as usize];
+            if removed.is_empty() || !removed.contains(&r.id) {
+                p.resident(r, today, 1);
+            }
+        }
+        p
+    }
+
+    /// Takes a removed resident (slot `s`) out of the profiles of the areas above their
+    /// grid (a grid's own profile is counted when asked, without the removed).
+    pub(super) fn uncount(&self, s: usize, areas: &AreaIndex) {
         let mut g = self.grids.write();
         let Some(today) = g.as_of else { return };
         let r = &self.residents[s];
@@ -132,36 +203,27 @@ impl RegisterIndex {
         {
             *n = n.saturating_sub(1);
         }
-        let grid = self
-            .building_of
-            .get(h)
-            .and_then(|&b| g.building.get(b as usize))
-            .copied()
-            .unwrap_or(NO_GRID);
-        if let Some(p) = g.profiles.get_mut(&grid) {
-            p.residents = p.residents.saturating_sub(1);
-            let b = band(age_on(r.birth_date, today));
-            p.age_bands[b] = p.age_bands[b].saturating_sub(1);
-            let k = position(Registration::ALL, &r.registration);
-            p.registration[k] = p.registration[k].saturating_sub(1);
-            for t in r.tags.iter() {
-                let k = position(CareTag::ALL, &t);
-                p.tags[k] = p.tags[k].saturating_sub(1);
+        let grid = self.resident_grid(&g, s);
+        let Some(area) = areas.get(grid) else { return };
+        for up in areas.ancestors(area) {
+            if let Some(p) = g.upper.get_mut(&up.id) {
+                p.resident(r, today, -1);
             }
         }
     }
 
-    /// The profile of the given grids (a whole area: its grids), ages as of the date the
-    /// profiles were counted (returned beside it).
+    /// The profile of an area, ages as of the date the profiles were counted (returned
+    /// beside it): kept for the areas above grid level, counted for a grid when asked.
     #[must_use]
-    pub fn profile(&self, grids: &[i64]) -> (Profile, Option<NaiveDate>) {
+    pub fn profile(&self, area: &Area) -> (Profile, Option<NaiveDate>) {
         let g = self.grids.read();
-        let mut p = Profile::default();
-        for grid in grids {
-            if let Some(x) = g.profiles.get(grid) {
-                p.add(x);
-            }
-        }
+        let p = if area.level == Level::Grid {
+            g.as_of
+                .map(|today| self.grid_profile(&g, area.id, today))
+                .unwrap_or_default()
+        } else {
+            g.upper.get(&area.id).cloned().unwrap_or_default()
+        };
         (p, g.as_of)
     }
 }

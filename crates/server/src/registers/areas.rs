@@ -3,17 +3,12 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-/// Whether `caller` sees exact counts of people for the grids `grids` of an area, or `Err`
-/// (404) when a scoped caller asks outside its scope.
-fn exact_for(
-    state: &AppState,
-    caller: &Caller,
-    area_id: i64,
-    grids: &[i64],
-) -> Result<(bool, Tags), ApiError> {
+/// Whether `caller` sees exact counts of people for an area, or `Err` (404) when a scoped
+/// caller asks outside its scope (an area not within the scope's area).
+fn exact_for(state: &AppState, caller: &Caller, area_id: i64) -> Result<(bool, Tags), ApiError> {
     let scope = state.register_grids(caller);
     if let Some(s) = &scope
-        && !grids.iter().all(|g| s.has_grid(Some(*g)))
+        && !state.index.areas().is_within(area_id, s.area_id)
     {
         return Err(ApiError::not_found(format!("no area {area_id}")));
     }
@@ -52,11 +47,9 @@ pub(super) async fn profile(
     let area = areas
         .get(id)
         .ok_or_else(|| ApiError::not_found(format!("no area {id}")))?;
-    let mut grids = areas.grids_under(id);
-    grids.sort_unstable();
-    let (exact, granted) = exact_for(&state, &caller, id, &grids)?;
+    let (exact, granted) = exact_for(&state, &caller, id)?;
     let regs = state.index.registers();
-    let (pr, as_of) = regs.profile(&grids);
+    let (pr, as_of) = regs.profile(area);
     let count = state.index.area_count(id);
     let reads_events = exact
         || caller
@@ -126,9 +119,7 @@ pub(super) async fn coverage(
             .find(|a| a.parent_id.is_none())
             .ok_or_else(|| ApiError::not_found("no areas loaded"))?,
     };
-    let mut all = areas.grids_under(area.id);
-    all.sort_unstable();
-    let (exact, granted) = exact_for(&state, &caller, area.id, &all)?;
+    let (exact, granted) = exact_for(&state, &caller, area.id)?;
     if let Some(t) = tag
         && t.sensitive()
         && !granted.has(t)
@@ -147,7 +138,7 @@ pub(super) async fn coverage(
         usize::MAX,
     );
     let groups: Vec<(i64, Vec<i64>)> = if children.is_empty() {
-        vec![(area.id, all)]
+        vec![(area.id, areas.grids_under(area.id))]
     } else {
         children
             .iter()

@@ -241,6 +241,6 @@ pub(super) async fn remove_resident(
     {
         return Err(ApiError::not_found(format!("no resident {id}")));
     }
-    regs.remove_resident(id);
+    regs.remove_resident(id, &state.index.areas());
     Ok(Json(json!({"removed": id, "reason": reason})).into_response())
 }
