@@ -884,6 +884,43 @@ async fn profiles_and_coverage_equal_postgis() {
     }
     assert_eq!(v["uncovered_total"].as_i64().unwrap(), beyond_total);
     assert!(*district > 0);
+    // Without an area: the whole city, a row per top-level area; the district's row holds
+    // the sums of its children's rows above.
+    let sum_of = |rows: &[Value], k: &str| rows.iter().map(|r| r[k].as_i64().unwrap()).sum::<i64>();
+    let (s, whole) = server
+        .get("/api/v1/coverage?type=elder_canteen&within_m=800&tag=very_old")
+        .await;
+    assert_eq!(s, 200, "{whole}");
+    assert!(whole["area"].is_null(), "{whole}");
+    let roots: Vec<i64> = db
+        .query(
+            "SELECT id FROM areas WHERE parent_id IS NULL AND valid_to IS NULL ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let whole_rows = whole["rows"].as_array().unwrap();
+    let mut got: Vec<i64> = whole_rows
+        .iter()
+        .map(|r| r["area"]["id"].as_i64().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, roots);
+    let row = whole_rows
+        .iter()
+        .find(|r| r["area"]["id"].as_i64() == Some(*district))
+        .expect("the district's row");
+    for k in [
+        "households_within",
+        "households_beyond",
+        "tagged_beyond",
+        "buildings_beyond",
+    ] {
+        assert_eq!(row[k].as_i64().unwrap(), sum_of(rows, k), "{k}");
+    }
     let (s, _) = server
         .get("/api/v1/coverage?type=elder_canteen&within_m=0")
         .await;

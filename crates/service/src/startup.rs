@@ -62,24 +62,29 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
         "areas indexed"
     );
 
-    let categories = index.events(|e| e.categories().to_vec());
-    let expected = store.estimate_events().await?;
-    let mut builder = EventIndexBuilder::new(&categories, expected);
-    let n_events = store
-        .load_events(
-            |e| builder.add(&e),
-            |n| {
-                if n % 1_000_000 == 0 && n > 0 {
-                    tracing::info!(events = n, "loading events");
-                }
-            },
-        )
-        .await
-        .context("cannot load events")?;
-    let events = tokio::task::spawn_blocking(move || builder.build()).await?;
-    index.set_events(events);
+    // Events and registers load side by side: each is half PostgreSQL sending rows, half
+    // this process decoding and indexing them.
+    let events = async {
+        let categories = index.events(|e| e.categories().to_vec());
+        let expected = store.estimate_events().await?;
+        let mut builder = EventIndexBuilder::new(&categories, expected);
+        let n_events = store
+            .load_events(
+                |e| builder.add(&e),
+                |n| {
+                    if n % 1_000_000 == 0 && n > 0 {
+                        tracing::info!(events = n, "loading events");
+                    }
+                },
+            )
+            .await
+            .context("cannot load events")?;
+        let events = tokio::task::spawn_blocking(move || builder.build()).await?;
+        index.set_events(events);
+        anyhow::Ok(n_events)
+    };
     // Ready only with the registers too: an answer from empty registers would be wrong.
-    crate::registers::load(store, index).await?;
+    let (n_events, ()) = tokio::try_join!(events, crate::registers::load(store, index))?;
     index.set_ready();
     tracing::info!(
         events = n_events,

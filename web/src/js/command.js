@@ -640,7 +640,7 @@ function coverageView(c) {
   };
   const cols = tag ? ['tagged_within', 'tagged_beyond'] : ['households_within', 'households_beyond'];
   const rows = [...c.rows].sort((a, b) => (rate(a[cols[0]], a[cols[1]]) ?? 2) - (rate(b[cols[0]], b[cols[1]]) ?? 2));
-  const areaName = c.area.name;
+  const areaName = c.area ? c.area.name : t('cov.city');
   return h(
     'div',
     { class: 'coverage-view', dataset: { type: c.type, within: c.within_m } },

@@ -139,7 +139,7 @@ impl RegisterIndex {
         };
         for (s, b) in self.buildings.iter().enumerate() {
             at(g.building[s], &mut |p| {
-                p.building(b, self.households_of[s].len())
+                p.building(b, self.households_of[s].len());
             });
         }
         for (s, pl) in self.places.iter().enumerate() {

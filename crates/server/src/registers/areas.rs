@@ -3,8 +3,8 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-/// Whether `caller` sees exact counts of people for an area, or `Err` (404) when a scoped
-/// caller asks outside its scope (an area not within the scope's area).
+/// Whether `caller` sees exact counts of people for an area (0: the whole city), or `Err`
+/// (404) when a scoped caller asks outside its scope (an area not within the scope's area).
 fn exact_for(state: &AppState, caller: &Caller, area_id: i64) -> Result<(bool, Tags), ApiError> {
     let scope = state.register_grids(caller);
     if let Some(s) = &scope
@@ -86,6 +86,30 @@ pub(super) async fn profile(
     Ok(Json(body).into_response())
 }
 
+/// The groups of grids a coverage answer has one row for: the area's children (the area
+/// itself when it has none), or without an area every top-level area.
+fn coverage_groups(
+    areas: &minqing_index::AreaIndex,
+    area: Option<&minqing_model::Area>,
+) -> Vec<(i64, Vec<i64>)> {
+    let children = areas.list(
+        &minqing_index::AreaFilter {
+            parent: area.map(|a| a.id),
+            ..minqing_index::AreaFilter::default()
+        },
+        None,
+        usize::MAX,
+    );
+    match area {
+        Some(a) if children.is_empty() => vec![(a.id, areas.grids_under(a.id))],
+        _ => children
+            .iter()
+            .filter(|c| area.is_some() || c.parent_id.is_none())
+            .map(|c| (c.id, areas.grids_under(c.id)))
+            .collect(),
+    }
+}
+
 /// Households and residents within and beyond reach of the nearest place of a type, per
 /// child area, with the buildings beyond reach.
 pub(super) async fn coverage(
@@ -106,20 +130,26 @@ pub(super) async fn coverage(
     let tag = code_param(&p, "tag", CareTag::parse, CareTag::codes)?;
     let limit = usize::try_from(p.int("limit", 1000, 1, 10_000)?).unwrap_or(1000);
     let areas = state.index.areas();
+    // The area asked for; without one, the caller's scope, or for an unscoped caller the
+    // whole city (every top-level area a row).
     let area = match p.str("area") {
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .and_then(|id| areas.get(id))
-            .or_else(|| areas.by_code(v))
-            .ok_or_else(|| ApiError::not_found(format!("no area {v:?}")))?,
-        None => areas
-            .list(&minqing_index::AreaFilter::default(), None, usize::MAX)
-            .into_iter()
-            .find(|a| a.parent_id.is_none())
-            .ok_or_else(|| ApiError::not_found("no areas loaded"))?,
+        Some(v) => Some(
+            v.parse::<i64>()
+                .ok()
+                .and_then(|id| areas.get(id))
+                .or_else(|| areas.by_code(v))
+                .ok_or_else(|| ApiError::not_found(format!("no area {v:?}")))?,
+        ),
+        None => match state.register_grids(&caller) {
+            Some(s) => Some(
+                areas
+                    .get(s.area_id)
+                    .ok_or_else(|| ApiError::not_found("no area in this token's scope"))?,
+            ),
+            None => None,
+        },
     };
-    let (exact, granted) = exact_for(&state, &caller, area.id)?;
+    let (exact, granted) = exact_for(&state, &caller, area.map_or(0, |a| a.id))?;
     if let Some(t) = tag
         && t.sensitive()
         && !granted.has(t)
@@ -129,22 +159,7 @@ pub(super) async fn coverage(
             t.code()
         )));
     }
-    let children = areas.list(
-        &minqing_index::AreaFilter {
-            parent: Some(area.id),
-            ..minqing_index::AreaFilter::default()
-        },
-        None,
-        usize::MAX,
-    );
-    let groups: Vec<(i64, Vec<i64>)> = if children.is_empty() {
-        vec![(area.id, areas.grids_under(area.id))]
-    } else {
-        children
-            .iter()
-            .map(|c| (c.id, areas.grids_under(c.id)))
-            .collect()
-    };
+    let groups = coverage_groups(&areas, area);
     let regs = state.index.registers();
     let started = std::time::Instant::now();
     let cov = regs.coverage(kind, within, &groups, tag);
@@ -180,7 +195,7 @@ pub(super) async fn coverage(
         "type_label": kind.label(),
         "within_m": within,
         "tag": tag.map(CareTag::code),
-        "area": {"id": area.id, "code": area.code, "name": area.name},
+        "area": area.map(|a| json!({"id": a.id, "code": a.code, "name": a.name})),
         "exact": exact,
         "rows": rows,
         "uncovered_total": cov.uncovered.len(),
