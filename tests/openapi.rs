@@ -97,6 +97,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/access-log"),
     ("get", "/api/v1/areas/{id}/profile"),
     ("get", "/api/v1/coverage"),
+    ("get", "/api/v1/workers"),
+    ("get", "/api/v1/workers/{id}"),
     ("post", "/api/v1/imports"),
     ("get", "/open311/v2/discovery.json"),
     ("get", "/open311/v2/discovery.xml"),

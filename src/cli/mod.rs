@@ -23,6 +23,7 @@ use crate::model::{AreaRecord, EventRecord, Taxonomy};
 use crate::store::Store;
 
 mod import;
+mod workers;
 pub use import::import_register;
 use import::{import, import_format};
 
@@ -169,6 +170,12 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Manage grid workers and the grids they hold.
+    Worker {
+        /// What to do.
+        #[command(subcommand)]
+        action: workers::WorkerAction,
+    },
 }
 
 /// `minqing key …`.
@@ -197,6 +204,10 @@ pub enum TokenAction {
         /// 刑满释放, 精神障碍).
         #[arg(long, value_delimiter = ',')]
         grant: Vec<String>,
+        /// The grid worker (id) the token belongs to: a field token scoped to the grids the
+        /// worker holds (`--area` is then not given).
+        #[arg(long)]
+        worker: Option<i64>,
     },
     /// Revoke every token whose name starts with a prefix.
     Revoke {
@@ -325,6 +336,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 generate_with_registers(&db.store, seed, grids, events, end, registers).await
             }
         }
+        Command::Worker { action } => {
+            let db = open_database(&config).await?;
+            workers::run(&db.store, &config, action).await
+        }
         Command::Key {
             action: KeyAction::Rotate,
         } => {
@@ -362,10 +377,16 @@ async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
             area,
             name,
             grant,
+            worker,
         } => {
             let role = Role::parse(&role).with_context(|| {
                 format!("unknown role {role:?}; roles: admin, command, planner, field, reporter")
             })?;
+            if worker.is_some() && (role != Role::Field || area.is_some()) {
+                anyhow::bail!(
+                    "--worker makes a field token scoped to the worker's grids: give --role field and no --area"
+                );
+            }
             let code = match area {
                 None => None,
                 Some(a) => Some(area_code(store, &a).await?),
@@ -382,9 +403,14 @@ async fn token(store: &Store, action: TokenAction) -> anyhow::Result<()> {
                     })?;
                 grants = grants.with(tag);
             }
-            let (_, secret) = store
-                .create_token_with_grants(&name, role, code.as_deref(), grants)
-                .await?;
+            let (_, secret) = match worker {
+                Some(w) => store.create_worker_token(&name, w, grants).await?,
+                None => {
+                    store
+                        .create_token_with_grants(&name, role, code.as_deref(), grants)
+                        .await?
+                }
+            };
             // The secret goes to stdout only (never to the log), for scripts to capture.
             writeln!(std::io::stdout().lock(), "{secret}")?;
             Ok(())
@@ -547,6 +573,11 @@ pub async fn generate_with_registers(
         })
         .await?;
     pb.finish_and_clear();
+    let duties = store.generate_workers_from_areas().await?;
+    tracing::info!(
+        duties,
+        "grid workers generated from the grids' worker names"
+    );
     let grid_records = grids_of(&areas);
     if let Some((keys, scale)) = registers {
         let opts = crate::generate::RegisterOptions {

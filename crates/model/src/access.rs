@@ -90,6 +90,11 @@ pub struct Principal {
     pub area_code: Option<String>,
     /// Sensitive care tags granted to the token (admin tokens see them all).
     pub grants: crate::register::Tags,
+    /// The grid worker the token belongs to, if any: a field token of a worker is scoped
+    /// to the grids the worker holds now (`worker_grids`), not to `area_code`.
+    pub worker_id: Option<i64>,
+    /// Codes of the grids the worker holds now (empty without a worker).
+    pub worker_grids: Vec<String>,
 }
 
 /// A new token's secret: `mq_` and 64 hex digits from the operating system's generator.

@@ -12,6 +12,7 @@ pub mod register;
 pub mod sealed;
 mod taxonomy;
 pub mod wkb;
+pub mod worker;
 mod workflow;
 
 pub use access::{Principal, Role, hash, hex, new_secret};

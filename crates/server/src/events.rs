@@ -252,6 +252,12 @@ async fn detail(state: &AppState, caller: &Caller, case: &Case) -> ApiResult<Val
         .collect();
     if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
         props.insert("assignee".into(), json!(case.assignee));
+        props.insert(
+            "worker".into(),
+            case.worker
+                .as_ref()
+                .map_or(Value::Null, |(id, name)| json!({"id": id, "name": name})),
+        );
         props.insert("merged_into".into(), json!(case.merged_into));
         props.insert("link".into(), link.unwrap_or(Value::Null));
         props.insert("history".into(), Value::Array(history));
@@ -290,9 +296,9 @@ fn parse_transition(body: &Value) -> ApiResult<(Action, TransitionInput)> {
         }
     };
     for k in obj.keys() {
-        if !["action", "note", "assignee", "satisfied", "into"].contains(&k.as_str()) {
+        if !["action", "note", "assignee", "worker", "satisfied", "into"].contains(&k.as_str()) {
             return Err(ApiError::bad_request(format!(
-                "unknown field {k:?}; fields: action, note, assignee, satisfied, into"
+                "unknown field {k:?}; fields: action, note, worker, assignee, satisfied, into"
             )));
         }
     }
@@ -309,6 +315,14 @@ fn parse_transition(body: &Value) -> ApiResult<(Action, TransitionInput)> {
     let input = TransitionInput {
         note: text("note", MAX_DESCRIPTION)?.unwrap_or_default(),
         assignee: text("assignee", MAX_REPORTER)?.filter(|a| !a.is_empty()),
+        worker: match obj.get("worker") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_i64()
+                    .filter(|w| *w > 0)
+                    .ok_or_else(|| ApiError::bad_request("worker must be a worker id"))?,
+            ),
+        },
         satisfied: match obj.get("satisfied") {
             None | Some(Value::Null) => None,
             Some(Value::Bool(b)) => Some(*b),
@@ -323,9 +337,11 @@ fn parse_transition(body: &Value) -> ApiResult<(Action, TransitionInput)> {
         },
     };
     match action {
-        Action::Assign if input.assignee.is_none() => Err(ApiError::unprocessable(
-            "assign needs an assignee (who will handle the case)",
-        )),
+        Action::Assign if input.assignee.is_none() && input.worker.is_none() => {
+            Err(ApiError::unprocessable(
+                "assign needs a worker (the id of a worker holding the case's grid)",
+            ))
+        }
         Action::Close if input.satisfied.is_none() => Err(ApiError::unprocessable(
             "close records the return visit: satisfied (true or false) is required",
         )),
@@ -376,7 +392,7 @@ async fn transition(
             Ok(GeoJson(detail(&state, &caller, &case).await?).into_response())
         }
         Err(Refusal::NotFound) => Err(ApiError::not_found(format!("no event {id}"))),
-        Err(Refusal::Target(m)) => Err(ApiError::unprocessable(m)),
+        Err(Refusal::Target(m) | Refusal::Worker(m)) => Err(ApiError::unprocessable(m)),
         Err(Refusal::State { current, allowed }) => {
             let allowed: Vec<&str> = allowed
                 .into_iter()

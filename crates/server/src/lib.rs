@@ -39,6 +39,7 @@ mod stats;
 mod stream;
 mod tiles;
 mod web;
+mod workers;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -84,6 +85,7 @@ pub fn app(state: AppState) -> Router {
         .merge(plans::router())
         .merge(registers::router())
         .merge(imports::router())
+        .merge(workers::router())
         .merge(metrics::router())
         .merge(openapi::router())
         .fallback(web::fallback)

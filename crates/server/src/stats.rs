@@ -18,7 +18,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Params;
 use minqing_index::{BBox, GridSet};
 use minqing_model::{Status, privacy};
-use minqing_service::auth::{Caller, Scope};
+use minqing_service::auth::{Caller, Scope, in_scope};
 
 /// `/api/v1/stats`.
 pub fn router() -> Router<AppState> {
@@ -52,7 +52,7 @@ async fn stats(State(state): State<AppState>, caller: Caller, p: Params) -> ApiR
     // the public aggregate (model::privacy).
     let exact = match state.auth.scope(&caller, &areas) {
         Scope::All => true,
-        Scope::Area(s) => area.is_some_and(|a| areas.is_within(a.id, s.area_id)),
+        Scope::Area(s) => area.is_some_and(|a| in_scope(&s, &areas, a.id)),
         Scope::Own(_) | Scope::Nothing => false,
     };
     if !exact {

@@ -69,6 +69,55 @@ pub struct Caller {
     pub token_hash: Option<Arc<str>>,
 }
 
+/// The grid set of a worker's token: the current grids among `codes`. Its `area_id` is no
+/// area's (negative, from the grids themselves), so that nothing keyed by it (cached tiles,
+/// exact counts within an area) is shared with another scope; an area is within it only
+/// when it is one of its grids (see [`in_scope`]).
+fn worker_grids(codes: &[String], areas: &AreaIndex) -> GridSet {
+    let mut grids: Vec<i64> = codes
+        .iter()
+        .filter_map(|c| areas.by_code(c))
+        .filter(|a| a.level == minqing_model::Level::Grid)
+        .map(|a| a.id)
+        .collect();
+    grids.sort_unstable();
+    grids.dedup();
+    let mut set = GridSet::empty();
+    for g in &grids {
+        if let Some(b) = areas.bbox(*g) {
+            set.bbox = BBox {
+                min_lon: set.bbox.min_lon.min(b.min_lon),
+                min_lat: set.bbox.min_lat.min(b.min_lat),
+                max_lon: set.bbox.max_lon.max(b.max_lon),
+                max_lat: set.bbox.max_lat.max(b.max_lat),
+            };
+        }
+    }
+    // FNV-1a over the ids: the same grids give the same key, other grids another.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for g in &grids {
+        for b in g.to_le_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    set.area_id = -1 - i64::try_from(h >> 2).unwrap_or(0);
+    set.grids = grids;
+    set
+}
+
+/// Whether area `id` lies in a scope: within its area, or for a worker's scope one of its
+/// grids.
+#[must_use]
+pub fn in_scope(scope: &GridSet, areas: &AreaIndex, id: i64) -> bool {
+    if scope.area_id > 0 {
+        areas.is_within(id, scope.area_id)
+    } else {
+        areas
+            .get(id)
+            .is_some_and(|a| a.level == minqing_model::Level::Grid && scope.has_grid(Some(id)))
+    }
+}
+
 impl Caller {
     /// The role, if signed in.
     #[must_use]
@@ -206,6 +255,9 @@ impl Auth {
         };
         if p.role == Role::Reporter {
             return Scope::Own(p.token_id);
+        }
+        if p.worker_id.is_some() {
+            return Scope::Area(Arc::new(worker_grids(&p.worker_grids, areas)));
         }
         let Some(code) = &p.area_code else {
             return Scope::All;
@@ -357,6 +409,8 @@ mod tests {
                 role: Role::Field,
                 area_code: Some("C".into()),
                 grants: minqing_model::register::Tags::default(),
+                worker_id: None,
+                worker_grids: Vec::new(),
             })),
             ip: None,
             token_hash: None,

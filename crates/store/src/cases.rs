@@ -27,6 +27,8 @@ pub struct Case {
     pub reporter_token: Option<i64>,
     /// The record of the registers the report named, if any.
     pub link: Option<minqing_model::register::RegisterLink>,
+    /// The worker handling it (id, name), if any.
+    pub worker: Option<(i64, String)>,
 }
 
 /// One entry of a case's history.
@@ -53,8 +55,10 @@ pub struct HistoryEntry {
 pub struct TransitionInput {
     /// Free text for the history.
     pub note: String,
-    /// For `assign`.
+    /// For `assign`: who, as free text (superseded by `worker`).
     pub assignee: Option<String>,
+    /// For `assign`: the worker (id), who must hold the case's grid.
+    pub worker: Option<i64>,
     /// For `close`: the return visit's answer.
     pub satisfied: Option<bool>,
     /// For `merge`: the case this one duplicates.
@@ -75,10 +79,49 @@ pub enum Refusal {
     },
     /// The merge target is unusable.
     Target(String),
+    /// The worker cannot take the case.
+    Worker(String),
 }
 
 /// Either the new state of the case, or why not.
 pub type TransitionResult = std::result::Result<Event, Refusal>;
+
+/// The history note of a transition (a merge names its target).
+fn history_note(action: Action, input: &TransitionInput) -> String {
+    match (action, input.into) {
+        (Action::Merge, Some(into)) if input.note.is_empty() => format!("merged into #{into}"),
+        (Action::Merge, Some(into)) => format!("merged into #{into}: {}", input.note),
+        _ => input.note.clone(),
+    }
+}
+
+/// Who an `assign` gives the case to: the free-text assignee, or the worker (id) with
+/// their name, refused unless they hold the case's grid now. Other actions give nobody.
+async fn assignee_of(
+    tx: &deadpool_postgres::Transaction<'_>,
+    action: Action,
+    input: &TransitionInput,
+    grid: Option<i64>,
+) -> Result<std::result::Result<(Option<String>, Option<i64>), Refusal>> {
+    if action != Action::Assign {
+        return Ok(Ok((None, None)));
+    }
+    let Some(w) = input.worker else {
+        return Ok(Ok((input.assignee.clone(), None)));
+    };
+    let Some(row) = tx
+        .query_opt(
+            include_str!("sql/workers/on_duty.sql"),
+            &[&w, &grid.unwrap_or(0)],
+        )
+        .await?
+    else {
+        return Ok(Err(Refusal::Worker(format!(
+            "worker {w} does not hold this case's grid (or has left)"
+        ))));
+    };
+    Ok(Ok((Some(get(&row, "name")?), Some(w))))
+}
 
 fn case_from_row(row: &Row) -> Result<Case> {
     Ok(Case {
@@ -92,6 +135,13 @@ fn case_from_row(row: &Row) -> Result<Case> {
             get(row, "organisation_id")?,
             get(row, "household_id")?,
         ]),
+        worker: match get::<Option<i64>>(row, "worker_id")? {
+            Some(id) => Some((
+                id,
+                get::<Option<String>>(row, "worker_name")?.unwrap_or_default(),
+            )),
+            None => None,
+        },
     })
 }
 
@@ -237,6 +287,10 @@ impl Store {
             )
             .await?;
         }
+        let (assignee, worker) = match assignee_of(&tx, action, input, case.event.grid_id).await? {
+            Ok(who) => who,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         let restart = action == Action::Accept || to == Status::Reopened;
         let days = i32::try_from(deadline_days).unwrap_or(i32::MAX);
         let update = tx
@@ -251,17 +305,15 @@ impl Store {
                     &restart,
                     &days,
                     &input.satisfied.filter(|_| action == Action::Close),
-                    &input.assignee.as_ref().filter(|_| action == Action::Assign),
+                    &assignee,
                     &input.into.filter(|_| action == Action::Merge),
+                    &worker,
+                    &(action == Action::Accept),
                 ],
             )
             .await?;
         let event = event_from_row(&row)?;
-        let note = match (action, input.into) {
-            (Action::Merge, Some(into)) if input.note.is_empty() => format!("merged into #{into}"),
-            (Action::Merge, Some(into)) => format!("merged into #{into}: {}", input.note),
-            _ => input.note.clone(),
-        };
+        let note = history_note(action, input);
         tx.execute(
             &history,
             &[
@@ -271,7 +323,7 @@ impl Store {
                 &to.as_str(),
                 &note,
                 &action.as_str(),
-                &input.assignee.as_ref().filter(|_| action == Action::Assign),
+                &assignee,
             ],
         )
         .await?;
@@ -345,6 +397,29 @@ impl Store {
         area_code: Option<&str>,
         grants: Tags,
     ) -> Result<(Principal, String)> {
+        self.insert_token(name, role, area_code, grants, None).await
+    }
+
+    /// A field token of grid worker `worker` (active): its scope is the grids the worker
+    /// holds, whichever they are when the token is used.
+    pub async fn create_worker_token(
+        &self,
+        name: &str,
+        worker: i64,
+        grants: Tags,
+    ) -> Result<(Principal, String)> {
+        self.insert_token(name, Role::Field, None, grants, Some(worker))
+            .await
+    }
+
+    async fn insert_token(
+        &self,
+        name: &str,
+        role: Role,
+        area_code: Option<&str>,
+        grants: Tags,
+        worker: Option<i64>,
+    ) -> Result<(Principal, String)> {
         if grants.0 & !Tags::sensitive().0 != 0 {
             return Err(StoreError::Input(
                 "only sensitive care tags can be granted".into(),
@@ -369,6 +444,16 @@ impl Store {
                 )));
             }
         }
+        let mut worker_grids = Vec::new();
+        if let Some(w) = worker {
+            let Some(row) = conn
+                .query_opt(include_str!("sql/workers/active_grids.sql"), &[&w])
+                .await?
+            else {
+                return Err(StoreError::Input(format!("no active worker {w}")));
+            };
+            worker_grids = get(&row, "grids")?;
+        }
         let secret = minqing_model::new_secret();
         let stmt = conn
             .prepare_cached(include_str!("sql/insert_token.sql"))
@@ -382,6 +467,7 @@ impl Store {
                     &area_code,
                     &minqing_model::hash(&secret),
                     &grant_codes,
+                    &worker,
                 ],
             )
             .await?;
@@ -393,6 +479,8 @@ impl Store {
                 role,
                 area_code: area_code.map(str::to_owned),
                 grants,
+                worker_id: worker,
+                worker_grids,
             },
             secret,
         ))
@@ -423,6 +511,8 @@ impl Store {
                 .iter()
                 .filter_map(|c| CareTag::parse(c))
                 .fold(Tags::default(), Tags::with),
+            worker_id: get(&row, "worker_id")?,
+            worker_grids: get::<Option<Vec<String>>>(&row, "worker_grids")?.unwrap_or_default(),
         }))
     }
 

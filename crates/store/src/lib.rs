@@ -17,6 +17,7 @@ mod open311;
 mod plans;
 mod registers;
 mod rows;
+mod workers;
 mod write;
 
 pub use cases::{
@@ -34,6 +35,7 @@ pub use plans::{
     SLIVER_M2,
 };
 pub use registers::{AccessEntry, AccessQuery, LoadedRegisters, REMOVAL_REASONS, RegisterCounts};
+pub use workers::NewWorker;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0011_event_links",
         include_str!("../../../migrations/0011_event_links.sql"),
     ),
+    (
+        12,
+        "0012_workers",
+        include_str!("../../../migrations/0012_workers.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

@@ -165,6 +165,7 @@ pub fn document(taxonomy: &Taxonomy) -> OpenApi {
                 "registers",
                 "People, buildings, places and organisations: masked, scoped, audited",
             ),
+            ("workers", "Grid workers and the grids they hold (定格定人)"),
             ("open311", "Open311 GeoReport v2"),
             ("web", "The web app's pages"),
         ]

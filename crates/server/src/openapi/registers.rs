@@ -309,4 +309,54 @@ pub(super) fn registers(api: &mut Api) {
             &with(&[400, 403, 404, 422, 500]),
         ),
     );
+    workers(api);
+}
+
+/// Grid workers and their duties.
+fn workers(api: &mut Api) {
+    let json = "application/json";
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/workers",
+        errors(
+            op(
+                "workers",
+                "workers",
+                "Grid workers with the grids they hold, in id order; a scoped token sees the \
+                 workers of its grids. Phones are never shown",
+                Access::Token,
+            )
+            .parameters(Some([
+                query(
+                    "grid",
+                    string().into(),
+                    "only those holding this grid (id or code)",
+                ),
+                query(
+                    "active",
+                    one_of_strings(&["true", "false"]),
+                    "only active workers (default true); false: every worker",
+                ),
+                limit(100, 1000),
+                cursor(),
+            ]))
+            .response("200", object("a page of workers", json)),
+            &with(&[400, 401, 403, 404, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/workers/{id}",
+        errors(
+            op(
+                "worker",
+                "workers",
+                "One worker with every duty held (grid, from, to)",
+                Access::Token,
+            )
+            .parameters(Some([id_path("worker id")]))
+            .response("200", object("the worker", json)),
+            &with(&[400, 401, 403, 404, 500]),
+        ),
+    );
 }

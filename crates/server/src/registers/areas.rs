@@ -8,7 +8,7 @@ use super::*;
 fn exact_for(state: &AppState, caller: &Caller, area_id: i64) -> Result<(bool, Tags), ApiError> {
     let scope = state.register_grids(caller);
     if let Some(s) = &scope
-        && !state.index.areas().is_within(area_id, s.area_id)
+        && !minqing_service::auth::in_scope(s, &state.index.areas(), area_id)
     {
         return Err(ApiError::not_found(format!("no area {area_id}")));
     }
@@ -141,11 +141,9 @@ pub(super) async fn coverage(
                 .ok_or_else(|| ApiError::not_found(format!("no area {v:?}")))?,
         ),
         None => match state.register_grids(&caller) {
-            Some(s) => Some(
-                areas
-                    .get(s.area_id)
-                    .ok_or_else(|| ApiError::not_found("no area in this token's scope"))?,
-            ),
+            Some(s) => Some(areas.get(s.area_id).ok_or_else(|| {
+                ApiError::bad_request("name the area (one within this token's scope): area=")
+            })?),
             None => None,
         },
     };

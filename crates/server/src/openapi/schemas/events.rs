@@ -144,6 +144,16 @@ pub struct CaseProperties {
     /// The register record the report named, as far as the caller may see it.
     #[schema(required = true)]
     pub link: Option<CaseLink>,
+    /// The grid worker handling the case.
+    #[schema(required = true)]
+    pub worker: Option<CaseWorker>,
+}
+
+/// The grid worker a case is given to.
+#[derive(ToSchema)]
+pub struct CaseWorker {
+    pub id: i64,
+    pub name: String,
 }
 
 /// The register record a case names.

@@ -1,0 +1,250 @@
+//! Grid workers and their duties against PostGIS over real HTTP: the demo's generated
+//! workers, listing in scope, a worker's token scoped to the grids they hold (and following
+//! a change of duties), and cases assigned to a grid's worker by id.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::unwrap_used
+)]
+
+mod common;
+
+use common::{TestServer, client_with_token, demo_db, get_with, sql};
+use minqing::model::register::Tags;
+use minqing::model::worker::WorkerKind;
+use minqing::store::NewWorker;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn workers_hold_grids_scope_their_tokens_and_take_cases() {
+    let url = demo_db().await;
+    let db = sql(&url).await;
+    let server = TestServer::start(&url).await;
+
+    // The demo: a generated worker per name the generator put on each grid, holding it.
+    let row = db
+        .query_one(
+            "SELECT (SELECT count(*) FROM workers WHERE generated) AS workers,
+                    (SELECT coalesce(sum(jsonb_array_length(workers)), 0) FROM areas
+                     WHERE level = 'grid' AND valid_to IS NULL) AS names,
+                    (SELECT count(*) FROM areas a WHERE level = 'grid' AND valid_to IS NULL
+                     AND jsonb_array_length(workers) > 0 AND NOT EXISTS (SELECT 1 FROM worker_duties d
+                       WHERE d.grid_code = a.code AND d.valid_to IS NULL)) AS unheld",
+            &[],
+        )
+        .await
+        .unwrap();
+    let n: i64 = row.get("workers");
+    assert!(n > 3000, "{n} workers");
+    assert_eq!(n, row.get::<_, i64>("names"));
+    assert_eq!(row.get::<_, i64>("unheld"), 0);
+
+    // Two grids of one community, each with an open reported case; a third grid elsewhere.
+    let pick = db
+        .query(
+            "SELECT g.id, g.code, g.parent_id, e.id AS event FROM areas g
+             JOIN LATERAL (SELECT id FROM events WHERE grid_id = g.id AND status = 'reported'
+                           ORDER BY id LIMIT 1) e ON true
+             WHERE g.level = 'grid' AND g.valid_to IS NULL ORDER BY g.parent_id, g.id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (a, b) = pick
+        .windows(2)
+        .map(|w| (&w[0], &w[1]))
+        .find(|(x, y)| x.get::<_, i64>("parent_id") == y.get::<_, i64>("parent_id"))
+        .expect("two grids of one community with reported cases");
+    let other = pick
+        .iter()
+        .find(|r| r.get::<_, i64>("parent_id") != a.get::<_, i64>("parent_id"))
+        .unwrap();
+    let code = |r: &tokio_postgres::Row| r.get::<_, String>("code");
+    let event = |r: &tokio_postgres::Row| r.get::<_, i64>("event");
+
+    // A worker of A and B; bad input is refused with the reason.
+    let store = &server.state.store;
+    let new = |code: &str, grids: Vec<String>| NewWorker {
+        code: code.into(),
+        name: "测试网格员".into(),
+        kind: WorkerKind::FullTime,
+        phone: None,
+        generated: false,
+        grids,
+    };
+    let err = store
+        .create_worker(&new("T-bad", vec!["no-such-grid".into()]))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no-such-grid"), "{err}");
+    let w = store
+        .create_worker(&new("T-1", vec![code(a), code(b)]))
+        .await
+        .unwrap();
+    assert!(
+        store.create_worker(&new("T-1", vec![])).await.is_err(),
+        "codes are unique"
+    );
+    let (_, secret) = store
+        .create_worker_token("worker T-1", w, Tags::default())
+        .await
+        .unwrap();
+    let mine = client_with_token(&secret);
+
+    // Their token sees the cases of their grids only, and the profiles of those grids.
+    for (r, want) in [(a, 200), (b, 200), (other, 404)] {
+        let (s, _) = get_with(&mine, &server.url(&format!("/api/v1/events/{}", event(r)))).await;
+        assert_eq!(s, want, "event in {}", code(r));
+    }
+    let (s, _) = get_with(
+        &mine,
+        &server.url(&format!("/api/v1/areas/{}/profile", a.get::<_, i64>("id"))),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = get_with(
+        &mine,
+        &server.url(&format!(
+            "/api/v1/areas/{}/profile",
+            a.get::<_, i64>("parent_id")
+        )),
+    )
+    .await;
+    assert_eq!(s, 404, "the community above is not theirs");
+
+    // Listing: a token is needed; the worker's token lists the workers of its grids only.
+    let (s, _) = get_with(&server.anon, &server.url("/api/v1/workers")).await;
+    assert_eq!(s, 401);
+    let (s, v) = get_with(&mine, &server.url("/api/v1/workers?limit=1000")).await;
+    assert_eq!(s, 200, "{v}");
+    let listed = v["workers"].as_array().unwrap();
+    assert!(listed.iter().any(|x| x["id"] == w));
+    for x in listed {
+        let grids: Vec<&str> = x["grids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap())
+            .collect();
+        assert!(
+            grids.contains(&code(a).as_str()) || grids.contains(&code(b).as_str()),
+            "{x}"
+        );
+        assert!(x.get("phone").is_none());
+    }
+    let command = server.client("command", None).await;
+    let (s, v) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/workers?grid={}", code(a))),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let want: Vec<i64> = db
+        .query(
+            "SELECT w.id FROM workers w JOIN worker_duties d ON d.worker_id = w.id
+             WHERE d.grid_code = $1 AND d.valid_to IS NULL AND w.active ORDER BY w.id",
+            &[&code(a)],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let got: Vec<i64> = v["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, want);
+    let (s, _) = get_with(
+        &mine,
+        &server.url(&format!("/api/v1/workers?grid={}", code(other))),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = get_with(&command, &server.url("/api/v1/workers?active=maybe")).await;
+    assert_eq!(s, 400);
+
+    // Accepting a case gives it to the grid's longest-serving worker (the generated one).
+    let (s, v) = server
+        .act(&command, event(a), json!({"action": "accept"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let first: i64 = db
+        .query_one(
+            "SELECT d.worker_id FROM worker_duties d JOIN workers w ON w.id = d.worker_id AND w.active
+             WHERE d.grid_code = $1 AND d.valid_to IS NULL ORDER BY d.valid_from, d.worker_id LIMIT 1",
+            &[&code(a)],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(first, w, "the generated worker has held the grid longer");
+    assert_eq!(v["properties"]["worker"]["id"], first, "{v}");
+    // Assigning picks a worker holding the grid, by id.
+    let outsider = store
+        .create_worker(&new("T-2", vec![code(other)]))
+        .await
+        .unwrap();
+    let (s, v) = server
+        .act(
+            &command,
+            event(a),
+            json!({"action": "assign", "worker": outsider}),
+        )
+        .await;
+    assert_eq!(s, 422, "{v}");
+    let (s, v) = server
+        .act(
+            &command,
+            event(a),
+            json!({"action": "assign", "worker": "T-1"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = server
+        .act(&command, event(a), json!({"action": "assign", "worker": w}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["properties"]["worker"]["id"], w);
+    assert_eq!(v["properties"]["assignee"], "测试网格员");
+    let stored: Option<i64> = db
+        .query_one("SELECT worker_id FROM events WHERE id = $1", &[&event(a)])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, Some(w));
+
+    // A change of duties: B is given up, the history keeps it; a token follows the grids.
+    assert!(store.set_worker_grids(w, &[code(a)]).await.unwrap());
+    let (s, v) = get_with(&command, &server.url(&format!("/api/v1/workers/{w}"))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["grids"], json!([code(a)]));
+    let duties = v["duties"].as_array().unwrap();
+    assert_eq!(duties.len(), 2, "{v}");
+    let ended: Vec<&Value> = duties.iter().filter(|d| !d["to"].is_null()).collect();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0]["grid_code"], code(b));
+    let (_, fresh) = store
+        .create_worker_token("worker T-1 again", w, Tags::default())
+        .await
+        .unwrap();
+    let fresh = client_with_token(&fresh);
+    let (s, _) = get_with(&fresh, &server.url(&format!("/api/v1/events/{}", event(b)))).await;
+    assert_eq!(s, 404, "B is no longer theirs");
+    // One who leaves holds nothing.
+    assert!(store.set_worker_active(w, false).await.unwrap());
+    assert!(store.set_worker_grids(w, &[code(a)]).await.is_err());
+    let (_, gone) = store
+        .create_worker_token("worker T-1 gone", w, Tags::default())
+        .await
+        .err()
+        .map_or_else(|| (None::<()>, String::new()), |e| (None, e.to_string()));
+    assert!(gone.contains("no active worker"), "{gone}");
+    let (s, _) = get_with(&command, &server.url("/api/v1/workers/abc")).await;
+    assert_eq!(s, 400);
+    let (s, _) = get_with(&command, &server.url("/api/v1/workers/999999999")).await;
+    assert_eq!(s, 404);
+}
