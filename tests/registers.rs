@@ -1464,6 +1464,32 @@ async fn the_key_rotates_and_every_sealed_value_follows() {
     }
     let (sealed_before, n) = sealed_digest(&db).await;
     let old_key = std::fs::read_to_string(dir.join("minqing.key")).unwrap();
+    // A grid worker's phone, sealed with the same key, follows too.
+    let grid: String = db
+        .query_one(
+            "SELECT code FROM areas WHERE level = 'grid' AND valid_to IS NULL ORDER BY id LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let before_keys = Keys::new(&parse_key(&old_key).unwrap());
+    let worker = server
+        .state
+        .store
+        .create_worker(&minqing::store::NewWorker {
+            code: "ROTATE-1".into(),
+            name: "轮换测试".into(),
+            kind: minqing::model::worker::WorkerKind::FullTime,
+            phone: Some((
+                before_keys.seal(minqing::model::sealed::Field::Phone, "13800138000"),
+                before_keys.lookup(minqing::model::sealed::Field::Phone, "13800138000"),
+            )),
+            generated: false,
+            grids: vec![grid],
+        })
+        .await
+        .unwrap();
 
     // Servers stop before a rotation (they hold the key).
     drop(server);
@@ -1482,7 +1508,7 @@ async fn the_key_rotates_and_every_sealed_value_follows() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(r.resealed, u64::try_from(n + organisations).unwrap());
+    assert_eq!(r.resealed, u64::try_from(n + organisations + 1).unwrap());
     assert_eq!(done.load(std::sync::atomic::Ordering::Relaxed), r.resealed);
     let new_key = std::fs::read_to_string(dir.join("minqing.key")).unwrap();
     assert_ne!(new_key, old_key);
@@ -1494,6 +1520,17 @@ async fn the_key_rotates_and_every_sealed_value_follows() {
     assert_ne!(sealed_after, sealed_before);
     let old = Keys::new(&parse_key(&old_key).unwrap());
     assert!(store.check_key_if_sealed(&old).await.is_err());
+    let new = Keys::new(&parse_key(&new_key).unwrap());
+    let sealed: Vec<u8> = db
+        .query_one("SELECT phone_sealed FROM workers WHERE id = $1", &[&worker])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        new.open(minqing::model::sealed::Field::Phone, &sealed)
+            .as_deref(),
+        Some("13800138000")
+    );
 
     // A server with the new key reads the same values and finds them exactly.
     let server = TestServer::start_with(&url, |c| c.data_dir = dir.clone()).await;

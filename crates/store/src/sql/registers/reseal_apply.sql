@@ -9,4 +9,7 @@ FROM resealed t WHERE t.kind = 'resident' AND t.id = r.id;
 UPDATE organisations o
 SET contact_phone_sealed = t.first_sealed, contact_phone_lookup = t.first_lookup
 FROM resealed t WHERE t.kind = 'organisation' AND t.id = o.id;
+UPDATE workers w
+SET phone_sealed = t.first_sealed, phone_lookup = t.first_lookup
+FROM resealed t WHERE t.kind = 'worker' AND t.id = w.id;
 DELETE FROM register_keys;

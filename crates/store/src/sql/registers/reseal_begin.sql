@@ -1,6 +1,6 @@
 -- Re-sealing under a new key: no register write meanwhile, and a scratch table of the
 -- re-sealed values (dropped at commit). A cursor reads the sealed values in id order.
-LOCK TABLE organisations, households, residents, register_keys IN EXCLUSIVE MODE;
+LOCK TABLE organisations, households, residents, workers, register_keys IN EXCLUSIVE MODE;
 CREATE TEMP TABLE resealed (
     id            bigint NOT NULL,
     kind          text NOT NULL,
@@ -16,3 +16,6 @@ DECLARE sealed_values NO SCROLL CURSOR FOR
     UNION ALL
     SELECT 'organisation', id, contact_phone_sealed, NULL::bytea
     FROM organisations WHERE contact_phone_sealed IS NOT NULL
+    UNION ALL
+    SELECT 'worker', id, phone_sealed, NULL::bytea
+    FROM workers WHERE phone_sealed IS NOT NULL
