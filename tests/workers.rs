@@ -248,3 +248,179 @@ async fn workers_hold_grids_scope_their_tokens_and_take_cases() {
     let (s, _) = get_with(&command, &server.url("/api/v1/workers/999999999")).await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn patrol_tracks_are_stored_once_in_order_and_seen_in_scope() {
+    let url = demo_db().await;
+    let db = sql(&url).await;
+    let server = TestServer::start(&url).await;
+    let store = &server.state.store;
+
+    // A worker of one grid; a second worker of another district's grid.
+    let grids = db
+        .query(
+            "SELECT g.code, ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat,
+                    d.code AS district
+             FROM areas g JOIN areas c ON c.id = g.parent_id JOIN areas s ON s.id = c.parent_id
+             JOIN areas d ON d.id = s.parent_id
+             WHERE g.level = 'grid' AND g.valid_to IS NULL ORDER BY g.id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let first = &grids[0];
+    let far = grids
+        .iter()
+        .find(|r| r.get::<_, String>("district") != first.get::<_, String>("district"))
+        .unwrap();
+    let worker = |code: &'static str, grid: String| NewWorker {
+        code: code.into(),
+        name: "巡查员".into(),
+        kind: WorkerKind::PartTime,
+        phone: None,
+        generated: false,
+        grids: vec![grid],
+    };
+    let w = store
+        .create_worker(&worker("P-1", first.get("code")))
+        .await
+        .unwrap();
+    let w2 = store
+        .create_worker(&worker("P-2", far.get("code")))
+        .await
+        .unwrap();
+    let token = |w: i64| async move {
+        let (_, s) = store
+            .create_worker_token("patrol", w, Tags::default())
+            .await
+            .unwrap();
+        client_with_token(&s)
+    };
+    let phone = token(w).await;
+    let other_phone = token(w2).await;
+    let post = |c: &reqwest::Client, path: String, body: Value| {
+        let c = c.clone();
+        let url = server.url(&path);
+        async move { common::send_json(&c, reqwest::Method::POST, &url, &body).await }
+    };
+
+    // Only a worker's token starts one; a start sent twice is one patrol.
+    let command = server.client("command", None).await;
+    let start = json!({"client_id": "phone-7f3a", "started_at": "2026-11-30T08:00:00Z"});
+    let (s, _) = post(&command, "/api/v1/patrols".into(), start.clone()).await;
+    assert_eq!(s, 403);
+    let (s, v) = post(&phone, "/api/v1/patrols".into(), start.clone()).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (s, v) = post(&phone, "/api/v1/patrols".into(), start).await;
+    assert_eq!((s, v["id"].as_i64()), (200, Some(id)));
+
+    // Points in batches; the second batch is sent twice (its answer "lost"), and overlaps.
+    let (lon0, lat0): (f64, f64) = (first.get("lon"), first.get("lat"));
+    let point = |seq: i64| {
+        json!({"seq": seq, "at": format!("2026-11-30T08:{:02}:00Z", seq + 1),
+               "lon": lon0 + 0.0001 * seq as f64, "lat": lat0, "accuracy_m": 5})
+    };
+    let batch = |r: std::ops::Range<i64>| json!({"points": r.map(point).collect::<Vec<_>>()});
+    let path = format!("/api/v1/patrols/{id}/points");
+    let (s, v) = post(&phone, path.clone(), batch(0..10)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v, json!({"stored": 10, "repeated": 0}));
+    for _ in 0..2 {
+        let (s, _) = post(&phone, path.clone(), batch(5..20)).await;
+        assert_eq!(s, 200);
+    }
+    let stored: i64 = db
+        .query_one(
+            "SELECT count(*) FROM patrol_points WHERE patrol_id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 20, "each point once");
+    // Refused: another worker's patrol (404), a point before the start (422), bad input (400).
+    let (s, _) = post(&other_phone, path.clone(), batch(20..21)).await;
+    assert_eq!(s, 404);
+    let early =
+        json!({"points": [{"seq": 99, "at": "2026-11-29T08:00:00Z", "lon": lon0, "lat": lat0}]});
+    let (s, _) = post(&phone, path.clone(), early).await;
+    assert_eq!(s, 422);
+    for bad in [
+        json!({"points": []}),
+        json!({"points": [{"seq": -1, "at": "2026-11-30T09:00:00Z", "lon": 1, "lat": 1}]}),
+        json!({"points": [{"seq": 1, "at": "yesterday", "lon": 1, "lat": 1}]}),
+        json!({"points": [{"seq": 1, "at": "2026-11-30T09:00:00Z", "lon": 1}]}),
+        json!({"points": [{"seq": 1, "at": "2026-11-30T09:00:00Z", "lon": 1, "lat": 1, "speed": 3}]}),
+    ] {
+        let (s, v) = post(&phone, path.clone(), bad.clone()).await;
+        assert!(s == 400 || s == 422, "{bad}: {s} {v}");
+    }
+    let (s, _) = post(
+        &phone,
+        format!("/api/v1/patrols/{id}/end"),
+        json!({"ended_at": "2026-11-30T08:30:00Z"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let late =
+        json!({"points": [{"seq": 50, "at": "2026-11-30T08:45:00Z", "lon": lon0, "lat": lat0}]});
+    let (s, _) = post(&phone, path.clone(), late).await;
+    assert_eq!(s, 422, "after the end");
+
+    // The track: points in seq order, length as PostGIS measures it on the ellipsoid.
+    let (s, v) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/patrols?worker={w}")),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let f = &v["features"][0];
+    assert_eq!(f["id"], id);
+    let coords = f["geometry"]["coordinates"].as_array().unwrap();
+    assert_eq!(coords.len(), 20);
+    for (i, c) in coords.iter().enumerate() {
+        let want = lon0 + 0.0001 * i as f64;
+        assert!((c[0].as_f64().unwrap() - want).abs() < 1e-6, "{i}: {c}");
+    }
+    let want: f64 = db
+        .query_one(
+            "SELECT ST_Length(ST_MakeLine(ST_SetSRID(ST_MakePoint($1::float8 + 0.0001 * i, $2::float8), 4326) ORDER BY i)::geography)
+             FROM generate_series(0, 19) i",
+            &[&lon0, &lat0],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        (f["properties"]["length_m"].as_f64().unwrap() - want).abs() < 0.1,
+        "{f} vs {want}"
+    );
+    assert_eq!(f["properties"]["points"], 20);
+    assert_eq!(f["properties"]["ended_at"], "2026-11-30T08:30:00Z");
+
+    // Scope: the other worker does not see it; a command token of the far district neither.
+    let (_, v) = get_with(&other_phone, &server.url("/api/v1/patrols")).await;
+    assert!(
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"] != id),
+        "{v}"
+    );
+    let far_command = server
+        .client("command", Some(far.get::<_, String>("district").as_str()))
+        .await;
+    let (_, v) = get_with(&far_command, &server.url("/api/v1/patrols")).await;
+    assert!(
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"] != id),
+        "{v}"
+    );
+    let (s, _) = get_with(&server.anon, &server.url("/api/v1/patrols")).await;
+    assert_eq!(s, 401);
+}

@@ -53,3 +53,46 @@ pub struct Duty {
 
 /// The most grids one worker may hold.
 pub const MAX_GRIDS_PER_WORKER: usize = 50;
+
+/// One point of a patrol's track, as the phone sends it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackPoint {
+    /// The phone's sequence number in the patrol (a replayed batch repeats them).
+    pub seq: i32,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Longitude, WGS84.
+    pub lon: f64,
+    /// Latitude, WGS84.
+    pub lat: f64,
+    /// The fix's accuracy, metres, if known.
+    pub accuracy_m: Option<f32>,
+}
+
+/// A patrol with its track.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Patrol {
+    /// Database id.
+    pub id: i64,
+    /// Whose.
+    pub worker_id: i64,
+    /// The worker's name.
+    pub worker_name: String,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Ended (`None`: under way).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The grids the worker held when it started.
+    pub grid_codes: Vec<String>,
+    /// Points stored.
+    pub points: i64,
+    /// Length of the track on the ellipsoid, metres.
+    pub length_m: f64,
+    /// The track as a GeoJSON geometry (a LineString), if it has points.
+    pub track: Option<String>,
+    /// True when generated rather than real.
+    pub generated: bool,
+}
+
+/// The most points one batch may carry.
+pub const MAX_BATCH_POINTS: usize = 1000;

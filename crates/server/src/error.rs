@@ -25,6 +25,13 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
+    /// The same error with its message prefixed by what it is about (an item of a list).
+    #[must_use]
+    pub fn within(mut self, what: &str) -> ApiError {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
     /// 400: the request is malformed (a parameter, the JSON).
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)

@@ -33,6 +33,7 @@ mod imports;
 pub mod metrics;
 mod open311;
 mod openapi;
+mod patrols;
 mod plans;
 mod registers;
 mod stats;
@@ -86,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .merge(registers::router())
         .merge(imports::router())
         .merge(workers::router())
+        .merge(patrols::router())
         .merge(metrics::router())
         .merge(openapi::router())
         .fallback(web::fallback)

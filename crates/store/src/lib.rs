@@ -14,6 +14,7 @@ pub use intake::{InsertedEvent, MAX_BATCH};
 mod load;
 mod migrate;
 mod open311;
+mod patrols;
 mod plans;
 mod registers;
 mod rows;
@@ -29,6 +30,7 @@ pub use imports::{
     ImportBuilding, ImportConflict, ImportHousehold, ImportOrganisation, ImportOutcome,
     ImportPlace, ImportResident, ImportRows,
 };
+pub use patrols::{Batch, PatrolFilter, PatrolRefusal};
 pub use plans::{
     AreasAt, Changes, ClosedGrid, DEFAULT_HOUSEHOLDS, EventMove, Fault, HouseholdMove,
     MoveBoundary, Operation, Piece, Plan, PlanError, PlanGrid, PlanResult, Published, Report,

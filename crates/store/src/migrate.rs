@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0012_workers",
         include_str!("../../../migrations/0012_workers.sql"),
     ),
+    (
+        13,
+        "0013_patrols",
+        include_str!("../../../migrations/0013_patrols.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

@@ -310,6 +310,83 @@ pub(super) fn registers(api: &mut Api) {
         ),
     );
     workers(api);
+    patrols(api);
+}
+
+/// Patrols and their tracks.
+fn patrols(api: &mut Api) {
+    let json = "application/json";
+    let request = |what: &str, schema: &str| json_request(what, schema, &["application/json"]);
+    api.add(
+        HttpMethod::Post,
+        "/api/v1/patrols",
+        errors(
+            op(
+                "start_patrol",
+                "workers",
+                "Start a patrol (a grid worker's token); the same client_id again answers the \
+                 same patrol (200 instead of 201)",
+                Access::Token,
+            )
+            .request_body(Some(request("the start", "PatrolStart")))
+            .response("201", object("started: its id", json))
+            .response("200", object("started before: its id", json)),
+            &with(&[400, 401, 403, 413, 415, 422, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Post,
+        "/api/v1/patrols/{id}/points",
+        errors(
+            op(
+                "patrol_points",
+                "workers",
+                "Add a batch of track points; points whose seq was stored before are skipped",
+                Access::Token,
+            )
+            .parameter(id_path("patrol id"))
+            .request_body(Some(request("the points", "PatrolPoints")))
+            .response(
+                "200",
+                object("how many were new and how many repeated", json),
+            ),
+            &with(&[400, 401, 403, 404, 413, 415, 422, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Post,
+        "/api/v1/patrols/{id}/end",
+        errors(
+            op("end_patrol", "workers", "End a patrol", Access::Token)
+                .parameter(id_path("patrol id"))
+                .request_body(Some(request("the end", "PatrolEnd")))
+                .response("200", object("ended", json)),
+            &with(&[400, 401, 403, 404, 413, 415, 422, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/patrols",
+        errors(
+            op(
+                "patrols",
+                "workers",
+                "Patrols with their tracks (GeoJSON LineStrings, lengths on the ellipsoid), in \
+                 the caller's scope",
+                Access::Token,
+            )
+            .parameters(Some([
+                query("worker", integer(Some(1), None), "only this worker's"),
+                area_param("only those over grids of this area (id or code)"),
+                query("from", date_time(), "started at or after"),
+                query("to", date_time(), "started before"),
+                limit(100, 500),
+                cursor(),
+            ]))
+            .response("200", object("patrols (GeoJSON)", json)),
+            &with(&[400, 401, 403, 404, 500]),
+        ),
+    );
 }
 
 /// Grid workers and their duties.

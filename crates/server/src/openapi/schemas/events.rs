@@ -285,9 +285,13 @@ pub struct Transition {
     /// At most 5,000 characters.
     #[schema(max_length = 5000)]
     pub note: Option<String>,
-    /// Who will handle the case (`assign`), at most 200 characters.
+    /// Who will handle the case (`assign`), at most 200 characters (superseded by
+    /// `worker`).
     #[schema(max_length = 200)]
     pub assignee: Option<String>,
+    /// The worker (id) who will handle the case (`assign`): one holding the case's grid.
+    #[schema(minimum = 1)]
+    pub worker: Option<i64>,
     /// The return visit's answer (`close`).
     pub satisfied: Option<bool>,
     /// The case this one duplicates (`merge`).
@@ -437,4 +441,48 @@ pub struct ExportCollection {
     #[serde(rename = "type")]
     pub kind: CollectionType,
     pub features: Vec<ExportFeature>,
+}
+
+/// A patrol started by a worker's phone.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolStart {
+    /// The phone's id for this patrol: sent again, it answers the same patrol.
+    #[schema(min_length = 1, max_length = 64)]
+    pub client_id: String,
+    /// When it started (RFC 3339; default now).
+    pub started_at: Option<String>,
+}
+
+/// One point of a track.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackPointIn {
+    /// The phone's sequence number (a replayed batch repeats them).
+    #[schema(minimum = 0, maximum = 2_147_483_647)]
+    pub seq: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    #[schema(minimum = -180, maximum = 180)]
+    pub lon: f64,
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: f64,
+    #[schema(minimum = 0, maximum = 100_000)]
+    pub accuracy_m: Option<f64>,
+}
+
+/// A batch of track points.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolPoints {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub points: Vec<TrackPointIn>,
+}
+
+/// The end of a patrol.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolEnd {
+    /// When it ended (RFC 3339; default now).
+    pub ended_at: Option<String>,
 }

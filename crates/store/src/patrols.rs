@@ -1,0 +1,171 @@
+//! Patrols and their tracks (`sql/patrols/*.sql`). A phone starts a patrol with its own id
+//! for it and sends points in batches with sequence numbers: a start or a batch sent again
+//! (after an answer that never arrived) is stored once.
+
+use chrono::{DateTime, Utc};
+
+use super::rows::get;
+use super::{Result, Store};
+use minqing_model::worker::{Patrol, TrackPoint};
+
+/// Why points or an end were refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PatrolRefusal {
+    /// No such patrol of this worker.
+    NotFound,
+    /// A point lies before the patrol's start or after its end.
+    Outside(String),
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batch {
+    /// Points new to the patrol.
+    pub stored: i64,
+    /// Points it had already (a replay).
+    pub repeated: i64,
+}
+
+/// What patrols to list.
+#[derive(Debug, Clone, Default)]
+pub struct PatrolFilter {
+    /// Only this worker's.
+    pub worker: Option<i64>,
+    /// Only those started over one of these grids (codes).
+    pub grids: Option<Vec<String>>,
+    /// Started at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Started before.
+    pub to: Option<DateTime<Utc>>,
+    /// Ids above this (the page after).
+    pub after: i64,
+}
+
+impl Store {
+    /// Starts a patrol of `worker` (the phone's `client_id` for it) at `at`; returns its id
+    /// and whether it is new (false: the same start sent again).
+    pub async fn start_patrol(
+        &self,
+        worker: i64,
+        client_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(i64, bool)> {
+        let conn = self.conn().await?;
+        let row = conn
+            .query_one(
+                include_str!("sql/patrols/start.sql"),
+                &[&worker, &client_id, &at],
+            )
+            .await?;
+        Ok((get(&row, "id")?, get(&row, "inserted")?))
+    }
+
+    /// Adds points to patrol `id` of `worker`, in one transaction: every point or none.
+    pub async fn add_patrol_points(
+        &self,
+        id: i64,
+        worker: i64,
+        points: &[TrackPoint],
+    ) -> Result<std::result::Result<Batch, PatrolRefusal>> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        let Some(row) = tx
+            .query_opt(include_str!("sql/patrols/lock.sql"), &[&id])
+            .await?
+            .filter(|r| get::<i64>(r, "worker_id").ok() == Some(worker))
+        else {
+            return Ok(Err(PatrolRefusal::NotFound));
+        };
+        let started: DateTime<Utc> = get(&row, "started_at")?;
+        let ended: Option<DateTime<Utc>> = get(&row, "ended_at")?;
+        if let Some(p) = points
+            .iter()
+            .find(|p| p.at < started || ended.is_some_and(|e| p.at > e))
+        {
+            return Ok(Err(PatrolRefusal::Outside(format!(
+                "point {} at {} lies outside the patrol ({} to {})",
+                p.seq,
+                p.at.to_rfc3339(),
+                started.to_rfc3339(),
+                ended.map_or_else(|| "now".to_owned(), |e| e.to_rfc3339())
+            ))));
+        }
+        let seq: Vec<i32> = points.iter().map(|p| p.seq).collect();
+        let at: Vec<DateTime<Utc>> = points.iter().map(|p| p.at).collect();
+        let lon: Vec<f64> = points.iter().map(|p| p.lon).collect();
+        let lat: Vec<f64> = points.iter().map(|p| p.lat).collect();
+        let acc: Vec<f32> = points
+            .iter()
+            .map(|p| p.accuracy_m.unwrap_or(f32::NAN))
+            .collect();
+        let row = tx
+            .query_one(
+                include_str!("sql/patrols/add_points.sql"),
+                &[&id, &seq, &at, &lon, &lat, &acc],
+            )
+            .await?;
+        let stored: i64 = get(&row, "stored")?;
+        tx.commit().await?;
+        let sent = i64::try_from(points.len()).unwrap_or(i64::MAX);
+        Ok(Ok(Batch {
+            stored,
+            repeated: sent - stored,
+        }))
+    }
+
+    /// Ends patrol `id` of `worker` at `at` (an end sent again keeps the first).
+    pub async fn end_patrol(
+        &self,
+        id: i64,
+        worker: i64,
+        at: DateTime<Utc>,
+    ) -> Result<std::result::Result<(), PatrolRefusal>> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        let Some(row) = tx
+            .query_opt(include_str!("sql/patrols/lock.sql"), &[&id])
+            .await?
+            .filter(|r| get::<i64>(r, "worker_id").ok() == Some(worker))
+        else {
+            return Ok(Err(PatrolRefusal::NotFound));
+        };
+        let started: DateTime<Utc> = get(&row, "started_at")?;
+        if at < started {
+            return Ok(Err(PatrolRefusal::Outside(format!(
+                "the end {} lies before the start {}",
+                at.to_rfc3339(),
+                started.to_rfc3339()
+            ))));
+        }
+        tx.execute(include_str!("sql/patrols/end.sql"), &[&id, &at])
+            .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Patrols matching `f`, in id order, at most `limit`, with their tracks.
+    pub async fn patrols(&self, f: &PatrolFilter, limit: i64) -> Result<Vec<Patrol>> {
+        let conn = self.conn().await?;
+        conn.query(
+            include_str!("sql/patrols/list.sql"),
+            &[&f.after, &limit, &f.worker, &f.grids, &f.from, &f.to],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Patrol {
+                id: get(r, "id")?,
+                worker_id: get(r, "worker_id")?,
+                worker_name: get(r, "worker_name")?,
+                started_at: get(r, "started_at")?,
+                ended_at: get(r, "ended_at")?,
+                grid_codes: get(r, "grid_codes")?,
+                points: get(r, "points")?,
+                length_m: get(r, "length_m")?,
+                track: get(r, "track")?,
+                generated: get(r, "generated")?,
+            })
+        })
+        .collect()
+    }
+}
