@@ -424,3 +424,177 @@ async fn patrol_tracks_are_stored_once_in_order_and_seen_in_scope() {
     let (s, _) = get_with(&server.anon, &server.url("/api/v1/patrols")).await;
     assert_eq!(s, 401);
 }
+
+#[tokio::test]
+async fn visits_are_recorded_once_and_the_due_list_follows_the_rules_in_scope() {
+    let url = common::demo_registers_db().await;
+    let data_dir = std::env::temp_dir().join(format!("minqing-visits-{}", std::process::id()));
+    common::write_demo_registers_key(&data_dir);
+    let db = sql(&url).await;
+    let server = TestServer::start_with(&url, |c| c.data_dir.clone_from(&data_dir)).await;
+    let store = &server.state.store;
+
+    // The grid holding most households with an elderly resident living alone.
+    let grid: String = db
+        .query_one(
+            "SELECT g.code FROM residents r JOIN households h ON h.id = r.household_id
+             JOIN buildings b ON b.id = h.building_id
+             JOIN areas g ON g.level = 'grid' AND g.valid_to IS NULL AND ST_Covers(g.geom, b.point)
+             WHERE 'elderly_alone' = ANY (r.tags)
+             GROUP BY g.code ORDER BY count(DISTINCT h.id) DESC, g.code LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let w = store
+        .create_worker(&NewWorker {
+            code: "V-1".into(),
+            name: "走访员".into(),
+            kind: WorkerKind::FullTime,
+            phone: None,
+            generated: false,
+            grids: vec![grid.clone()],
+        })
+        .await
+        .unwrap();
+    let (_, secret) = store
+        .create_worker_token("visits", w, Tags::default())
+        .await
+        .unwrap();
+    let phone = client_with_token(&secret);
+
+    // The due list of their grid: every household with a resident carrying a ruled,
+    // non-sensitive tag, and every risk site with a rule (the oracle reads the same rules).
+    let (s, v) = get_with(
+        &phone,
+        &server.url("/api/v1/visits/due?within_days=366&limit=5000"),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let mut got: Vec<(String, i64)> = v["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["target"]["kind"].as_str().unwrap().to_owned(),
+                s["target"]["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, i64)> = db
+        .query(
+            "WITH g AS (SELECT geom FROM areas WHERE code = $1 AND valid_to IS NULL)
+             SELECT DISTINCT 'household' AS kind, h.id FROM residents r
+             JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id, g
+             WHERE ST_Covers(g.geom, b.point) AND EXISTS (
+                 SELECT 1 FROM visit_rules vr WHERE vr.subject = 'tag' AND vr.code = ANY (r.tags)
+                 AND vr.code NOT IN ('community_correction', 'released', 'mental_disorder'))
+             UNION ALL
+             SELECT 'place', p.id FROM places p, g
+             WHERE ST_Covers(g.geom, p.geom) AND p.type IN (SELECT code FROM visit_rules WHERE subject = 'place')",
+            &[&grid],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    want.sort();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    for s in v["subjects"].as_array().unwrap() {
+        for r in s["reasons"].as_array().unwrap() {
+            assert!(
+                !["community_correction", "released", "mental_disorder"]
+                    .contains(&r.as_str().unwrap()),
+                "a sensitive tag shown without a grant: {s}"
+            );
+        }
+    }
+    let household = got.iter().find(|(k, _)| k == "household").unwrap().1;
+
+    // A visit, sent twice, is one visit; afterwards the household is not due today.
+    let post = |c: &reqwest::Client, body: Value| {
+        let c = c.clone();
+        let url = server.url("/api/v1/visits");
+        async move { common::send_json(&c, reqwest::Method::POST, &url, &body).await }
+    };
+    let visit = json!({"client_id": "v-1", "target": {"kind": "household", "id": household},
+                       "outcome": "normal", "note": "身体状况良好"});
+    let (s, v) = post(&phone, visit.clone()).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (s, v) = post(&phone, visit).await;
+    assert_eq!((s, v["id"].as_i64()), (200, Some(id)));
+    let (_, v) = get_with(
+        &phone,
+        &server.url("/api/v1/visits/due?within_days=0&limit=5000"),
+    )
+    .await;
+    assert!(
+        v["subjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["target"]["id"] != household || s["target"]["kind"] != "household"),
+        "{v}"
+    );
+    let command = server.client("command", None).await;
+    let (s, v) = get_with(
+        &command,
+        &server.url(&format!(
+            "/api/v1/visits?target_kind=household&target_id={household}"
+        )),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["visits"].as_array().unwrap().len(), 1);
+    assert_eq!(v["visits"][0]["worker"]["id"], w);
+    assert_eq!(v["visits"][0]["grid_code"], grid);
+
+    // Refused: a household outside their grids (404), a staff token without a worker (403),
+    // bad input (400).
+    let elsewhere: i64 = db
+        .query_one(
+            "SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id
+             WHERE NOT ST_Covers((SELECT geom FROM areas WHERE code = $1 AND valid_to IS NULL), b.point)
+             ORDER BY h.id LIMIT 1",
+            &[&grid],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let (s, _) = post(
+        &phone,
+        json!({"client_id": "v-2", "target": {"kind": "household", "id": elsewhere}, "outcome": "normal"}),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = post(
+        &command,
+        json!({"client_id": "v-3", "target": {"kind": "household", "id": household}, "outcome": "normal"}),
+    )
+    .await;
+    assert_eq!(s, 403);
+    for bad in [
+        json!({"client_id": "v-4", "target": {"kind": "ship", "id": 1}, "outcome": "normal"}),
+        json!({"client_id": "v-4", "target": {"kind": "household", "id": household}, "outcome": "fine"}),
+        json!({"target": {"kind": "household", "id": household}, "outcome": "normal"}),
+        json!({"client_id": "v-4", "target": {"kind": "household", "id": household}, "outcome": "normal", "mood": 1}),
+    ] {
+        let (s, v) = post(&phone, bad.clone()).await;
+        assert_eq!(s, 400, "{bad}: {v}");
+    }
+    // The due list shows who carries a care tag: a planner may not read it.
+    let planner = server.client("planner", None).await;
+    let (s, _) = get_with(
+        &planner,
+        &server.url(&format!("/api/v1/visits/due?area={grid}")),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

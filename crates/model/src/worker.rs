@@ -96,3 +96,53 @@ pub struct Patrol {
 
 /// The most points one batch may carry.
 pub const MAX_BATCH_POINTS: usize = 1000;
+
+codes! {
+    /// What a visit found.
+    VisitOutcome {
+        /// All well (正常).
+        Normal = "normal", "正常";
+        /// Something needs handling (发现问题): report it as a case.
+        IssueFound = "issue_found", "发现问题";
+        /// Nobody at home (未遇).
+        NotHome = "not_home", "未遇";
+        /// The visit was refused (拒访).
+        Refused = "refused", "拒访";
+    }
+}
+
+/// A recorded visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Visit {
+    /// Database id.
+    pub id: i64,
+    /// Who.
+    pub worker_id: i64,
+    /// The worker's name.
+    pub worker_name: String,
+    /// What was visited.
+    pub target: crate::register::RegisterLink,
+    /// The grid it lay in.
+    pub grid_code: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What it found.
+    pub outcome: VisitOutcome,
+    /// Free text.
+    pub note: String,
+    /// True when generated rather than real.
+    pub generated: bool,
+}
+
+/// How often a subject must be visited: households with a care tag, or risk sites of a type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitRule {
+    /// `tag` or `place`.
+    pub subject: String,
+    /// The tag's or the place type's code.
+    pub code: String,
+    /// Days between visits.
+    pub every_days: i32,
+    /// When the rule began (a subject never visited is due `every_days` after it).
+    pub since: DateTime<Utc>,
+}

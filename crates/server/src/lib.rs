@@ -39,6 +39,7 @@ mod registers;
 mod stats;
 mod stream;
 mod tiles;
+mod visits;
 mod web;
 mod workers;
 
@@ -88,6 +89,7 @@ pub fn app(state: AppState) -> Router {
         .merge(imports::router())
         .merge(workers::router())
         .merge(patrols::router())
+        .merge(visits::router())
         .merge(metrics::router())
         .merge(openapi::router())
         .fallback(web::fallback)

@@ -18,6 +18,7 @@ mod patrols;
 mod plans;
 mod registers;
 mod rows;
+mod visits;
 mod workers;
 mod write;
 
@@ -37,6 +38,7 @@ pub use plans::{
     SLIVER_M2,
 };
 pub use registers::{AccessEntry, AccessQuery, LoadedRegisters, REMOVAL_REASONS, RegisterCounts};
+pub use visits::{NewVisit, VisitFilter};
 pub use workers::NewWorker;
 
 use std::sync::Arc;

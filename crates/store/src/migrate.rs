@@ -72,6 +72,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0013_patrols",
         include_str!("../../../migrations/0013_patrols.sql"),
     ),
+    (
+        14,
+        "0014_visits",
+        include_str!("../../../migrations/0014_visits.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

@@ -311,6 +311,91 @@ pub(super) fn registers(api: &mut Api) {
     );
     workers(api);
     patrols(api);
+    visits(api);
+}
+
+/// Visits and the due list.
+fn visits(api: &mut Api) {
+    let json = "application/json";
+    api.add(
+        HttpMethod::Post,
+        "/api/v1/visits",
+        errors(
+            op(
+                "record_visit",
+                "workers",
+                "Record a visit to a register record in the worker's grids (a grid worker's \
+                 token); the same client_id again answers the same visit (200 instead of 201)",
+                Access::Token,
+            )
+            .request_body(Some(json_request(
+                "the visit",
+                "NewVisitBody",
+                &["application/json"],
+            )))
+            .response("201", object("recorded: its id", json))
+            .response("200", object("recorded before: its id", json)),
+            &with(&[400, 401, 403, 404, 413, 415, 422, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/visits",
+        errors(
+            op(
+                "visits",
+                "workers",
+                "Visits in id order, in the caller's scope",
+                Access::Token,
+            )
+            .parameters(Some([
+                query(
+                    "target_kind",
+                    one_of_strings(&["household", "building", "place", "organisation"]),
+                    "only to this record (with target_id)",
+                ),
+                query(
+                    "target_id",
+                    integer(Some(1), None),
+                    "only to this record (with target_kind)",
+                ),
+                query("worker", integer(Some(1), None), "only this worker's"),
+                area_param("only in grids of this area (id or code)"),
+                query("from", date_time(), "at or after"),
+                query("to", date_time(), "before"),
+                limit(100, 1000),
+                cursor(),
+            ]))
+            .response("200", object("a page of visits", json)),
+            &with(&[400, 401, 403, 404, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/visits/due",
+        errors(
+            op(
+                "visits_due",
+                "workers",
+                "Households with a care tag and risk sites due for a visit within within_days \
+                 (overdue ones included) by the visit rules, nearest first with near; roles \
+                 that read people, sensitive tags only as granted",
+                Access::Token,
+            )
+            .parameters(Some([
+                area_param("the area (id or code); default the token's scope"),
+                query(
+                    "within_days",
+                    integer(Some(0), Some(366)),
+                    "due within this many days (default 7)",
+                ),
+                query("near", string().into(), "lon,lat: nearest first"),
+                limit(200, 5000),
+            ]))
+            .response("200", object("the subjects due", json)),
+            &with(&[400, 401, 403, 404, 500]),
+        ),
+    );
 }
 
 /// Patrols and their tracks.

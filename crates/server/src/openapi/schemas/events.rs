@@ -486,3 +486,31 @@ pub struct PatrolEnd {
     /// When it ended (RFC 3339; default now).
     pub ended_at: Option<String>,
 }
+
+/// What a visit was to.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitTarget {
+    /// `household`, `building`, `place` or `organisation`.
+    #[schema(examples("household"))]
+    pub kind: String,
+    #[schema(minimum = 1)]
+    pub id: i64,
+}
+
+/// A visit recorded by a worker's phone.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVisitBody {
+    /// The phone's id for this visit: sent again, it answers the same visit.
+    #[schema(min_length = 1, max_length = 64)]
+    pub client_id: String,
+    pub target: VisitTarget,
+    /// When (RFC 3339; default now).
+    pub at: Option<String>,
+    /// `normal`, `issue_found`, `not_home` or `refused`.
+    #[schema(examples("normal"))]
+    pub outcome: String,
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}

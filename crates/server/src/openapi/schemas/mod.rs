@@ -36,6 +36,7 @@ use utoipa::{OpenApi, ToSchema};
     PatrolStart,
     PatrolPoints,
     PatrolEnd,
+    NewVisitBody,
     Stats,
     ExportCollection,
     TileCatalog,
