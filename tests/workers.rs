@@ -368,6 +368,27 @@ async fn patrol_tracks_are_stored_once_in_order_and_seen_in_scope() {
     let (s, _) = post(&phone, path.clone(), late).await;
     assert_eq!(s, 422, "after the end");
 
+    // A full batch (1,000 points, ~130 KB of JSON) is taken whole.
+    let (s, v) = post(
+        &phone,
+        "/api/v1/patrols".into(),
+        json!({"client_id": "phone-full", "started_at": "2026-11-30T08:00:00Z"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let full = v["id"].as_i64().unwrap();
+    let many: Vec<Value> = (0..1000)
+        .map(|i| json!({"seq": i, "at": "2026-11-30T09:00:00Z", "lon": lon0, "lat": lat0, "accuracy_m": 12.5}))
+        .collect();
+    let (s, v) = post(
+        &phone,
+        format!("/api/v1/patrols/{full}/points"),
+        json!({"points": many}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["stored"], 1000);
+
     // The track: points in seq order, length as PostGIS measures it on the ellipsoid.
     let (s, v) = get_with(
         &command,

@@ -20,9 +20,16 @@ use minqing_store::{PatrolFilter, PatrolRefusal};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/patrols", get(list).post(start))
-        .route("/api/v1/patrols/{id}/points", post(points))
+        .route(
+            "/api/v1/patrols/{id}/points",
+            post(points).layer(axum::extract::DefaultBodyLimit::max(MAX_TRACK_BYTES)),
+        )
         .route("/api/v1/patrols/{id}/end", post(end))
 }
+
+/// The largest batch body: a full batch of `MAX_BATCH_POINTS` points runs to about 130 KB of
+/// JSON, over the default limit of other bodies.
+const MAX_TRACK_BYTES: usize = 512 * 1024;
 
 /// How far ahead of the server's clock a phone's time may be.
 const CLOCK_SLACK_MIN: i64 = 5;
