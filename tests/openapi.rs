@@ -103,6 +103,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/patrols"),
     ("post", "/api/v1/patrols/{id}/points"),
     ("post", "/api/v1/patrols/{id}/end"),
+    ("get", "/api/v1/patrols/coverage"),
     ("get", "/api/v1/visits"),
     ("post", "/api/v1/visits"),
     ("get", "/api/v1/visits/due"),

@@ -609,6 +609,99 @@ async fn visits_are_recorded_once_and_the_due_list_follows_the_rules_in_scope() 
         let (s, v) = post(&phone, bad.clone()).await;
         assert_eq!(s, 400, "{bad}: {v}");
     }
+    // Patrol coverage of the grid: a patrol passing some of its buildings ~10 m away, and
+    // the visit above; against ST_DWithin on geography.
+    let passing: Vec<(f64, f64)> = db
+        .query(
+            "SELECT ST_X(b.point) + 0.0001, ST_Y(b.point) FROM buildings b
+             WHERE ST_Covers((SELECT geom FROM areas WHERE code = $1 AND valid_to IS NULL), b.point)
+             ORDER BY b.id LIMIT 5",
+            &[&grid],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let (s, v) = common::send_json(
+        &phone,
+        reqwest::Method::POST,
+        &server.url("/api/v1/patrols"),
+        &json!({"client_id": "walk-1", "started_at": "2026-11-30T08:00:00Z"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let patrol = v["id"].as_i64().unwrap();
+    let pts: Vec<Value> = passing
+        .iter()
+        .enumerate()
+        .map(|(i, (lon, lat))| json!({"seq": i, "at": "2026-11-30T08:10:00Z", "lon": lon, "lat": lat}))
+        .collect();
+    let (s, v) = common::send_json(
+        &phone,
+        reqwest::Method::POST,
+        &server.url(&format!("/api/v1/patrols/{patrol}/points")),
+        &json!({"points": pts}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, cov) = get_with(
+        &command,
+        &server.url(&format!(
+            "/api/v1/patrols/coverage?grid={grid}&from=2026-11-01T00:00:00Z"
+        )),
+    )
+    .await;
+    assert_eq!(s, 200, "{cov}");
+    let want = db
+        .query_one(
+            "WITH g AS (SELECT geom FROM areas WHERE code = $1 AND valid_to IS NULL),
+             b AS (SELECT b.id, b.point FROM buildings b, g WHERE ST_Covers(g.geom, b.point)),
+             passed AS (SELECT b.id FROM b WHERE EXISTS (SELECT 1 FROM patrol_points t
+                 WHERE t.at >= '2026-11-01' AND ST_DWithin(t.geom::geography, b.point::geography, 30))),
+             visited AS (SELECT h.building_id AS id FROM visits v JOIN households h
+                 ON v.target_kind = 'household' AND h.id = v.target_id WHERE v.grid_code = $1)
+             SELECT (SELECT count(*) FROM b) AS buildings,
+                    (SELECT count(*) FROM passed) AS passed,
+                    (SELECT count(*) FROM b WHERE id IN (SELECT id FROM passed) OR id IN (SELECT id FROM visited)) AS covered",
+            &[&grid],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cov["buildings"].as_i64().unwrap(),
+        want.get::<_, i64>("buildings"),
+        "{cov}"
+    );
+    assert_eq!(
+        cov["passed"].as_i64().unwrap(),
+        want.get::<_, i64>("passed"),
+        "{cov}"
+    );
+    assert_eq!(
+        cov["covered"].as_i64().unwrap(),
+        want.get::<_, i64>("covered"),
+        "{cov}"
+    );
+    assert!(!passing.is_empty());
+    assert!(
+        cov["passed"].as_i64().unwrap() >= i64::try_from(passing.len()).unwrap(),
+        "{cov}"
+    );
+    assert_eq!(
+        cov["uncovered_total"].as_i64().unwrap(),
+        want.get::<_, i64>("buildings") - want.get::<_, i64>("covered")
+    );
+    let (s, _) = get_with(
+        &phone,
+        &server.url(&format!(
+            "/api/v1/patrols/coverage?grid={}",
+            code_of_elsewhere(&db, &grid).await
+        )),
+    )
+    .await;
+    assert_eq!(s, 404, "another grid is not the worker's");
+
     // The due list shows who carries a care tag: a planner may not read it.
     let planner = server.client("planner", None).await;
     let (s, _) = get_with(
@@ -618,4 +711,15 @@ async fn visits_are_recorded_once_and_the_due_list_follows_the_rules_in_scope() 
     .await;
     assert_eq!(s, 403);
     let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// The code of a current grid other than `grid`.
+async fn code_of_elsewhere(db: &tokio_postgres::Client, grid: &str) -> String {
+    db.query_one(
+        "SELECT code FROM areas WHERE level = 'grid' AND valid_to IS NULL AND code <> $1 ORDER BY id LIMIT 1",
+        &[&grid],
+    )
+    .await
+    .unwrap()
+    .get(0)
 }

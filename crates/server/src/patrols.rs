@@ -20,6 +20,7 @@ use minqing_store::{PatrolFilter, PatrolRefusal};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/patrols", get(list).post(start))
+        .route("/api/v1/patrols/coverage", get(coverage))
         .route(
             "/api/v1/patrols/{id}/points",
             post(points).layer(axum::extract::DefaultBodyLimit::max(MAX_TRACK_BYTES)),
@@ -288,6 +289,125 @@ async fn list(State(state): State<AppState>, caller: Caller, p: Params) -> ApiRe
         "type": "FeatureCollection",
         "features": list.iter().map(feature).collect::<Vec<_>>(),
         "next_cursor": next,
+    }))
+    .into_response())
+}
+
+/// The buildings visits reached: the building itself, or the one a household, place or
+/// organisation is in.
+fn buildings_reached(
+    regs: &minqing_index::registers::RegisterIndex,
+    visited: &[minqing_model::register::RegisterLink],
+) -> std::collections::HashSet<i64> {
+    use minqing_model::register::LinkKind;
+    visited
+        .iter()
+        .filter_map(|t| match t.kind {
+            LinkKind::Building => Some(t.id),
+            LinkKind::Household => regs.household(t.id).map(|(_, b, _)| b.id),
+            LinkKind::Place => regs.place(t.id).and_then(|(p, _)| p.building_id),
+            LinkKind::Organisation => regs.organisation(t.id).and_then(|(o, _)| o.building_id),
+        })
+        .collect()
+}
+
+/// How close a patrol must pass a building to count it seen, metres.
+pub const PASSED_WITHIN_M: f64 = 30.0;
+
+/// Patrol coverage of a grid in a period: the share of its buildings a patrol passed within
+/// [`PASSED_WITHIN_M`] (ellipsoidal) or a visit reached (the building, a household in it, a
+/// place or organisation in it), and the buildings neither did.
+async fn coverage(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {
+    p.only(&["grid", "from", "to", "limit"])?;
+    let principal = caller.require()?;
+    if !principal.role.reads_events() {
+        return Err(ApiError::forbidden(format!(
+            "a {} token does not read patrol coverage",
+            principal.role.as_str()
+        )));
+    }
+    let areas = state.index.areas();
+    let g = p
+        .str("grid")
+        .ok_or_else(|| ApiError::bad_request("grid is required (an id or a code)"))?;
+    let not_found = || ApiError::not_found(format!("no grid {g:?} (an id or a code)"));
+    let grid = areas
+        .by_code(g)
+        .or_else(|| g.parse::<i64>().ok().and_then(|id| areas.get(id)))
+        .filter(|a| a.level == minqing_model::Level::Grid)
+        .ok_or_else(not_found)?;
+    if state
+        .scope_grids(&caller)
+        .is_some_and(|s| !s.has_grid(Some(grid.id)))
+    {
+        return Err(not_found());
+    }
+    let to = p.time("to")?.unwrap_or_else(Utc::now);
+    let from = p.time("from")?.unwrap_or(to - Duration::days(30));
+    if from >= to {
+        return Err(ApiError::bad_request("from must be before to"));
+    }
+    let limit = usize::try_from(p.int("limit", 1000, 0, 10_000)?).unwrap_or(1000);
+    let bbox = areas.bbox(grid.id).ok_or_else(not_found)?;
+    // The grid's box and a margin of the reach: a track just outside the grid passes the
+    // buildings on its edge.
+    let dlat = PASSED_WITHIN_M / 110_574.0 * 1.01;
+    let dlon = dlat
+        / bbox
+            .max_lat
+            .abs()
+            .max(bbox.min_lat.abs())
+            .to_radians()
+            .cos()
+            .max(0.01);
+    let wide = minqing_model::BBox {
+        min_lon: bbox.min_lon - dlon,
+        min_lat: bbox.min_lat - dlat,
+        max_lon: bbox.max_lon + dlon,
+        max_lat: bbox.max_lat + dlat,
+    };
+    let points = state.store.track_points_in(&wide, from, to).await?;
+    let visited = state.store.visited_in(&grid.code, from, to).await?;
+    let regs = state.index.registers();
+    let reached = buildings_reached(&regs, &visited);
+    let one = minqing_index::GridSet {
+        area_id: grid.id,
+        grids: vec![grid.id],
+        bbox,
+    };
+    let mut buildings: Vec<(i64, f64, f64, String)> = Vec::new();
+    regs.for_buildings_in(&bbox, Some(&one), |b, _, _| {
+        buildings.push((b.id, b.lon, b.lat, b.address.clone()));
+    });
+    buildings.sort_unstable_by_key(|b| b.0);
+    let at: Vec<(f64, f64)> = buildings.iter().map(|b| (b.1, b.2)).collect();
+    let passed = minqing_index::geodesic::any_within(&points, &at, PASSED_WITHIN_M);
+    let n_passed = passed.iter().filter(|x| **x).count();
+    let n_visited = buildings.iter().filter(|b| reached.contains(&b.0)).count();
+    let uncovered: Vec<&(i64, f64, f64, String)> = buildings
+        .iter()
+        .zip(&passed)
+        .filter(|(b, p)| !**p && !reached.contains(&b.0))
+        .map(|(b, _)| b)
+        .collect();
+    let covered = buildings.len() - uncovered.len();
+    #[allow(clippy::cast_precision_loss)] // counts of buildings
+    let share = if buildings.is_empty() {
+        Value::Null
+    } else {
+        json!((covered as f64 / buildings.len() as f64 * 1000.0).round() / 1000.0)
+    };
+    Ok(Json(json!({
+        "grid": {"id": grid.id, "code": grid.code, "name": grid.name},
+        "from": from, "to": to, "within_m": PASSED_WITHIN_M,
+        "buildings": buildings.len(), "passed": n_passed, "visited": n_visited,
+        "covered": covered, "share": share, "track_points": points.len(),
+        "uncovered_total": uncovered.len(),
+        "uncovered": {"type": "FeatureCollection", "features": uncovered.iter().take(limit).map(|b| json!({
+            "type": "Feature", "id": b.0,
+            "geometry": {"type": "Point", "coordinates": [b.1, b.2]},
+            "properties": {"address": b.3},
+        })).collect::<Vec<_>>()},
     }))
     .into_response())
 }

@@ -168,4 +168,29 @@ impl Store {
         })
         .collect()
     }
+
+    /// Track points of any patrol inside a box, in a time window: `(lon, lat)`.
+    pub async fn track_points_in(
+        &self,
+        bbox: &minqing_model::BBox,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(f64, f64)>> {
+        let conn = self.conn().await?;
+        conn.query(
+            include_str!("sql/patrols/points_in.sql"),
+            &[
+                &bbox.min_lon,
+                &bbox.min_lat,
+                &bbox.max_lon,
+                &bbox.max_lat,
+                &from,
+                &to,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((get(r, "lon")?, get(r, "lat")?)))
+        .collect()
+    }
 }

@@ -159,4 +159,31 @@ impl Store {
             })
             .collect()
     }
+
+    /// What was visited in a grid (by code) in a time window.
+    pub async fn visited_in(
+        &self,
+        grid_code: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RegisterLink>> {
+        let conn = self.conn().await?;
+        let mut out = Vec::new();
+        for r in conn
+            .query(
+                include_str!("sql/visits/targets_in.sql"),
+                &[&grid_code, &from, &to],
+            )
+            .await?
+        {
+            let kind: String = get(&r, "target_kind")?;
+            if let Some(kind) = LinkKind::parse(&kind) {
+                out.push(RegisterLink {
+                    kind,
+                    id: get(&r, "target_id")?,
+                });
+            }
+        }
+        Ok(out)
+    }
 }

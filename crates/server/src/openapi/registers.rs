@@ -472,6 +472,29 @@ fn patrols(api: &mut Api) {
             &with(&[400, 401, 403, 404, 500]),
         ),
     );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/patrols/coverage",
+        errors(
+            op(
+                "patrol_coverage",
+                "workers",
+                "Patrol coverage of a grid in a period: the share of its buildings a patrol \
+                 passed within 30 m (ellipsoidal) or a visit reached, and the buildings neither did",
+                Access::Token,
+            )
+            .parameters(Some([
+                ParameterBuilder::from(query("grid", string().into(), "the grid (id or code)"))
+                    .required(Required::True)
+                    .build(),
+                query("from", date_time(), "at or after (default 30 days before to)"),
+                query("to", date_time(), "before (default now)"),
+                limit(1000, 10_000),
+            ]))
+            .response("200", object("the coverage and the buildings not covered", json)),
+            &with(&[400, 401, 403, 404, 500]),
+        ),
+    );
 }
 
 /// Grid workers and their duties.
