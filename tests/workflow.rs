@@ -169,6 +169,16 @@ async fn a_case_runs_the_whole_loop_and_every_step_is_in_its_history() {
     let (_, mine) = get_with(&reporter, &s.url(&format!("/api/v1/events/{id}"))).await;
     assert_eq!(mine["properties"]["history"][1]["actor"], "field");
     assert!(mine["properties"].get("reporter").is_none());
+    // Whoever handles it is named masked to the resident (王五 → 王*).
+    assert_eq!(mine["properties"]["assignee"], "王*");
+    let shown: Vec<&str> = mine["properties"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["assignee"].as_str())
+        .collect();
+    assert!(!shown.is_empty());
+    assert!(shown.iter().all(|a| a.contains('*')), "{shown:?}");
 }
 
 #[tokio::test]

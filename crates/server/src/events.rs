@@ -233,16 +233,26 @@ async fn detail(state: &AppState, caller: &Caller, case: &Case) -> ApiResult<Val
         .map_err(|_| ApiError::internal())?;
     let role = caller.role();
     let history = state.store.history(e.id).await?;
+    // Residents see which role acted, not which member of staff, and the name of whoever
+    // handles their case masked (张*明).
+    let staff = role.is_some_and(|r| r != Role::Reporter);
+    let who = |n: &str| {
+        if staff {
+            n.to_owned()
+        } else {
+            minqing_model::register::mask_name(n)
+        }
+    };
     let history: Vec<Value> = history
         .iter()
         .map(|h| {
-            // Residents see which role acted, not which member of staff.
-            let actor = match role {
-                Some(Role::Reporter) => h.actor.split(':').next().unwrap_or("").to_owned(),
-                _ => h.actor.clone(),
+            let actor = if staff {
+                h.actor.clone()
+            } else {
+                h.actor.split(':').next().unwrap_or("").to_owned()
             };
             json!({"at": h.at, "actor": actor, "action": h.action, "from": h.from,
-                   "to": h.to, "note": h.note, "assignee": h.assignee})
+                   "to": h.to, "note": h.note, "assignee": h.assignee.as_deref().map(who)})
         })
         .collect();
     let allowed: Vec<&str> = Action::allowed(e.status)
@@ -251,12 +261,13 @@ async fn detail(state: &AppState, caller: &Caller, case: &Case) -> ApiResult<Val
         .map(Action::as_str)
         .collect();
     if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
-        props.insert("assignee".into(), json!(case.assignee));
+        props.insert("assignee".into(), json!(case.assignee.as_deref().map(who)));
         props.insert(
             "worker".into(),
-            case.worker
-                .as_ref()
-                .map_or(Value::Null, |(id, name)| json!({"id": id, "name": name})),
+            case.worker.as_ref().map_or(
+                Value::Null,
+                |(id, name)| json!({"id": id, "name": who(name)}),
+            ),
         );
         props.insert("merged_into".into(), json!(case.merged_into));
         props.insert("link".into(), link.unwrap_or(Value::Null));
