@@ -293,6 +293,21 @@ fn nul_path(v: &serde_json::Value) -> Option<String> {
     })
 }
 
+/// Refuses a JSON body that is not an object or holds a field not in `fields` (400, naming
+/// the field and the ones allowed).
+pub fn body_fields(body: &serde_json::Value, fields: &[&str]) -> Result<(), ApiError> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))?;
+    if let Some(k) = obj.keys().find(|k| !fields.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "unknown field {k:?}; fields: {}",
+            fields.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

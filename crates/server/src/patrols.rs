@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiPath, JsonBody, Params};
+use super::extract::{ApiPath, JsonBody, Params, body_fields};
 use minqing_model::worker::{MAX_BATCH_POINTS, Patrol, TrackPoint};
 use minqing_service::auth::Caller;
 use minqing_store::{PatrolFilter, PatrolRefusal};
@@ -73,19 +73,6 @@ fn time_field(body: &Value, k: &str) -> ApiResult<Option<DateTime<Utc>>> {
     }
 }
 
-fn only(body: &Value, fields: &[&str]) -> ApiResult<()> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))?;
-    if let Some(k) = obj.keys().find(|k| !fields.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(format!(
-            "unknown field {k:?}; fields: {}",
-            fields.join(", ")
-        )));
-    }
-    Ok(())
-}
-
 fn refused(r: PatrolRefusal, id: i64) -> ApiError {
     match r {
         PatrolRefusal::NotFound => ApiError::not_found(format!("no patrol {id} of yours")),
@@ -99,7 +86,7 @@ async fn start(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let worker = worker_of(&caller)?;
-    only(&body, &["client_id", "started_at"])?;
+    body_fields(&body, &["client_id", "started_at"])?;
     let client_id = match body.get("client_id") {
         Some(Value::String(s)) if (1..=64).contains(&s.chars().count()) => s.as_str(),
         _ => {
@@ -120,7 +107,7 @@ async fn start(
 
 /// The points of a batch, checked.
 fn track_points(body: &Value) -> ApiResult<Vec<TrackPoint>> {
-    only(body, &["points"])?;
+    body_fields(body, &["points"])?;
     let list = body
         .get("points")
         .and_then(Value::as_array)
@@ -136,7 +123,7 @@ fn track_points(body: &Value) -> ApiResult<Vec<TrackPoint>> {
     list.iter()
         .enumerate()
         .map(|(i, p)| {
-            only(p, &["seq", "at", "lon", "lat", "accuracy_m"])
+            body_fields(p, &["seq", "at", "lon", "lat", "accuracy_m"])
                 .map_err(|e| e.within(&format!("points[{i}]")))?;
             let num = |k: &str| p.get(k).and_then(Value::as_f64);
             let seq = p
@@ -207,7 +194,7 @@ async fn end(
 ) -> ApiResult<Response> {
     let worker = worker_of(&caller)?;
     let id = patrol_id(&id)?;
-    only(&body, &["ended_at"])?;
+    body_fields(&body, &["ended_at"])?;
     let at = time_field(&body, "ended_at")?.unwrap_or_else(Utc::now);
     match state.store.end_patrol(id, worker, at).await? {
         Ok(()) => Ok(Json(json!({"id": id, "ended": true})).into_response()),

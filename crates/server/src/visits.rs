@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{JsonBody, Params};
+use super::extract::{JsonBody, Params, body_fields};
 use minqing_index::GridSet;
 use minqing_model::register::{CareTag, LinkKind, PlaceType, RegisterLink, Tags};
 use minqing_model::worker::{Visit, VisitOutcome};
@@ -35,19 +35,6 @@ pub fn router() -> Router<AppState> {
 
 /// How far ahead of the server's clock a phone's time may be.
 const CLOCK_SLACK_MIN: i64 = 5;
-
-fn only(body: &Value, fields: &[&str]) -> ApiResult<()> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))?;
-    if let Some(k) = obj.keys().find(|k| !fields.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(format!(
-            "unknown field {k:?}; fields: {}",
-            fields.join(", ")
-        )));
-    }
-    Ok(())
-}
 
 /// The grid of a register record, if it exists.
 fn grid_of(state: &AppState, t: RegisterLink) -> Option<i64> {
@@ -71,7 +58,7 @@ async fn record(
             "only a grid worker's token records visits (minqing token create --worker)",
         )
     })?;
-    only(&body, &["client_id", "target", "at", "outcome", "note"])?;
+    body_fields(&body, &["client_id", "target", "at", "outcome", "note"])?;
     let client_id = match body.get("client_id") {
         Some(Value::String(s)) if (1..=64).contains(&s.chars().count()) => s.clone(),
         _ => {
@@ -83,7 +70,7 @@ async fn record(
     let target = body
         .get("target")
         .ok_or_else(|| ApiError::bad_request("target is required: {kind, id}"))?;
-    only(target, &["kind", "id"]).map_err(|e| e.within("target"))?;
+    body_fields(target, &["kind", "id"]).map_err(|e| e.within("target"))?;
     let kind = target
         .get("kind")
         .and_then(Value::as_str)

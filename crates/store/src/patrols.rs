@@ -41,6 +41,18 @@ pub struct PatrolFilter {
     pub after: i64,
 }
 
+/// Patrol `id` locked in `tx`, if it is `worker`'s.
+async fn lock_own(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: i64,
+    worker: i64,
+) -> Result<Option<tokio_postgres::Row>> {
+    Ok(tx
+        .query_opt(include_str!("sql/patrols/lock.sql"), &[&id])
+        .await?
+        .filter(|r| get::<i64>(r, "worker_id").ok() == Some(worker)))
+}
+
 impl Store {
     /// Starts a patrol of `worker` (the phone's `client_id` for it) at `at`; returns its id
     /// and whether it is new (false: the same start sent again).
@@ -69,11 +81,7 @@ impl Store {
     ) -> Result<std::result::Result<Batch, PatrolRefusal>> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
-        let Some(row) = tx
-            .query_opt(include_str!("sql/patrols/lock.sql"), &[&id])
-            .await?
-            .filter(|r| get::<i64>(r, "worker_id").ok() == Some(worker))
-        else {
+        let Some(row) = lock_own(&tx, id, worker).await? else {
             return Ok(Err(PatrolRefusal::NotFound));
         };
         let started: DateTime<Utc> = get(&row, "started_at")?;
@@ -122,11 +130,7 @@ impl Store {
     ) -> Result<std::result::Result<(), PatrolRefusal>> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
-        let Some(row) = tx
-            .query_opt(include_str!("sql/patrols/lock.sql"), &[&id])
-            .await?
-            .filter(|r| get::<i64>(r, "worker_id").ok() == Some(worker))
-        else {
+        let Some(row) = lock_own(&tx, id, worker).await? else {
             return Ok(Err(PatrolRefusal::NotFound));
         };
         let started: DateTime<Utc> = get(&row, "started_at")?;

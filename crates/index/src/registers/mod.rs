@@ -5,8 +5,11 @@
 //! Nothing sealed is held here: no ID number, no phone. Names are held (for masking and
 //! prefix search) and leave only masked, by the rules of `minqing_model::register`.
 
+mod bygrid;
 mod coverage;
 mod profile;
+
+use bygrid::ByGrid;
 
 pub use coverage::{Coverage, CoverageRow};
 pub use profile::Profile;
@@ -46,34 +49,6 @@ struct Grids {
     /// The profile of each area above grid level holding anything, ages as of `as_of`.
     upper: HashMap<i64, Profile>,
     as_of: Option<NaiveDate>,
-}
-
-/// Slots grouped by grid: the slots of one grid are one range, ascending (so in id order).
-/// Flat (12 bytes a slot) where a map of lists would cost an allocation per grid.
-#[derive(Default)]
-struct ByGrid {
-    grids: Vec<i64>,
-    slots: Vec<u32>,
-}
-
-impl ByGrid {
-    /// Groups slots `0..` by the grid of each.
-    fn new(grid_of: impl Iterator<Item = i64>) -> ByGrid {
-        let mut pairs: Vec<(i64, u32)> = grid_of
-            .enumerate()
-            .map(|(s, g)| (g, u32::try_from(s).unwrap_or(u32::MAX)))
-            .collect();
-        pairs.sort_unstable();
-        let (grids, slots) = pairs.into_iter().unzip();
-        ByGrid { grids, slots }
-    }
-
-    /// The slots in a grid, ascending.
-    fn get(&self, grid: i64) -> &[u32] {
-        let lo = self.grids.partition_point(|&g| g < grid);
-        let n = self.grids[lo..].partition_point(|&g| g == grid);
-        &self.slots[lo..lo + n]
-    }
 }
 
 /// Grid id meaning "outside every grid".
