@@ -394,7 +394,7 @@ async fn split_merge_move_then_publish() {
             2,
             Some(probe.2),
             None,
-            None,
+            minqing::store::ReportedBy::default(),
             "test",
         )
         .await

@@ -567,7 +567,7 @@ async fn visits_are_recorded_once_and_the_due_list_follows_the_rules_in_scope() 
     let (s, v) = get_with(
         &command,
         &server.url(&format!(
-            "/api/v1/visits?target_kind=household&target_id={household}"
+            "/api/v1/visits?target_kind=household&target_id={household}&worker={w}"
         )),
     )
     .await;

@@ -579,6 +579,7 @@ pub async fn generate_with_registers(
         "grid workers generated from the grids' worker names"
     );
     let grid_records = grids_of(&areas);
+    let registered = registers.is_some();
     if let Some((keys, scale)) = registers {
         let opts = crate::generate::RegisterOptions {
             seed,
@@ -608,7 +609,24 @@ pub async fn generate_with_registers(
     };
     let stream = crate::generate::events(&grid_records, &taxonomy, &opts).map(Ok);
     let n = store_events(store, &index, stream, events as u64).await?;
-    tracing::info!(events = n, "events stored");
+    let attributed = store.attribute_generated_cases().await?;
+    tracing::info!(
+        events = n,
+        attributed,
+        "events stored, given to the grids' workers"
+    );
+    if registered {
+        generate_work(store, end).await?;
+    }
+    Ok(())
+}
+
+/// The grid workers' generated month of work over the generated registers: visits on the
+/// visit rules' rhythm (some missed) and patrol tracks.
+pub async fn generate_work(store: &Store, end: DateTime<Utc>) -> anyhow::Result<()> {
+    let visits = store.generate_visits(end).await?;
+    let points = store.generate_patrols(end).await?;
+    tracing::info!(visits, points, "visits and patrol tracks generated");
     Ok(())
 }
 

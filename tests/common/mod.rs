@@ -154,6 +154,13 @@ pub async fn empty_db() -> String {
     clone_db(&empty, &url_for).await
 }
 
+/// The end of the test demo's generated record (its events, visits and patrols lie before).
+pub fn demo_end() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
 /// A fresh database holding the generated Shanwei demo (seed 7, 20,000 events).
 pub async fn demo_db() -> String {
     let empty = format!("minqing_test_empty_{}", fingerprint());
@@ -165,10 +172,7 @@ pub async fn demo_db() -> String {
     .await;
     let url_for = ensure_template(&demo, Some(&empty), |url| async move {
         let store = Store::connect(&url, 2).unwrap();
-        let end = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
-            .unwrap()
-            .to_utc();
-        minqing::cli::generate_into(&store, DEMO_SEED, None, DEMO_EVENTS, end)
+        minqing::cli::generate_into(&store, DEMO_SEED, None, DEMO_EVENTS, demo_end())
             .await
             .unwrap();
     })
@@ -234,6 +238,9 @@ pub async fn demo_registers_db() -> String {
         );
         store
             .insert_registers(&regs, &keys, |_, _| {})
+            .await
+            .unwrap();
+        minqing::cli::generate_work(&store, demo_end())
             .await
             .unwrap();
     })

@@ -14,16 +14,18 @@
 //!
 //! The parts, bottom up: `columns` (the fields, packed), `index` (the index and how it
 //! changes), `builder` (loading in bulk), `search` (nearest, box, pages), `stats` (case
-//! statistics).
+//! statistics), `tally` (per-grid counts for assessment).
 
 mod builder;
 mod columns;
 mod index;
 mod search;
 mod stats;
+mod tally;
 #[cfg(test)]
 mod testdata;
 
 pub use builder::EventIndexBuilder;
 pub use index::{EventIndex, TileFields, Upsert};
 pub use stats::CaseStats;
+pub use tally::CaseTally;

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use minqing_service::assessment::AssessError;
 use minqing_service::auth::Denied;
 use minqing_service::reports::SubmitError;
 use minqing_store::StoreError;
@@ -138,6 +139,22 @@ impl From<SubmitError> for ApiError {
             ),
             SubmitError::Link(_) => ApiError::unprocessable(e.to_string()),
             SubmitError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<AssessError> for ApiError {
+    fn from(e: AssessError) -> ApiError {
+        match e {
+            AssessError::Store(e) => e.into(),
+            AssessError::Failed(_) => {
+                tracing::error!(error = %e, "assessment failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
         }
     }
 }

@@ -13,7 +13,7 @@
 //! - `error`: the one mapping of service and store errors to HTTP.
 //! - `extract`: strict extractors (query, JSON body, path) whose rejections say what is
 //!   wrong.
-//! - one module per resource: `areas`, `events`, `export`, `stats`, `tiles`, `glyphs`,
+//! - one module per resource: `areas`, `assessment` (考核 and its drill-down), `events`, `export`, `stats`, `tiles`, `glyphs`,
 //!   `stream`, `plans`, `registers` (buildings, places, organisations, residents, access
 //!   log, profiles, coverage, search), `imports` (register files), `open311`, `web`,
 //!   `health`, `metrics`, `openapi`.
@@ -21,6 +21,7 @@
 
 pub mod app;
 mod areas;
+mod assessment;
 mod caller;
 pub mod error;
 mod events;
@@ -77,6 +78,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(areas::router())
+        .merge(assessment::router())
         .merge(events::router())
         .merge(tiles::router())
         .merge(stream::router())

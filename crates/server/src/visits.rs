@@ -6,8 +6,6 @@
 //! that read people only, in scope, and a sensitive tag only to tokens granted it (a
 //! household due only for an ungranted tag is not listed).
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,10 +18,11 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{JsonBody, Params, body_fields};
 use minqing_index::GridSet;
-use minqing_model::register::{CareTag, LinkKind, PlaceType, RegisterLink, Tags};
+use minqing_model::register::{LinkKind, RegisterLink};
 use minqing_model::worker::{Visit, VisitOutcome};
 use minqing_service::auth::Caller;
 use minqing_service::registers::PeopleView;
+use minqing_service::visits::{Rules, grid_set, subjects};
 use minqing_store::{NewVisit, VisitFilter};
 
 /// The visits' routes.
@@ -237,19 +236,6 @@ async fn list(State(state): State<AppState>, caller: Caller, p: Params) -> ApiRe
     .into_response())
 }
 
-/// One subject of the due list.
-struct Subject {
-    target: RegisterLink,
-    label: String,
-    reasons: Vec<&'static str>,
-    every_days: i32,
-    since: DateTime<Utc>,
-    lon: f64,
-    lat: f64,
-    grid: i64,
-}
-
-#[allow(clippy::too_many_lines)] // one list built top to bottom
 async fn due(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {
     p.only(&["area", "within_days", "near", "limit"])?;
     caller.require()?;
@@ -283,89 +269,10 @@ async fn due(State(state): State<AppState>, caller: Caller, p: Params) -> ApiRes
             }
         }
     };
-    let rules = state.store.visit_rules().await?;
-    let visible = |t: CareTag| !t.sensitive() || granted.has(t);
-    let tag_rules: Vec<(CareTag, i32, DateTime<Utc>)> = rules
-        .iter()
-        .filter(|r| r.subject == "tag")
-        .filter_map(|r| Some((CareTag::parse(&r.code)?, r.every_days, r.since)))
-        .filter(|(t, _, _)| visible(*t))
-        .collect();
-    let place_rules: Vec<(PlaceType, i32, DateTime<Utc>)> = rules
-        .iter()
-        .filter(|r| r.subject == "place")
-        .filter_map(|r| Some((PlaceType::parse(&r.code)?, r.every_days, r.since)))
-        .collect();
-    let ruled = tag_rules
-        .iter()
-        .fold(Tags::default(), |acc, (t, _, _)| acc.with(*t));
-    let mut grids = grids;
-    grids.sort_unstable();
-    let set = GridSet {
-        area_id: 0,
-        bbox: {
-            let areas = state.index.areas();
-            grids
-                .iter()
-                .filter_map(|g| areas.bbox(*g))
-                .fold(GridSet::empty().bbox, |a, b| minqing_model::BBox {
-                    min_lon: a.min_lon.min(b.min_lon),
-                    min_lat: a.min_lat.min(b.min_lat),
-                    max_lon: a.max_lon.max(b.max_lon),
-                    max_lat: a.max_lat.max(b.max_lat),
-                })
-        },
-        grids,
-    };
-    let regs = state.index.registers();
-    // Households: by the residents with a ruled tag the caller may see.
-    let mut by_household: HashMap<i64, Subject> = HashMap::new();
-    for (r, _) in regs.residents(Some(&set), None, |r| r.tags.0 & ruled.0 != 0, 0, usize::MAX) {
-        let Some((h, b, grid)) = regs.household(r.household_id) else {
-            continue;
-        };
-        let s = by_household.entry(h.id).or_insert_with(|| Subject {
-            target: RegisterLink {
-                kind: LinkKind::Household,
-                id: h.id,
-            },
-            label: format!("{} {}", b.address, h.door),
-            reasons: Vec::new(),
-            every_days: i32::MAX,
-            since: Utc::now(),
-            lon: b.lon,
-            lat: b.lat,
-            grid,
-        });
-        for (t, every, since) in &tag_rules {
-            if r.tags.has(*t) {
-                if !s.reasons.contains(&t.code()) {
-                    s.reasons.push(t.code());
-                }
-                if *every < s.every_days {
-                    s.every_days = *every;
-                    s.since = *since;
-                }
-            }
-        }
-    }
-    let mut subjects: Vec<Subject> = by_household.into_values().collect();
-    regs.for_places_in(&set.bbox, Some(&set), |pl, grid| {
-        if let Some((_, every, since)) = place_rules.iter().find(|(k, _, _)| *k == pl.kind) {
-            subjects.push(Subject {
-                target: RegisterLink {
-                    kind: LinkKind::Place,
-                    id: pl.id,
-                },
-                label: pl.name.clone(),
-                reasons: vec![pl.kind.code()],
-                every_days: *every,
-                since: *since,
-                lon: pl.lon,
-                lat: pl.lat,
-                grid,
-            });
-        }
+    let rules = Rules::load(&state.store).await?;
+    let set = grid_set(&state.index.areas(), grids);
+    let subjects = subjects(&state.index.registers(), &set, &rules, |t| {
+        !t.sensitive() || granted.has(t)
     });
     let targets: Vec<RegisterLink> = subjects.iter().map(|s| s.target).collect();
     let last = state.store.last_visits(&targets).await?;
@@ -375,7 +282,7 @@ async fn due(State(state): State<AppState>, caller: Caller, p: Params) -> ApiRes
         .iter()
         .filter_map(|s| {
             let last = last.get(&s.target).copied();
-            let due = last.unwrap_or(s.since) + Duration::days(i64::from(s.every_days));
+            let due = s.due_at(last);
             (due <= horizon).then(|| {
                 let d = near
                     .map(|(lon, lat)| minqing_index::geodesic::distance_m(lon, lat, s.lon, s.lat));

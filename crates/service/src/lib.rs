@@ -6,6 +6,8 @@
 //! - [`Core`]: the running service's shared parts (store, index, taxonomy, settings, tile
 //!   cache, live path, token cache, rate limit), cheap to clone; built by [`Core::new`],
 //!   loaded and kept current by [`Core::load_and_follow`].
+//! - [`assessment`]: assessment (考核) of grids, areas and workers, derived from the
+//!   record; rankings and the red and black lists.
 //! - [`auth`]: callers, their scopes and token checks (cached, revocation-aware), the
 //!   anonymous rate limit.
 //! - [`reports`]: submitting a report (rate limit, locate, the register record it names,
@@ -22,12 +24,14 @@
 //! - [`registers`]: the key of personal data (and its rotation), loading the registers,
 //!   who sees which people (sensitive tags as granted), and the one purpose-bound, logged
 //!   way a personal field is shown in full.
+//! - [`visits`]: what must be visited how often (the visit rules' subjects).
 //! - [`startup`]: database, migrations, index loading.
 //! - [`config`]: settings and limits.
 //!
 //! Below this crate: `minqing-store` (PostGIS), `minqing-index` (memory), `minqing-tiles`
 //! (encoding), `minqing-model` (types). Above it: `minqing-server` (axum).
 
+pub mod assessment;
 pub mod auth;
 pub mod config;
 pub mod glyphs;
@@ -39,6 +43,7 @@ pub mod render;
 pub mod reports;
 pub mod startup;
 pub mod tilecache;
+pub mod visits;
 
 use std::sync::Arc;
 use std::time::Duration;

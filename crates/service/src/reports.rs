@@ -5,7 +5,7 @@
 use minqing_index::EventFilter;
 use minqing_model::register::LinkKind;
 use minqing_model::{Event, NewEvent, Role, StatusFilter};
-use minqing_store::StoreError;
+use minqing_store::{ReportedBy, StoreError};
 
 use crate::Core;
 use crate::auth::{Caller, Scope};
@@ -118,7 +118,10 @@ pub async fn submit(
             DEFAULT_PRIORITY,
             grid,
             key.as_deref(),
-            reporter_token,
+            ReportedBy {
+                token: reporter_token,
+                worker: caller.principal.as_ref().and_then(|p| p.worker_id),
+            },
             &caller.actor(),
         )
         .await?;

@@ -47,7 +47,17 @@ pub(super) struct Report {
     pub grid_id: Option<i64>,
     pub idempotency_key: Option<String>,
     pub reporter_token: Option<i64>,
+    pub reporter_worker: Option<i64>,
     pub actor: String,
+}
+
+/// Who reported a case, as stored with it (neither is shown on public endpoints).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportedBy {
+    /// The reporter-role token (a reporter follows their own reports).
+    pub token: Option<i64>,
+    /// The grid worker whose token it was (assessment: found or missed).
+    pub worker: Option<i64>,
 }
 
 struct Job {
@@ -168,6 +178,7 @@ impl Store {
         let lon: Vec<f64> = reports.iter().map(|r| r.new.lon).collect();
         let lat: Vec<f64> = reports.iter().map(|r| r.new.lat).collect();
         let token: Vec<Option<i64>> = reports.iter().map(|r| r.reporter_token).collect();
+        let worker: Vec<Option<i64>> = reports.iter().map(|r| r.reporter_worker).collect();
         let links: Vec<[Option<i64>; 4]> = reports
             .iter()
             .map(|r| RegisterLink::columns(r.new.link))
@@ -195,6 +206,7 @@ impl Store {
                     &place,
                     &organisation,
                     &household,
+                    &worker,
                 ],
             )
             .await?;
@@ -368,6 +380,7 @@ mod tests {
             grid_id: None,
             idempotency_key: None,
             reporter_token: None,
+            reporter_worker: None,
             actor: "anonymous".into(),
         }
     }

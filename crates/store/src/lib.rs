@@ -5,12 +5,13 @@
 //! value is a bound parameter. Result rows are read by column name (`rows.rs`), so that a
 //! statement and its reader that disagree fail with an error, not a panic.
 
+mod assessment;
 mod cases;
 mod embedded;
 mod feed;
 mod imports;
 mod intake;
-pub use intake::{InsertedEvent, MAX_BATCH};
+pub use intake::{InsertedEvent, MAX_BATCH, ReportedBy};
 mod load;
 mod migrate;
 mod open311;
@@ -22,6 +23,7 @@ mod visits;
 mod workers;
 mod write;
 
+pub use assessment::{DutyRow, ExplainOf, ExplainedCase, SnapshotRow, TargetVisits, WorkerTally};
 pub use cases::{
     Case, ExportFilter, HistoryEntry, Refusal, RowStream, TransitionInput, TransitionResult,
 };

@@ -77,6 +77,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0014_visits",
         include_str!("../../../migrations/0014_visits.sql"),
     ),
+    (
+        15,
+        "0015_assessment",
+        include_str!("../../../migrations/0015_assessment.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

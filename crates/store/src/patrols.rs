@@ -197,4 +197,13 @@ impl Store {
         .map(|r| Ok((get(r, "lon")?, get(r, "lat")?)))
         .collect()
     }
+
+    /// Generated demo patrols for the 30 days before `end` (`sql/patrols/generate.sql`),
+    /// only into an empty table. Returns how many track points were made.
+    pub async fn generate_patrols(&self, end: DateTime<Utc>) -> Result<u64> {
+        let conn = self.conn().await?;
+        Ok(conn
+            .execute(include_str!("sql/patrols/generate.sql"), &[&end])
+            .await?)
+    }
 }

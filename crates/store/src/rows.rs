@@ -408,7 +408,10 @@ mod tests {
                 2,
                 Some(grid.id),
                 Some("rows-test-key"),
-                Some(principal.token_id),
+                crate::ReportedBy {
+                    token: Some(principal.token_id),
+                    worker: None,
+                },
                 "reporter:rows-test",
             )
             .await
@@ -420,7 +423,10 @@ mod tests {
                 2,
                 Some(grid.id),
                 Some("rows-test-key"),
-                Some(principal.token_id),
+                crate::ReportedBy {
+                    token: Some(principal.token_id),
+                    worker: None,
+                },
                 "reporter:rows-test",
             )
             .await

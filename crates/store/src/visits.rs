@@ -186,4 +186,14 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Generated demo visits for the 90 days before `end` (`sql/visits/generate.sql`),
+    /// only into an empty table; the visit rules then count from 90 days before `end`.
+    /// Returns how many were made.
+    pub async fn generate_visits(&self, end: DateTime<Utc>) -> Result<u64> {
+        let conn = self.conn().await?;
+        Ok(conn
+            .execute(include_str!("sql/visits/generate.sql"), &[&end])
+            .await?)
+    }
 }

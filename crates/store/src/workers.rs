@@ -207,4 +207,14 @@ impl Store {
             .execute(include_str!("sql/workers/from_areas.sql"), &[])
             .await?)
     }
+
+    /// Gives generated cases to the generated workers (`sql/workers/attribute_generated.sql`):
+    /// who of the grid reported each (or nobody: missed) and who handled it. Returns how
+    /// many cases were attributed.
+    pub async fn attribute_generated_cases(&self) -> Result<u64> {
+        let conn = self.conn().await?;
+        Ok(conn
+            .execute(include_str!("sql/workers/attribute_generated.sql"), &[])
+            .await?)
+    }
 }

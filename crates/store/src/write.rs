@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures_util::{SinkExt, pin_mut};
 use geo::Validation;
 
-use super::intake::{InsertedEvent, Report};
+use super::intake::{InsertedEvent, Report, ReportedBy};
 use super::rows::get;
 use super::{Result, Store, StoreError};
 use minqing_model::{AreaRecord, Event, EventRecord, NewEvent, wkb};
@@ -28,7 +28,7 @@ impl Store {
         priority: i16,
         grid_id: Option<i64>,
         idempotency_key: Option<&str>,
-        reporter_token: Option<i64>,
+        by: ReportedBy,
         actor: &str,
     ) -> Result<InsertedEvent> {
         self.intake(Report {
@@ -36,7 +36,8 @@ impl Store {
             priority,
             grid_id,
             idempotency_key: idempotency_key.map(str::to_owned),
-            reporter_token,
+            reporter_token: by.token,
+            reporter_worker: by.worker,
             actor: actor.to_owned(),
         })
         .await

@@ -7,7 +7,7 @@
 -- $1 category, $2 title, $3 description, $4 priority, $5 grid_id, $6 idempotency key,
 -- $7 lon, $8 lat, $9 reporter contact, $10 reporter token id, $11 actor for the history,
 -- $12 photo content type, $13 photo bytes, $14–$17 the register record named (building,
--- place, organisation, household; at most one per report).
+-- place, organisation, household; at most one per report), $18 the grid worker reporting.
 -- The grid comes from the instance's index; should a publish have closed it meanwhile
 -- (an index not yet switched), the grid now covering the point is taken instead.
 WITH input AS MATERIALIZED (
@@ -15,10 +15,10 @@ WITH input AS MATERIALIZED (
            ST_SetSRID(ST_MakePoint(i.lon, i.lat), 4326) AS geom
     FROM unnest($1::text[], $2::text[], $3::text[], $4::int2[], $5::int8[], $6::text[],
                 $7::float8[], $8::float8[], $9::text[], $10::int8[], $11::text[],
-                $12::text[], $13::bytea[], $14::int8[], $15::int8[], $16::int8[], $17::int8[])
+                $12::text[], $13::bytea[], $14::int8[], $15::int8[], $16::int8[], $17::int8[], $18::int8[])
          WITH ORDINALITY AS i(category, title, description, priority, grid, key, lon, lat,
                               contact, token, actor, photo_type, photo, building, place,
-                              organisation, household, ord)
+                              organisation, household, worker, ord)
 ), placed AS (
     SELECT i.*, CASE
         WHEN i.grid IS NULL
@@ -32,9 +32,10 @@ WITH input AS MATERIALIZED (
 ), e AS (
     INSERT INTO events (id, category, title, description, status, priority, grid_id,
                         reported_at, updated_at, idempotency_key, geom, reporter_token,
-                        building_id, place_id, organisation_id, household_id)
+                        building_id, place_id, organisation_id, household_id,
+                        reporter_worker)
     SELECT id, category, title, description, 'reported', priority, grid_id, now(), now(),
-           key, geom, token, building, place, organisation, household
+           key, geom, token, building, place, organisation, household, worker
     FROM placed ORDER BY ord
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING *

@@ -14,5 +14,5 @@ WITH named AS (
     RETURNING id, code
 )
 INSERT INTO worker_duties (worker_id, grid_code, valid_from)
-SELECT m.id, n.grid_code, now() - interval '90 days'
+SELECT m.id, n.grid_code, now() - interval '2 years'
 FROM made m JOIN named n ON 'W' || lpad(n.k::text, 6, '0') = m.code

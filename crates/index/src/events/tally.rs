@@ -1,0 +1,100 @@
+//! Per-grid counts of the cases reported in a period, for assessment (考核): how many,
+//! rejected, handled, decided and on time, overdue, return visits answered and satisfied.
+
+use std::collections::HashMap;
+
+use super::columns::{ANSWERED, NO_GRID, NO_TIME, NOT_RESOLVED, SATISFIED};
+use super::index::EventIndex;
+use minqing_model::Status;
+
+/// The cases of one grid reported in a period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseTally {
+    /// Cases reported.
+    pub cases: u64,
+    /// … rejected (not a case for the grid).
+    pub rejected: u64,
+    /// … accepted (any state past `reported`, except `rejected`).
+    pub handled: u64,
+    /// … of those, decided by now: resolved or closed, or open past the deadline.
+    pub decided: u64,
+    /// … of those, resolved or closed within the deadline (to the second), or without one.
+    pub on_time: u64,
+    /// … open and past the deadline now.
+    pub overdue: u64,
+    /// … whose reporter answered the return visit.
+    pub answered: u64,
+    /// … and was satisfied.
+    pub satisfied: u64,
+}
+
+impl CaseTally {
+    /// Adds another tally into this one.
+    pub fn add(&mut self, o: &CaseTally) {
+        self.cases += o.cases;
+        self.rejected += o.rejected;
+        self.handled += o.handled;
+        self.decided += o.decided;
+        self.on_time += o.on_time;
+        self.overdue += o.overdue;
+        self.answered += o.answered;
+        self.satisfied += o.satisfied;
+    }
+}
+
+impl EventIndex {
+    /// The tallies, by grid id, of the cases reported in [`from`, `to`) (µs since the
+    /// epoch) in the grids `keep` accepts, with "overdue" and "decided" as of `now`.
+    /// One pass over the columns.
+    #[must_use]
+    pub fn grid_tallies(
+        &self,
+        from: i64,
+        to: i64,
+        now: i64,
+        keep: impl Fn(i64) -> bool,
+    ) -> HashMap<i64, CaseTally> {
+        let c = &self.cols;
+        let mut out: HashMap<i64, CaseTally> = HashMap::new();
+        for s in 0..c.id.len() {
+            let t = c.reported_at[s];
+            if t < from || t >= to || c.grid[s] == NO_GRID || !keep(c.grid[s]) {
+                continue;
+            }
+            let tally = out.entry(c.grid[s]).or_default();
+            tally.cases += 1;
+            let status = Status::ALL[c.status[s] as usize];
+            let due = c.due_at[s];
+            let past_due = due != NO_TIME && due < now;
+            match status {
+                Status::Reported => {}
+                Status::Rejected => tally.rejected += 1,
+                Status::Resolved | Status::Closed => {
+                    tally.handled += 1;
+                    tally.decided += 1;
+                    let resolved = c.resolve_s[s] != NOT_RESOLVED
+                        && (due == NO_TIME || t + i64::from(c.resolve_s[s]) * 1_000_000 <= due);
+                    if resolved {
+                        tally.on_time += 1;
+                    }
+                }
+                _ => {
+                    tally.handled += 1;
+                    if past_due {
+                        tally.decided += 1;
+                    }
+                }
+            }
+            if status.is_open() && past_due {
+                tally.overdue += 1;
+            }
+            if c.flags[s] & ANSWERED != 0 {
+                tally.answered += 1;
+                if c.flags[s] & SATISFIED != 0 {
+                    tally.satisfied += 1;
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,41 @@
+-- Per worker of $3, the cases reported in [$1, $2): those they reported (and how many were
+-- not rejected), those they handled (accepted, decided by now, on time to the second,
+-- return visits answered and satisfied), and their visits in the period.
+WITH w AS (
+    SELECT DISTINCT unnest($3::int8[]) AS id
+), made AS (
+    SELECT reporter_worker AS id, count(*) AS reports,
+           count(*) FILTER (WHERE status <> 'rejected') AS kept
+    FROM events
+    WHERE reporter_worker = ANY ($3) AND reported_at >= $1 AND reported_at < $2
+    GROUP BY reporter_worker
+), handled AS (
+    SELECT worker_id AS id,
+           count(*) FILTER (WHERE status NOT IN ('reported', 'rejected')) AS handled,
+           count(*) FILTER (WHERE status IN ('resolved', 'closed')
+                               OR (status NOT IN ('reported', 'rejected') AND due_at < now()))
+               AS decided,
+           count(*) FILTER (WHERE status IN ('resolved', 'closed') AND resolved_at IS NOT NULL
+                              AND (due_at IS NULL
+                                   OR reported_at + floor(extract(epoch FROM resolved_at - reported_at))
+                                      * interval '1 second' <= due_at)) AS on_time,
+           count(*) FILTER (WHERE satisfied IS NOT NULL) AS answered,
+           count(*) FILTER (WHERE satisfied) AS satisfied
+    FROM events
+    WHERE worker_id = ANY ($3) AND reported_at >= $1 AND reported_at < $2
+    GROUP BY worker_id
+), visited AS (
+    SELECT worker_id AS id, count(*) AS visits
+    FROM visits
+    WHERE worker_id = ANY ($3) AND at >= $1 AND at < $2
+    GROUP BY worker_id
+)
+SELECT w.id,
+       coalesce(m.reports, 0) AS reports, coalesce(m.kept, 0) AS kept,
+       coalesce(h.handled, 0) AS handled, coalesce(h.decided, 0) AS decided,
+       coalesce(h.on_time, 0) AS on_time, coalesce(h.answered, 0) AS answered,
+       coalesce(h.satisfied, 0) AS satisfied, coalesce(v.visits, 0) AS visits
+FROM w
+LEFT JOIN made m USING (id)
+LEFT JOIN handled h USING (id)
+LEFT JOIN visited v USING (id)
