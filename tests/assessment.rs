@@ -471,3 +471,199 @@ fn grids_of(w: &Value) -> Vec<String> {
         .map(|g| g.as_str().unwrap().to_owned())
         .collect()
 }
+
+#[tokio::test]
+async fn review_reports_follow_the_record_and_kept_ones_never_change() {
+    let url = demo_registers_db().await;
+    let db = sql(&url).await;
+    let dir = std::env::temp_dir().join(format!("minqing-review-{}", std::process::id()));
+    write_demo_registers_key(&dir);
+    let server = TestServer::start_with(&url, |c| c.data_dir.clone_from(&dir)).await;
+
+    let (st, b) = server
+        .get("/api/v1/reports?period=month&at=2026-10-15")
+        .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(b["title"], "全市 2026年10月月报");
+    assert_eq!(b["previous_label"], "2026年9月");
+    assert!(b["snapshot"].is_null());
+    assert_eq!(b["generated"], true);
+    let area = &b["assessment"]["area"]["figures"];
+    let cases = area["cases"].as_i64().unwrap();
+    let kpi = |k: &str| {
+        b["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["key"] == k)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(kpi("cases")["value"].as_i64(), Some(cases));
+    // Per China day, as PostGIS counts them.
+    let days: Vec<(String, i64)> = db
+        .query(
+            "SELECT to_char((reported_at AT TIME ZONE 'Asia/Shanghai')::date, 'YYYY-MM-DD'), count(*)
+             FROM events WHERE grid_id IS NOT NULL
+               AND reported_at >= '2026-09-30T16:00:00Z' AND reported_at < '2026-10-31T16:00:00Z'
+             GROUP BY 1 ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let daily = b["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 31);
+    let got: Vec<(String, i64)> = daily
+        .iter()
+        .filter(|d| d["reported"].as_i64().unwrap() > 0)
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().to_owned(),
+                d["reported"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, days);
+    let by_cat: i64 = b["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(by_cat, cases);
+    assert_eq!(b["map"]["points_total"].as_i64(), Some(cases));
+    assert!(b["map"]["points"].as_array().unwrap().len() <= 4000);
+    assert_eq!(b["overdue_cases"]["count"], area["overdue"]);
+    assert_eq!(b["missed_visits"]["owed"], area["visits_due"]);
+    assert_eq!(b["missed_visits"]["done"], area["visits_done"]);
+    // No person in it: households are counted by reason, sensitive tags together.
+    let text = b.to_string();
+    for tag in ["community_correction", "released", "mental_disorder"] {
+        assert!(!text.contains(tag), "{tag} in the report");
+    }
+
+    // Every table as CSV, with a byte-order mark for spreadsheets.
+    let r = server
+        .http
+        .get(server.url("/api/v1/reports.csv?period=month&at=2026-10-15&table=children"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    assert!(
+        csv.starts_with("\u{feff}rank,id,code,name,level,grids,score,cases"),
+        "{csv}"
+    );
+    assert_eq!(
+        csv.trim().lines().count(),
+        b["assessment"]["children"].as_array().unwrap().len() + 1
+    );
+    let (st, _) = server.get("/api/v1/reports.csv?table=nothing").await;
+    assert_eq!(st, 400);
+
+    // Kept at each period's end: the last day, week and month of the city and its root areas.
+    let core = &server.state.core;
+    let now = chrono::Utc::now();
+    let kept = minqing::service::review::keep_snapshots(core, now)
+        .await
+        .unwrap();
+    let roots: i64 = db
+        .query_one(
+            "SELECT count(*) FROM areas WHERE parent_id IS NULL AND valid_to IS NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept as i64, 3 * (roots + 1));
+    assert_eq!(
+        minqing::service::review::keep_snapshots(core, now)
+            .await
+            .unwrap(),
+        0
+    );
+    let (st, list) = server.get("/api/v1/reports/snapshots").await;
+    assert_eq!(st, 200, "{list}");
+    assert_eq!(
+        list["snapshots"].as_array().unwrap().len() as i64,
+        3 * (roots + 1)
+    );
+    let month = list["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["period"] == "month" && s["area_code"] == "")
+        .unwrap()
+        .clone();
+    let starts = month["starts"].as_str().unwrap();
+    let (st, kept_body) = server
+        .get(&format!("/api/v1/reports?period=month&at={starts}"))
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(kept_body["snapshot"]["id"], month["id"]);
+    // A kept report is never replaced, and is served as kept.
+    let date: chrono::NaiveDate = starts.parse().unwrap();
+    let again = server
+        .state
+        .store
+        .keep_snapshot("", "month", date, &serde_json::json!({"other": true}))
+        .await
+        .unwrap();
+    assert_eq!(again, None);
+    let (_, same) = server
+        .get(&format!("/api/v1/reports?period=month&at={starts}"))
+        .await;
+    assert_eq!(same, kept_body);
+    let (_, live) = server
+        .get(&format!(
+            "/api/v1/reports?period=month&at={starts}&live=true"
+        ))
+        .await;
+    assert!(live["snapshot"].is_null());
+    assert_eq!(live["kpis"], kept_body["kpis"]);
+
+    // Scope: a district's command token sees its own kept reports, not another's.
+    let codes: Vec<String> = db
+        .query(
+            "SELECT code FROM areas WHERE parent_id IS NULL AND valid_to IS NULL ORDER BY code",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let command = server.client("command", Some(&codes[0])).await;
+    let (st, mine) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/reports/snapshots?area={}", codes[0])),
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert_eq!(mine["snapshots"].as_array().unwrap().len(), 3);
+    let (st, _) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/reports/snapshots?area={}", codes[1])),
+    )
+    .await;
+    assert_eq!(st, 404);
+    let (st, _) = get_with(
+        &command,
+        &server.url(&format!("/api/v1/reports?area={}", codes[1])),
+    )
+    .await;
+    assert_eq!(st, 404);
+    let reporter = server.client("reporter", None).await;
+    let (st, _) = get_with(&reporter, &server.url("/api/v1/reports")).await;
+    assert_eq!(st, 403);
+}

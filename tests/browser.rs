@@ -5,11 +5,12 @@
 //! The assertions live in `tests/browser/run.mjs` (command centre, field, report),
 //! `tests/browser/registers.mjs` (the registers: layers, a building's linked view, area
 //! profiles, service coverage, the field worker's grid) and `tests/browser/plan.mjs` (the
-//! planning view: drafts edited with mouse clicks, faults, publish); this test prepares the
+//! planning view: drafts edited with mouse clicks, faults, publish) and `tests/browser/reports.mjs`
+//! (the review reports: render, drill-down, CSV, print to PDF); this test prepares the
 //! data (the demo with generated registers, tokens of each role, a point with open cases, a
 //! building), makes sure the app is built, runs the scripts one after the other (the plan one
 //! last: it publishes new grids) and fails when one fails. Screenshots and the scripts' logs
-//! are kept under `target/browser-artifacts/`. `BROWSER_ONLY=plan` (or `run`, `registers`)
+//! are kept under `target/browser-artifacts/`. `BROWSER_ONLY=plan` (or `run`, `registers`, `reports`)
 //! runs one script only.
 // Test code: a failed expectation is the test failing, and a scenario reads best as one
 // function from setup to assertion.
@@ -160,6 +161,25 @@ async fn command_centre_field_report_and_planning_work_in_chromium() {
             ("BUILDING_LAT", b_lat.to_string()),
         ]);
         run_script("registers.mjs", &vars, &artifacts).await;
+    }
+    if only.is_empty() || only == "reports" {
+        // The review reports of the demo's last month: the whole city, and its first root area.
+        let db = sql(&url).await;
+        let area: String = db
+            .query_one(
+                "SELECT code FROM areas WHERE parent_id IS NULL AND valid_to IS NULL ORDER BY code LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let mut vars = common.clone();
+        vars.extend([
+            ("ADMIN_TOKEN", s.token("admin", None).await),
+            ("REPORT_AREA", area),
+            ("REPORT_AT", "2026-10-15".to_owned()),
+        ]);
+        run_script("reports.mjs", &vars, &artifacts).await;
     }
     if only.is_empty() || only == "plan" {
         // The planner drafts over the community with the most grids (54 on the demo),

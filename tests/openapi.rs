@@ -107,6 +107,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/visits"),
     ("post", "/api/v1/visits"),
     ("get", "/api/v1/visits/due"),
+    ("get", "/api/v1/assessment"),
+    ("get", "/api/v1/assessment/explain"),
+    ("get", "/api/v1/reports"),
+    ("get", "/api/v1/reports.csv"),
+    ("get", "/api/v1/reports/snapshots"),
     ("post", "/api/v1/imports"),
     ("get", "/open311/v2/discovery.json"),
     ("get", "/open311/v2/discovery.xml"),
@@ -126,6 +131,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/field"),
     ("get", "/report"),
     ("get", "/plan"),
+    ("get", "/reports"),
 ];
 
 /// A path of the document with its parameters filled in.

@@ -1,6 +1,6 @@
 // Assembles the web app into web/dist/: no bundler, plain ES modules.
 //
-//   dist/index.html, field.html, report.html, plan.html   the pages (no-cache, see src/http/web.rs)
+//   dist/index.html, field.html, report.html, plan.html, reports.html   the pages (no-cache, see src/http/web.rs)
 //   dist/config.json                            deployment settings (basemap …): config.local.json
 //                                               if present, else src/config.json
 //   dist/assets/<hash>/                         js/, app.css, taxonomy.json, vendor/maplibre-gl.*
@@ -79,7 +79,7 @@ function head(page, line) {
     .replace('%EARLY%', attr('early'))
     .replace('%MODULE%', attr('module'));
 }
-for (const page of ['index.html', 'field.html', 'report.html', 'plan.html']) {
+for (const page of ['index.html', 'field.html', 'report.html', 'plan.html', 'reports.html']) {
   const html = readFileSync(join(src, page), 'utf8')
     .replace(/<!-- %HEAD% [^\n]*-->/, (line) => head(page, line))
     .replace(/<!-- %HEADER%[^>]*-->/, header)

@@ -61,6 +61,15 @@ pub struct Cli {
         global = true
     )]
     pub escalation_check: u64,
+    /// How often to keep the review reports of the periods that ended (day, week, month;
+    /// the city and its top areas), seconds; 0 never keeps them.
+    #[arg(
+        long,
+        env = "MINQING_SNAPSHOT_CHECK",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub snapshot_check: u64,
     /// Reports an anonymous client may submit per minute.
     #[arg(
         long,
@@ -259,6 +268,7 @@ impl Cli {
             tile_cache: !self.no_tile_cache,
             escalate_every_secs: self.escalate_every,
             escalation_check_secs: self.escalation_check,
+            snapshot_check_secs: self.snapshot_check,
             reports_per_minute: self.reports_per_minute,
             duplicate_radius_m: self.duplicate_radius,
             intake_batch: usize::try_from(self.intake_batch).unwrap_or(crate::store::MAX_BATCH),

@@ -366,6 +366,7 @@ impl TestServer {
             database_url: Some(url.to_owned()),
             pool_size: 8,
             escalation_check_secs: 0,
+            snapshot_check_secs: 0,
             web_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist"),
             ..Config::default()
         };

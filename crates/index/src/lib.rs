@@ -42,7 +42,9 @@ pub mod registers;
 pub use areas::{AreaFilter, AreaIndex, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use drawing::{Drawing, Outline};
-pub use events::{CaseStats, CaseTally, EventIndex, EventIndexBuilder, TileFields, Upsert};
+pub use events::{
+    CaseStats, CaseTally, EventIndex, EventIndexBuilder, PeriodSummary, TileFields, Upsert,
+};
 pub use filter::EventFilter;
 pub use minqing_model::BBox;
 pub use pyramid::{BASE_ZOOM, Pyramid};

@@ -213,6 +213,7 @@ async fn explain(State(state): State<AppState>, caller: Caller, p: Params) -> Ap
         let of = match (worker, worker_own(measure)) {
             (Some(w), Some(ExplainOf::Handler(_))) => ExplainOf::Handler(w),
             (Some(w), Some(ExplainOf::Reporter(_))) => ExplainOf::Reporter(w),
+            _ if worker.is_none() && p.str("area").is_none() => ExplainOf::Everywhere,
             _ => ExplainOf::Grids(&grids),
         };
         let f = match (worker, measure) {

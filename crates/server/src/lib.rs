@@ -13,7 +13,8 @@
 //! - `error`: the one mapping of service and store errors to HTTP.
 //! - `extract`: strict extractors (query, JSON body, path) whose rejections say what is
 //!   wrong.
-//! - one module per resource: `areas`, `assessment` (考核 and its drill-down), `events`, `export`, `stats`, `tiles`, `glyphs`,
+//! - one module per resource: `areas`, `assessment` (考核 and its drill-down), `reports`
+//!   (review reports, their CSV and kept snapshots), `events`, `export`, `stats`, `tiles`, `glyphs`,
 //!   `stream`, `plans`, `registers` (buildings, places, organisations, residents, access
 //!   log, profiles, coverage, search), `imports` (register files), `open311`, `web`,
 //!   `health`, `metrics`, `openapi`.
@@ -37,6 +38,7 @@ mod openapi;
 mod patrols;
 mod plans;
 mod registers;
+mod reports;
 mod stats;
 mod stream;
 mod tiles;
@@ -79,6 +81,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(areas::router())
         .merge(assessment::router())
+        .merge(reports::router())
         .merge(events::router())
         .merge(tiles::router())
         .merge(stream::router())

@@ -90,7 +90,9 @@ fn resolve(dir: &Path, path: &str) -> Option<PathBuf> {
     let rel = path.trim_start_matches('/');
     let rel = match rel {
         "" => "index.html".to_owned(),
-        "field" | "report" | "plan" => format!("{rel}.html"),
+        "field" | "report" | "plan" | "reports" => format!("{rel}.html"),
+        // A review report's own address: /reports/<area code>/<period>/<date>.
+        r if r.starts_with("reports/") => "reports.html".to_owned(),
         r => r.to_owned(),
     };
     let rel = Path::new(&rel);

@@ -601,6 +601,11 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
             .map(|a| a.id)
             .collect(),
     };
+    // The record derives from generated data when its grids are generated (the demo).
+    let generated = area.generated
+        || grids
+            .iter()
+            .any(|g| areas.get(*g).is_some_and(|a| a.generated));
     let by_grid =
         tokio::task::spawn_blocking(move || grid_figures(&index, grids, ask.period, &record))
             .await
@@ -640,7 +645,7 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
     let workers_total = worker_rows.len();
     worker_rows.truncate(ask.workers_limit);
     Ok(Some(Assessment {
-        generated: area.generated || child_rows.iter().any(|c| c.generated),
+        generated: generated || worker_rows.iter().any(|w| w.generated),
         area: area_row(&area, total, &weights),
         period: ask.period,
         period_label: ask.period.label(),

@@ -32,6 +32,8 @@ pub struct Config {
     pub web_dir: PathBuf,
     /// Reports written together by one statement, at most.
     pub intake_batch: usize,
+    /// How often to keep the review reports of periods that ended, seconds; 0: never.
+    pub snapshot_check_secs: u64,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             escalation_check_secs: 60,
             web_dir: PathBuf::from("web/dist"),
             intake_batch: minqing_store::MAX_BATCH,
+            snapshot_check_secs: 3600,
         }
     }
 }

@@ -12,6 +12,8 @@
 //!   anonymous rate limit.
 //! - [`reports`]: submitting a report (rate limit, locate, the register record it names,
 //!   idempotent insert, apply).
+//! - [`review`]: review reports (daily, weekly, monthly) from the record, and keeping
+//!   each ended period's report unchanged.
 //! - [`plans`]: publishing a grid plan (commit, switch the index, re-grid, catch stragglers).
 //! - [`live`]: the one path every committed change takes (index, area counts, tiles,
 //!   stream), the change feed, the overdue sweep and escalation.
@@ -41,6 +43,7 @@ pub mod plans;
 pub mod registers;
 pub mod render;
 pub mod reports;
+pub mod review;
 pub mod startup;
 pub mod tilecache;
 pub mod visits;
@@ -152,6 +155,13 @@ impl Core {
                 self.store.clone(),
                 self.live.clone(),
                 self.config.clone(),
+            )));
+        }
+        if self.config.snapshot_check_secs > 0 {
+            tasks.push(tokio::spawn(review::keep_snapshots_loop(
+                self.clone(),
+                self.live.clone(),
+                Duration::from_secs(self.config.snapshot_check_secs),
             )));
         }
         self.tasks.lock().extend(tasks);

@@ -92,6 +92,8 @@ pub struct ExplainedCase {
 pub enum ExplainOf<'a> {
     /// The cases in these grids.
     Grids(&'a [i64]),
+    /// The cases in any grid.
+    Everywhere,
     /// The cases this worker handled.
     Handler(i64),
     /// The cases this worker reported.
@@ -263,10 +265,11 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ExplainedCase>> {
         let conn = self.conn().await?;
-        let (grids, handler, reporter): (&[i64], Option<i64>, Option<i64>) = match of {
-            ExplainOf::Grids(g) => (g, None, None),
-            ExplainOf::Handler(w) => (&[], Some(w), None),
-            ExplainOf::Reporter(w) => (&[], None, Some(w)),
+        let (grids, handler, reporter): (Option<&[i64]>, Option<i64>, Option<i64>) = match of {
+            ExplainOf::Grids(g) => (Some(g), None, None),
+            ExplainOf::Everywhere => (None, None, None),
+            ExplainOf::Handler(w) => (Some(&[]), Some(w), None),
+            ExplainOf::Reporter(w) => (Some(&[]), None, Some(w)),
         };
         conn.query(
             include_str!("sql/assessment/explain_cases.sql"),

@@ -97,4 +97,89 @@ impl EventIndex {
         }
         out
     }
+
+    /// What a review report shows of the cases reported in [`from`, `to`) in the grids
+    /// `keep` accepts: how many, per local day (days start at `from`, each `day` µs long)
+    /// reported and resolved, per category (index of the index's categories), and their
+    /// positions with their state as of `now` (0 finished, 1 open, 2 open past the
+    /// deadline): every case when at most `max`, otherwise an even sample of `max`.
+    #[must_use]
+    pub fn period_summary(
+        &self,
+        (from, to, now): (i64, i64, i64),
+        day: i64,
+        keep: impl Fn(i64) -> bool,
+        max: usize,
+    ) -> PeriodSummary {
+        let c = &self.cols;
+        let days = usize::try_from((to - from).div_euclid(day.max(1)).max(0)).unwrap_or(0);
+        let mut out = PeriodSummary {
+            reported_per_day: vec![0; days],
+            resolved_per_day: vec![0; days],
+            by_category: vec![0; self.categories.len()],
+            ..PeriodSummary::default()
+        };
+        let bucket = |t: i64| usize::try_from((t - from).div_euclid(day.max(1))).ok();
+        let mut slots = Vec::new();
+        for s in 0..c.id.len() {
+            let t = c.reported_at[s];
+            if t < from || t >= to || c.grid[s] == NO_GRID || !keep(c.grid[s]) {
+                continue;
+            }
+            slots.push(s);
+            if let Some(d) = bucket(t).and_then(|d| out.reported_per_day.get_mut(d)) {
+                *d += 1;
+            }
+            if c.resolve_s[s] != NOT_RESOLVED
+                && !Status::ALL[c.status[s] as usize].is_open()
+                && let Some(d) = bucket(t + i64::from(c.resolve_s[s]) * 1_000_000)
+                    .and_then(|d| out.resolved_per_day.get_mut(d))
+            {
+                *d += 1;
+            }
+            if let Some(n) = out.by_category.get_mut(c.category[s] as usize) {
+                *n += 1;
+            }
+        }
+        out.cases = slots.len();
+        let step = slots.len().div_ceil(max.max(1)).max(1);
+        out.points = slots
+            .iter()
+            .step_by(step)
+            .take(max)
+            .map(|&s| {
+                let status = Status::ALL[c.status[s] as usize];
+                let state = if !status.is_open() {
+                    0
+                } else if c.due_at[s] != NO_TIME && c.due_at[s] < now {
+                    2
+                } else {
+                    1
+                };
+                (c.lon[s], c.lat[s], state)
+            })
+            .collect();
+        out
+    }
+
+    /// The full category codes, in the order of [`PeriodSummary::by_category`].
+    #[must_use]
+    pub fn category_codes(&self) -> &[String] {
+        &self.categories
+    }
+}
+
+/// See [`EventIndex::period_summary`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeriodSummary {
+    /// Cases reported in the period.
+    pub cases: usize,
+    /// Reported per day.
+    pub reported_per_day: Vec<u64>,
+    /// Of those, resolved (and still finished) per day of their resolution, within the period.
+    pub resolved_per_day: Vec<u64>,
+    /// Reported per category.
+    pub by_category: Vec<u64>,
+    /// Positions and states (a sample when many).
+    pub points: Vec<(f64, f64, u8)>,
 }

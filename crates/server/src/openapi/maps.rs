@@ -160,11 +160,13 @@ pub(super) fn web(api: &mut Api) {
         ("/field", "The field view"),
         ("/report", "Residents' reports"),
         ("/plan", "Grid planning"),
+        ("/reports", "Review reports (printable)"),
     ] {
         let id = match page {
             "/" => "pageMap",
             "/field" => "pageField",
             "/report" => "pageReport",
+            "/reports" => "pageReports",
             _ => "pagePlan",
         };
         api.add(

@@ -33,6 +33,7 @@ mod open311;
 mod plans;
 mod registers;
 mod schemas;
+mod work;
 
 #[allow(clippy::wildcard_imports)]
 use blocks::*;
@@ -142,6 +143,7 @@ pub fn document(taxonomy: &Taxonomy) -> OpenApi {
     plans::plans(&mut api);
     registers::registers(&mut api);
     imports::imports(&mut api);
+    work::work(&mut api);
     open311::open311(&mut api, &t);
     maps::web(&mut api);
     doc.paths = api.paths;
@@ -166,6 +168,10 @@ pub fn document(taxonomy: &Taxonomy) -> OpenApi {
                 "People, buildings, places and organisations: masked, scoped, audited",
             ),
             ("workers", "Grid workers and the grids they hold (定格定人)"),
+            (
+                "assessment",
+                "Assessment (考核) and review reports, derived from the record",
+            ),
             ("open311", "Open311 GeoReport v2"),
             ("web", "The web app's pages"),
         ]

@@ -1,5 +1,5 @@
 -- The cases behind one assessment figure (the drill-down): cases reported in [$2, $3) in
--- grids $1 (or handled by worker $5 / reported by worker $6 when given), filtered by the
+-- grids $1 (NULL: anywhere; or handled by worker $5 / reported by worker $6 when given), filtered by the
 -- measure $4: 'cases', 'own' (reported by a worker holding the grid then), 'missed' (the
 -- rest), 'rejected', 'handled', 'decided', 'on_time', 'late' (decided, not on time),
 -- 'overdue', 'answered', 'satisfied'; for a worker's own reports ($6), 'reports' and
@@ -16,7 +16,7 @@ WITH c AS (
                  AND (d.valid_to IS NULL OR d.valid_to > e.reported_at)) AS own
     FROM events e
     WHERE e.reported_at >= $2 AND e.reported_at < $3
-      AND (($5::int8 IS NULL AND $6::int8 IS NULL AND e.grid_id = ANY ($1))
+      AND (($5::int8 IS NULL AND $6::int8 IS NULL AND ($1::int8[] IS NULL OR e.grid_id = ANY ($1)))
            OR e.worker_id = $5 OR e.reporter_worker = $6)
 ), m AS (
     SELECT c.*,

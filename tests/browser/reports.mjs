@@ -1,0 +1,162 @@
+// Browser test of the review reports (issue 18): headless Chromium against a real minqing
+// server whose database holds the demo with generated registers, workers, visits and
+// patrols. Run by tests/browser.rs, which sets:
+//
+//   BASE           the server
+//   ADMIN_TOKEN    an admin's token
+//   REPORT_AREA    a root area's code, REPORT_AT a day of the demo's last month
+//   ARTIFACTS      where screenshots and the PDF go (reports-*.png, reports-*.pdf, …)
+//   CHROMIUM       the browser (default /usr/bin/chromium)
+//
+// It asserts: the monthly report of the whole city and of one area renders (title, the key
+// figures with their previous values, the daily chart with a bar a day, the map with its
+// outlines and cases, the ranking with red and black lists, workers, overdue cases, visits
+// owed); a figure opens the cases behind it; a CSV table downloads; the report prints to an
+// A4 PDF in Chromium without error; English shows English; a phone-sized page does not
+// scroll sideways; nothing is fetched from outside the server.
+
+import { createRequire } from 'node:module';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { finish, screenshotAll } from './common.mjs';
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const env = (k, d) => {
+  const v = process.env[k] ?? d;
+  if (v === undefined) throw new Error(`missing environment variable ${k}`);
+  return v;
+};
+const BASE = env('BASE');
+const ADMIN = env('ADMIN_TOKEN');
+const AREA = env('REPORT_AREA');
+const AT = env('REPORT_AT');
+const ARTIFACTS = env('ARTIFACTS', join(process.cwd(), '..', 'target', 'browser-artifacts'));
+const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
+
+mkdirSync(ARTIFACTS, { recursive: true });
+for (const f of readdirSync(ARTIFACTS)) if (/^reports-.*\.(png|json|txt|pdf)$/.test(f)) rmSync(join(ARTIFACTS, f));
+const serverHost = new URL(BASE).host;
+const requests = [];
+const problems = [];
+const results = {};
+const log = (...a) => console.log('[reports]', ...a);
+
+function assert(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}
+
+async function page(browser, { lang, ...options } = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', acceptDownloads: true, ...options });
+  await ctx.addInitScript(
+    ([tok, l]) => {
+      if (sessionStorage.getItem('minqing.test.init')) return;
+      sessionStorage.setItem('minqing.test.init', '1');
+      localStorage.setItem('minqing.token', tok);
+      if (l) localStorage.setItem('minqing.lang', l);
+      else localStorage.removeItem('minqing.lang');
+    },
+    [ADMIN, lang || null],
+  );
+  ctx.on('request', (r) => requests.push(r.url()));
+  const p = await ctx.newPage();
+  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  p.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  return p;
+}
+
+async function ready(p) {
+  await p.waitForSelector('#report[data-ready="true"]', { timeout: 60_000 });
+}
+
+let browser;
+let failed = null;
+try {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+
+  // The whole city's month.
+  const p = await page(browser);
+  const t0 = Date.now();
+  await p.goto(`${BASE}/reports?period=month&at=${AT}`);
+  await ready(p);
+  results.cityMs = Date.now() - t0;
+  const title = await p.textContent('.report-head h1');
+  assert(/全市 \d{4}年\d{1,2}月月报/.test(title), `title ${title}`);
+  const kpis = await p.$$eval('.kpi', (els) => els.map((e) => [e.querySelector('.kpi-label').textContent, e.querySelector('.kpi-value').textContent]));
+  assert(kpis.length === 8, `${kpis.length} key figures`);
+  assert(kpis.some(([l, v]) => l === '上报事件' && Number(v.replace(/,/g, '')) > 0), `cases figure: ${JSON.stringify(kpis)}`);
+  const bars = await p.$$eval('.chart rect.bar', (els) => els.length);
+  const days = new Date(Number(AT.slice(0, 4)), Number(AT.slice(5, 7)), 0).getDate();
+  assert(bars === days, `${bars} bars for ${days} days`);
+  const outlines = await p.$$eval('.report-map path.outline', (els) => els.length);
+  const points = await p.$$eval('.report-map circle.pt', (els) => els.length);
+  assert(outlines >= 4 && points > 100, `map: ${outlines} outlines, ${points} points`);
+  const rankRows = await p.$$eval('[data-part=ranking] tbody tr', (els) => els.length);
+  assert(rankRows >= 4, `${rankRows} ranked areas`);
+  const red = await p.$$eval('.lists .red li', (els) => els.length);
+  const black = await p.$$eval('.lists .black li', (els) => els.length);
+  assert(red > 0 && black > 0, `red ${red}, black ${black}`);
+  const text = await p.textContent('#report');
+  for (const s of ['红榜', '黑榜', '网格员考核', '超期未办结事件', '走访欠账', '主要问题', '生成数据']) assert(text.includes(s), `no ${s}`);
+  await p.screenshot({ path: join(ARTIFACTS, 'reports-city.png'), fullPage: true });
+  await p.screenshot({ path: join(ARTIFACTS, 'reports-city-top.png') });
+  results.city = { kpis, bars, outlines, points, rankRows, red, black };
+
+  // A figure opens the cases behind it; their number is the figure's.
+  const drill = p.locator('[data-part=ranking] tbody tr:first-child button.drill').first();
+  const shown = (await drill.textContent()).replace(/,/g, '');
+  await drill.click();
+  await p.waitForSelector('dialog.explain[open] .explain-body', { timeout: 30_000 });
+  const head = await p.textContent('dialog.explain h3');
+  assert(head.endsWith(` · ${Number(shown).toLocaleString('zh-CN')}`), `drill-down ${head} for ${shown}`);
+  const listed = await p.$$eval('dialog.explain tbody tr', (els) => els.length);
+  assert(listed === Math.min(500, Number(shown)), `${listed} cases listed for ${shown}`);
+  await p.click('dialog.explain button');
+
+  // A CSV table downloads, with the token.
+  const [download] = await Promise.all([p.waitForEvent('download'), p.click('button.csv[data-table="children"]')]);
+  const csvPath = join(ARTIFACTS, 'reports-children.csv');
+  await download.saveAs(csvPath);
+  const csv = readFileSync(csvPath, 'utf8');
+  assert(csv.startsWith('\ufeffrank,id,code,name'), `csv head ${csv.slice(0, 40)}`);
+  assert(csv.trim().split('\n').length === rankRows + 1, `csv rows ${csv.trim().split('\n').length}`);
+
+  // Printed to an A4 PDF: the print stylesheet hides the controls.
+  await p.emulateMedia({ media: 'print' });
+  const hidden = await p.$eval('.report-controls', (e) => getComputedStyle(e).display);
+  assert(hidden === 'none', `controls in print: ${hidden}`);
+  const pdfPath = join(ARTIFACTS, 'reports-city.pdf');
+  await p.pdf({ path: pdfPath, format: 'A4', printBackground: true, preferCSSPageSize: true });
+  const pdf = readFileSync(pdfPath);
+  assert(pdf.subarray(0, 5).toString() === '%PDF-', 'not a PDF');
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert(pages >= 2 && statSync(pdfPath).size > 20_000, `PDF: ${pages} pages, ${statSync(pdfPath).size} bytes`);
+  results.pdf = { pages, bytes: statSync(pdfPath).size };
+  await p.emulateMedia({ media: 'screen' });
+
+  // One area's report, at its own address, in English.
+  const e = await page(browser, { lang: 'en' });
+  await e.goto(`${BASE}/reports/${AREA}/week/${AT}`);
+  await ready(e);
+  const etitle = await e.textContent('.report-head h1');
+  const etext = await e.textContent('#report');
+  assert(etitle.includes('周报') && etext.includes('Key figures') && etext.includes('Red list'), `English report: ${etitle}`);
+  await e.screenshot({ path: join(ARTIFACTS, 'reports-area-en.png'), fullPage: true });
+
+  // A phone: the page fits its width.
+  const m = await page(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await m.goto(`${BASE}/reports?area=${AREA}&period=day&at=${AT}`);
+  await ready(m);
+  const [sw, cw] = await m.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert(sw <= cw + 1, `phone page ${sw} px wide in ${cw}`);
+  await m.screenshot({ path: join(ARTIFACTS, 'reports-phone.png'), fullPage: true });
+} catch (e) {
+  failed = e;
+  if (browser) await screenshotAll(browser, ARTIFACTS, 'reports-');
+} finally {
+  if (browser) await browser.close();
+}
+finish({ dir: ARTIFACTS, prefix: 'reports-', requests, results, problems, serverHost, failed, log });
