@@ -156,32 +156,6 @@ impl From {
     }
 }
 
-/// For each target point, whether any of `points` lies within `m` ellipsoidal metres of it
-/// (a patrol passing a building). The points go into an R-tree once; each target asks the
-/// box around it, the chord rules far candidates out and the arc series decides the rest.
-#[must_use]
-pub fn any_within(points: &[(f64, f64)], targets: &[(f64, f64)], m: f64) -> Vec<bool> {
-    use rstar::{AABB, RTree};
-    let tree: RTree<[f64; 2]> = RTree::bulk_load(points.iter().map(|&(x, y)| [x, y]).collect());
-    targets
-        .iter()
-        .map(|&(lon, lat)| {
-            let from = From::new(lon, lat);
-            let dlat = m / 110_574.0 * 1.01;
-            let dlon = dlat / lat.to_radians().cos().max(0.01);
-            tree.locate_in_envelope(&AABB::from_corners(
-                [lon - dlon, lat - dlat],
-                [lon + dlon, lat + dlat],
-            ))
-            .any(|p| {
-                let xyz = ecef(p[0], p[1]);
-                let c2 = chord2(&from.xyz, &xyz);
-                c2 <= m * m && from.distance(&xyz, c2, || (p[0], p[1])) <= m
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -173,29 +173,33 @@ impl Store {
         .collect()
     }
 
-    /// Track points of any patrol inside a box, in a time window: `(lon, lat)`.
-    pub async fn track_points_in(
+    /// Which of the points `at` (lon, lat) a track point of [`from`, `to`) passed within
+    /// `within_m` metres on the ellipsoid (`sql/patrols/passed.sql`: an index probe per point,
+    /// in a box of `margin` degrees (lon, lat) around it, which must hold the reach).
+    pub async fn passed(
         &self,
-        bbox: &minqing_model::BBox,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<(f64, f64)>> {
+        at: &[(f64, f64)],
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        within_m: f64,
+        margin: (f64, f64),
+    ) -> Result<Vec<bool>> {
         let conn = self.conn().await?;
-        conn.query(
-            include_str!("sql/patrols/points_in.sql"),
-            &[
-                &bbox.min_lon,
-                &bbox.min_lat,
-                &bbox.max_lon,
-                &bbox.max_lat,
-                &from,
-                &to,
-            ],
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "lon")?, get(r, "lat")?)))
-        .collect()
+        let lons: Vec<f64> = at.iter().map(|p| p.0).collect();
+        let lats: Vec<f64> = at.iter().map(|p| p.1).collect();
+        let mut out = vec![false; at.len()];
+        for r in conn
+            .query(
+                include_str!("sql/patrols/passed.sql"),
+                &[&lons, &lats, &from, &to, &within_m, &margin.0, &margin.1],
+            )
+            .await?
+        {
+            let ord: i64 = get(&r, "ord")?;
+            if let Some(x) = usize::try_from(ord - 1).ok().and_then(|i| out.get_mut(i)) {
+                *x = true;
+            }
+        }
+        Ok(out)
     }
 
     /// Generated demo patrols for the 30 days before `end` (`sql/patrols/generate.sql`),

@@ -7,7 +7,7 @@ WITH named AS (
       AND NOT EXISTS (SELECT 1 FROM workers)
 ), made AS (
     INSERT INTO workers (code, name, kind, generated)
-    SELECT 'W' || lpad(k::text, 6, '0'), name,
+    SELECT 'W' || lpad(k::text, greatest(6, length(k::text)), '0'), name,
            CASE WHEN ord = 1 THEN 'full_time' WHEN k % 3 = 0 THEN 'volunteer' ELSE 'part_time' END,
            true
     FROM named ORDER BY k
@@ -15,4 +15,4 @@ WITH named AS (
 )
 INSERT INTO worker_duties (worker_id, grid_code, valid_from)
 SELECT m.id, n.grid_code, now() - interval '2 years'
-FROM made m JOIN named n ON 'W' || lpad(n.k::text, 6, '0') = m.code
+FROM made m JOIN named n ON 'W' || lpad(n.k::text, greatest(6, length(n.k::text)), '0') = m.code
