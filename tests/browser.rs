@@ -173,9 +173,37 @@ async fn command_centre_field_report_and_planning_work_in_chromium() {
             .await
             .unwrap()
             .get(0);
+        // A generated worker of the grid with the most households in care, and a point in it.
+        let w = db
+            .query_one(
+                "WITH g AS (
+                     SELECT a.code, a.geom FROM areas a
+                     JOIN buildings b ON ST_Covers(a.geom, b.point)
+                     JOIN households h ON h.building_id = b.id
+                     JOIN residents r ON r.household_id = h.id AND cardinality(r.tags) > 0
+                     WHERE a.level = 'grid' AND a.valid_to IS NULL
+                     GROUP BY a.code, a.geom ORDER BY count(DISTINCT h.id) DESC, a.code LIMIT 1)
+                 SELECT d.worker_id, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
+                 FROM g JOIN worker_duties d ON d.grid_code = g.code AND d.valid_to IS NULL
+                 ORDER BY d.worker_id LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        let (worker, w_lon, w_lat): (i64, f64, f64) = (w.get(0), w.get(1), w.get(2));
+        let (_, worker_token) = s
+            .state
+            .store
+            .create_worker_token("browser", worker, minqing::model::register::Tags::default())
+            .await
+            .unwrap();
         let mut vars = common.clone();
         vars.extend([
             ("ADMIN_TOKEN", s.token("admin", None).await),
+            ("WORKER_TOKEN", worker_token),
+            ("WORKER_ID", worker.to_string()),
+            ("WORKER_LON", w_lon.to_string()),
+            ("WORKER_LAT", w_lat.to_string()),
             ("REPORT_AREA", area),
             ("REPORT_AT", "2026-10-15".to_owned()),
         ]);

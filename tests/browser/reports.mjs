@@ -5,6 +5,7 @@
 //   BASE           the server
 //   ADMIN_TOKEN    an admin's token
 //   REPORT_AREA    a root area's code, REPORT_AT a day of the demo's last month
+//   WORKER_TOKEN   a grid worker's token (WORKER_ID), WORKER_LON/LAT a point in their grid
 //   ARTIFACTS      where screenshots and the PDF go (reports-*.png, reports-*.pdf, …)
 //   CHROMIUM       the browser (default /usr/bin/chromium)
 //
@@ -13,7 +14,9 @@
 // outlines and cases, the ranking with red and black lists, workers, overdue cases, visits
 // owed); a figure opens the cases behind it; a CSV table downloads; the report prints to an
 // A4 PDF in Chromium without error; English shows English; a phone-sized page does not
-// scroll sideways; nothing is fetched from outside the server.
+// scroll sideways; nothing is fetched from outside the server. And the grid worker's side of
+// the record on the phone: a patrol recorded from the phone's positions (points sent once,
+// in order), the visits due this week nearest first, one recorded with a tap.
 
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -32,6 +35,10 @@ const BASE = env('BASE');
 const ADMIN = env('ADMIN_TOKEN');
 const AREA = env('REPORT_AREA');
 const AT = env('REPORT_AT');
+const WORKER = env('WORKER_TOKEN');
+const WORKER_ID = Number(env('WORKER_ID'));
+const W_LON = Number(env('WORKER_LON'));
+const W_LAT = Number(env('WORKER_LAT'));
 const ARTIFACTS = env('ARTIFACTS', join(process.cwd(), '..', 'target', 'browser-artifacts'));
 const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 
@@ -47,7 +54,7 @@ function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
 }
 
-async function page(browser, { lang, ...options } = {}) {
+async function page(browser, { lang, token = ADMIN, ...options } = {}) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', acceptDownloads: true, ...options });
   await ctx.addInitScript(
     ([tok, l]) => {
@@ -57,7 +64,7 @@ async function page(browser, { lang, ...options } = {}) {
       if (l) localStorage.setItem('minqing.lang', l);
       else localStorage.removeItem('minqing.lang');
     },
-    [ADMIN, lang || null],
+    [token, lang || null],
   );
   ctx.on('request', (r) => requests.push(r.url()));
   const p = await ctx.newPage();
@@ -153,6 +160,45 @@ try {
   const [sw, cw] = await m.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
   assert(sw <= cw + 1, `phone page ${sw} px wide in ${cw}`);
   await m.screenshot({ path: join(ARTIFACTS, 'reports-phone.png'), fullPage: true });
+
+  // The grid worker on the phone: a patrol from the phone's positions, and a visit.
+  const w = await page(browser, { token: WORKER, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, geolocation: { longitude: W_LON, latitude: W_LAT }, permissions: ['geolocation'] });
+  await w.goto(`${BASE}/field`);
+  await w.waitForFunction(() => window.mq && window.mq.map && window.mq.map.loaded(), null, { timeout: 60_000 });
+  await w.click('#locate');
+  await w.waitForSelector('body[data-located="true"]', { timeout: 30_000 });
+  await w.click('#tab-work');
+  await w.click('#patrol-toggle');
+  await w.waitForFunction(() => window.mq.patrol.state() !== null, null, { timeout: 15_000 });
+  const ctx = w.context();
+  for (let i = 1; i <= 5; i += 1) {
+    await ctx.setGeolocation({ longitude: W_LON + i * 0.0001, latitude: W_LAT + i * 0.00005 });
+    await w.waitForFunction((n) => window.mq.patrol.state()?.seq >= n, i + 1, { timeout: 10_000 }).catch(() => {});
+  }
+  const recorded = await w.evaluate(() => window.mq.patrol.state().seq);
+  assert(recorded >= 3, `${recorded} positions recorded`);
+  const patrolId = await w.evaluate(() => window.mq.patrol.state().id);
+  await w.click('#patrol-toggle');
+  await w.waitForFunction(() => window.mq.patrol.state() === null, null, { timeout: 15_000 });
+  const list = await (await fetch(`${BASE}/api/v1/patrols?worker=${WORKER_ID}&limit=500`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json();
+  const mine = list.features.find((f) => f.id === patrolId);
+  assert(mine && mine.properties.points === recorded, `patrol ${patrolId} stored ${mine?.properties.points} of ${recorded} points`);
+  assert(mine.properties.ended_at, 'patrol not ended');
+  results.patrol = { id: patrolId, points: recorded, length_m: mine.properties.length_m };
+  await w.waitForSelector('.due-list li', { timeout: 30_000 });
+  const due = await w.$$eval('.due-list li', (els) => els.length);
+  const since = new Date(Date.now() - 60_000).toISOString();
+  await w.click('.due-list li:first-child button.record-visit');
+  await w.selectOption('.due-list li:first-child select[name=outcome]', 'normal');
+  await w.click('.due-list li:first-child button.save-visit');
+  await w.waitForSelector('.due-list li:first-child.done', { timeout: 15_000 });
+  const [kind, id] = await w.$eval('.due-list li:first-child', (el) => [el.dataset.kind, el.dataset.id]);
+  const visits = await (await fetch(`${BASE}/api/v1/visits?target_kind=${kind}&target_id=${id}&worker=${WORKER_ID}&from=${encodeURIComponent(since)}`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json();
+  assert(visits.visits.length === 1, `${visits.visits.length} visits stored now for ${kind} ${id}`);
+  results.visits = { due, recorded: `${kind} ${id}` };
+  const [pw, pcw] = await w.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  results.fieldWidth = [pw, pcw];
+  await w.screenshot({ path: join(ARTIFACTS, 'reports-field-work.png'), fullPage: true });
 } catch (e) {
   failed = e;
   if (browser) await screenshotAll(browser, ARTIFACTS, 'reports-');

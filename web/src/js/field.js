@@ -8,8 +8,9 @@ import { CARE_TAGS, codeName, fmtDistance, fmtNumber, levelName, localName, onLa
 import { areasStyle, categoryColorExpr, createMap, PLACE_COLORS, pointsStyle, RISK_COLORS, selectedFilter, setPoints } from './mapkit.js';
 import { areaHeading, categoryDot, categoryLabel, errorText, h, setupHeader, showCase, signInNotice, statusBadge } from './ui.js';
 import { count, distanceM, placeLine, residentLine, tagChips, total } from './registers.js';
+import { addPoint, flush, loadDue, patrolBar, patrolState } from './work.js';
 
-const mq = (window.mq = { located: null, nearby: null, ready: null, mine: null });
+const mq = (window.mq = { located: null, nearby: null, ready: null, mine: null, patrol: { state: patrolState, addPoint, flush } });
 const $ = (id) => document.getElementById(id);
 
 let map;
@@ -53,7 +54,8 @@ async function start() {
   });
   $('locate').addEventListener('click', locateMe);
   $('back').addEventListener('click', closeCase);
-  for (const name of ['nearby', 'mine']) {
+  $('patrol').replaceChildren(patrolBar());
+  for (const name of ['nearby', 'mine', 'work']) {
     $(`tab-${name}`).addEventListener('click', () => {
       showTab(name);
       document.querySelector('.field-tabs').scrollIntoView({ block: 'start' });
@@ -120,6 +122,7 @@ async function locateAt(lon, lat) {
   document.body.dataset.located = 'true';
   if (tab === 'mine') loadMine();
   else mine = null;
+  if (tab === 'work') loadDue($('due'), here, mq.located?.grid?.code);
 }
 mq.locateAt = locateAt;
 
@@ -196,13 +199,14 @@ const NEAR_M = 1000;
 
 function showTab(which) {
   tab = which;
-  for (const [name, panel] of [['nearby', 'nearby-wrap'], ['mine', 'mine-wrap']]) {
+  for (const [name, panel] of [['nearby', 'nearby-wrap'], ['mine', 'mine-wrap'], ['work', 'work-wrap']]) {
     const on = name === which;
     $(`tab-${name}`).classList.toggle('active', on);
     $(`tab-${name}`).setAttribute('aria-selected', String(on));
     $(panel).hidden = !on || openId != null;
   }
   if (openId != null) return;
+  if (which === 'work') loadDue($('due'), here, mq.located?.grid?.code);
   setPoints(map, 'mine-places', which === 'mine' && mine?.places ? mine.places.filter((p) => p.d <= NEAR_M) : []);
   if (which === 'mine' && mq.located && (!mine || mine.grid.id !== mq.located.grid.id)) loadMine();
   else renderMine();

@@ -130,7 +130,8 @@ function renderCase(container, f, onChanged) {
     [t('event.reported_at'), fmtTime(p.reported_at)],
     [t('event.due_at'), fmtTime(p.due_at)],
     [t('event.updated_at'), fmtTime(p.updated_at)],
-    p.assignee ? [t('event.assignee'), p.assignee] : null,
+    p.worker ? [t('event.worker'), p.worker.name] : null,
+    p.assignee && (!p.worker || p.assignee !== p.worker.name) ? [t('event.assignee'), p.assignee] : null,
     p.escalation && p.escalation !== 'grid' ? [t('event.escalation'), levelName(p.escalation)] : null,
     p.merged_into ? ['→', `#${p.merged_into}`] : null,
     'reporter' in p ? [t('event.reporter'), p.reporter || '—'] : null,
@@ -177,11 +178,29 @@ function actionsForm(f, done) {
   if (!getToken() || !allowed.length) return h('p', { class: 'muted' }, t('event.noActions'));
   const msg = h('p', { class: 'form-msg', role: 'status', 'aria-live': 'polite' });
   const note = h('input', { name: 'note', type: 'text', maxlength: 5000, placeholder: t('event.note'), 'aria-label': t('event.note') });
-  const assignee = allowed.includes('assign') ? h('input', { name: 'assignee', type: 'text', maxlength: 200, placeholder: t('event.assigneeInput'), 'aria-label': t('event.assigneeInput') }) : null;
+  // Assignment picks one of the grid's workers (by id); free text stays for a handler who
+  // is not a grid worker (a department, say).
+  const assignee = allowed.includes('assign') ? h('input', { name: 'assignee', type: 'text', maxlength: 200, placeholder: t('event.assigneeOther'), 'aria-label': t('event.assigneeOther') }) : null;
+  const picker = allowed.includes('assign') ? h('select', { name: 'worker', 'aria-label': t('event.workerPick') }, h('option', { value: '' }, t('event.workerPick'))) : null;
+  if (picker && f.properties.grid_id != null) {
+    api(`/api/v1/workers?grid=${f.properties.grid_id}&active=true`)
+      .then((w) => {
+        for (const x of w.workers || []) picker.append(h('option', { value: x.id }, `${x.name} · ${x.kind_label || x.kind}`));
+        if (f.properties.worker) picker.value = String(f.properties.worker.id);
+        if ((w.workers || []).length) assignee.hidden = true;
+      })
+      .catch(() => {});
+    picker.addEventListener('change', () => {
+      assignee.hidden = picker.value !== '' && picker.options.length > 1;
+    });
+  }
   const into = allowed.includes('merge') ? h('input', { name: 'into', type: 'number', min: 1, placeholder: t('event.into'), 'aria-label': t('event.into') }) : null;
   const send = async (action, extra = {}) => {
     const body = { action, note: note.value.trim() || undefined, ...extra };
-    if (action === 'assign') body.assignee = assignee.value.trim();
+    if (action === 'assign') {
+      if (picker.value) body.worker = Number(picker.value);
+      else body.assignee = assignee.value.trim();
+    }
     if (action === 'merge') body.into = Number(into.value) || null;
     msg.className = 'form-msg';
     msg.textContent = t('loading');
@@ -208,7 +227,7 @@ function actionsForm(f, done) {
         : [h('button', { type: 'button', class: a === 'reject' || a === 'merge' ? '' : 'primary', dataset: { action: a }, onclick: () => send(a) }, actionName(a))],
     ),
   );
-  return h('div', { class: 'action-form' }, note, assignee, into, buttons, msg);
+  return h('div', { class: 'action-form' }, note, picker, assignee, into, buttons, msg);
 }
 
 /** Area properties as a heading line: name, level, code, generated. */
