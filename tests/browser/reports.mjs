@@ -16,7 +16,8 @@
 // A4 PDF in Chromium without error; English shows English; a phone-sized page does not
 // scroll sideways; nothing is fetched from outside the server. And the grid worker's side of
 // the record on the phone: a patrol recorded from the phone's positions (points sent once,
-// in order), the visits due this week nearest first, one recorded with a tap.
+// in order), the visits due this week nearest first, one recorded with a tap; the track drawn in the
+// command centre's patrols layer.
 
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -199,6 +200,15 @@ try {
   const [pw, pcw] = await w.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
   results.fieldWidth = [pw, pcw];
   await w.screenshot({ path: join(ARTIFACTS, 'reports-field-work.png'), fullPage: true });
+
+  // The command centre draws the patrol tracks of the last 30 days, the new one among them.
+  const c = await page(browser);
+  await c.goto(`${BASE}/`);
+  await c.waitForFunction(() => window.mq && window.mq.map && window.mq.map.loaded() && window.mq.setLayer, null, { timeout: 60_000 });
+  await c.evaluate(() => window.mq.setLayer('patrols', true));
+  await c.waitForFunction((id) => (window.mq.patrols || []).some((f) => f.id === id), patrolId, { timeout: 20_000 });
+  const note = await c.textContent('#patrols-note');
+  assert(/\d+ 条轨迹/.test(note), `patrols note: ${note}`);
 } catch (e) {
   failed = e;
   if (browser) await screenshotAll(browser, ARTIFACTS, 'reports-');

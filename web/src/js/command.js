@@ -5,7 +5,7 @@
 
 import { api, ApiError, followStream, getToken, loadConfig, loadTaxonomy } from './api.js';
 import { BUILDING_KINDS, CARE_TAGS, codeName, fmtNumber, fmtTime, isEn, localName, onLang, PLACE_CLASSES, PLACE_TYPES, placeClass, STATES, statusName, t, THING_STATES } from './i18n.js';
-import { addPart, areaId, areasStyle, BUILDING_COLORS, CATEGORY_COLORS, COVERED_COLOR, coverageStyle, createMap, buildingsStyle, placesStyle, PLACE_COLORS, refreshSourceTiles, RISK_COLORS, selectedFilter, eventsStyle, heatStyle, liveStyle, OTHER_COLOR, OVERDUE_COLOR, setSourceTiles, setVisible, tileJson, tilesAt, tilesUrl, UNCOVERED_COLOR } from './mapkit.js';
+import { addPart, areaId, areasStyle, setPoints, BUILDING_COLORS, CATEGORY_COLORS, COVERED_COLOR, coverageStyle, createMap, buildingsStyle, placesStyle, PLACE_COLORS, refreshSourceTiles, RISK_COLORS, selectedFilter, eventsStyle, heatStyle, liveStyle, OTHER_COLOR, OVERDUE_COLOR, setSourceTiles, setVisible, tileJson, tilesAt, tilesUrl, UNCOVERED_COLOR } from './mapkit.js';
 import { areaHeading, categoryDot, errorText, h, setupHeader, showCase, signInNotice, statusBadge } from './ui.js';
 import { trendChart } from './chart.js';
 import { count, generatedBadge, placeColor, profileView, showBuilding } from './registers.js';
@@ -358,6 +358,7 @@ mq.openCase = openCase;
 function openArea(props, tab = state.areaTab) {
   map.setFilter('areas-selected', selectedFilter(props.id));
   state.selectedArea = props;
+  if (state.patrols) setPatrols(true);
   state.areaTab = tab;
   const view = { stats: null, profile: null, error: null };
   const loaders = {
@@ -578,7 +579,37 @@ async function setCoverage(on) {
   renderLegend();
   zoomHints();
 }
-mq.setLayer = (name, on) => ({ buildings: setBuildings, places: setPlaces, coverage: setCoverage })[name](on);
+/** The patrol tracks of the last 30 days (of the selected area, else the city): translucent
+ * lines, darker where walked more; staff only. */
+async function setPatrols(on) {
+  state.patrols = on;
+  $('layer-patrols').checked = on;
+  const note = $('patrols-note');
+  note.hidden = !on;
+  layersMessage(null);
+  if (!map.getSource('patrols')) {
+    addPart(map, {
+      sources: { patrols: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } } },
+      layers: [{ id: 'patrols', type: 'line', source: 'patrols', paint: { 'line-color': '#6a1b9a', 'line-opacity': 0.25, 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 16, 3] } }],
+    });
+  }
+  setVisible(map, 'patrols', on);
+  if (!on) return;
+  const q = new URLSearchParams({ from: new Date(Date.now() - 30 * 86_400_000).toISOString(), limit: '500' });
+  if (state.selectedArea?.code) q.set('area', state.selectedArea.code);
+  try {
+    const fc = await api(`/api/v1/patrols?${q}`);
+    const lines = fc.features.filter((f) => f.geometry);
+    setPoints(map, 'patrols', lines);
+    mq.patrols = lines;
+    note.textContent = t('layers.patrolsNote', { n: lines.length });
+  } catch (e) {
+    setPoints(map, 'patrols', []);
+    layersMessage(e);
+  }
+}
+
+mq.setLayer = (name, on) => ({ buildings: setBuildings, places: setPlaces, coverage: setCoverage, patrols: setPatrols })[name](on);
 
 function bindLayers() {
   $('layer-buildings').addEventListener('change', (e) => setBuildings(e.target.checked));
@@ -590,6 +621,7 @@ function bindLayers() {
     });
   }
   $('layer-coverage').addEventListener('change', (e) => setCoverage(e.target.checked));
+  $('layer-patrols').addEventListener('change', (e) => setPatrols(e.target.checked));
   for (const [id, key] of [['cov-type', 'type'], ['cov-within', 'within_m'], ['cov-tag', 'tag']]) {
     $(id).addEventListener('change', (e) => {
       state.cov[key] = e.target.value;
