@@ -571,6 +571,7 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         None => whole_city(),
     };
     let Period { from, to, .. } = ask.period;
+    let started = std::time::Instant::now();
     let (own, visited, by_grid_code, duties, weights, rules) = tokio::try_join!(
         core.store.own_reports(from, to),
         core.store.visits_by_target(from, to),
@@ -606,10 +607,12 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         || grids
             .iter()
             .any(|g| areas.get(*g).is_some_and(|a| a.generated));
+    let read = started.elapsed();
     let by_grid =
         tokio::task::spawn_blocking(move || grid_figures(&index, grids, ask.period, &record))
             .await
             .map_err(|e| AssessError::Failed(e.to_string()))?;
+    let counted = started.elapsed();
     // The rows one level down: children of the area, or the roots.
     let is_child = |a: &Area| match ask.area {
         Some(id) => a.parent_id == Some(id),
@@ -630,8 +633,12 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         .collect();
     let children_lists = rank(&mut child_rows, ask.list);
     let workers = workers_under(&areas, &duties, ask.area, &by_grid);
+    // A long list of ids costs PostgreSQL more than counting every worker's.
     let ids: Vec<i64> = workers.keys().copied().collect();
-    let own = core.store.worker_tallies(&ids, from, to).await?;
+    let own = core
+        .store
+        .worker_tallies((ids.len() <= 2_000).then_some(&ids[..]), from, to)
+        .await?;
     let mut worker_rows: Vec<Row> = workers
         .into_values()
         .map(|(mut row, grid_figures)| {
@@ -642,6 +649,13 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         })
         .collect();
     let workers_lists = rank(&mut worker_rows, ask.list);
+    tracing::debug!(
+        read_ms = read.as_millis(),
+        grids_ms = (counted - read).as_millis(),
+        total_ms = started.elapsed().as_millis(),
+        workers = worker_rows.len(),
+        "assessment computed"
+    );
     let workers_total = worker_rows.len();
     worker_rows.truncate(ask.workers_limit);
     Ok(Some(Assessment {

@@ -162,11 +162,11 @@ impl Store {
             .collect()
     }
 
-    /// The workers' own counts in [`from`, `to`), by worker id (every worker asked has
-    /// a row).
+    /// The workers' own counts in [`from`, `to`), by worker id (workers without any have
+    /// no row); `None`: of every worker.
     pub async fn worker_tallies(
         &self,
-        workers: &[i64],
+        workers: Option<&[i64]>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<HashMap<i64, WorkerTally>> {
