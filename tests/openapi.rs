@@ -107,6 +107,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/visits"),
     ("post", "/api/v1/visits"),
     ("get", "/api/v1/visits/due"),
+    ("get", "/api/v1/visits/{id}/photo"),
     ("get", "/api/v1/assessment"),
     ("get", "/api/v1/assessment/explain"),
     ("get", "/api/v1/reports"),

@@ -576,6 +576,77 @@ async fn visits_are_recorded_once_and_the_due_list_follows_the_rules_in_scope() 
     assert_eq!(v["visits"][0]["worker"]["id"], w);
     assert_eq!(v["visits"][0]["grid_code"], grid);
 
+    // A visit may carry a photo, checked as a report's is, shown to staff in scope only.
+    {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let (s, v) = post(
+            &phone,
+            json!({"client_id": "v-photo", "target": {"kind": "household", "id": household},
+                   "outcome": "issue_found", "photo": {"data": b64(common::PNG)}}),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        let with_photo = v["id"].as_i64().unwrap();
+        let (s, v) = post(
+            &phone,
+            json!({"client_id": "v-not-a-photo", "target": {"kind": "household", "id": household},
+                   "outcome": "normal", "photo": {"data": b64(b"not an image at all")}}),
+        )
+        .await;
+        assert_eq!(s, 415, "{v}");
+        let (_, v) = get_with(
+            &command,
+            &server.url(&format!(
+                "/api/v1/visits?target_kind=household&target_id={household}&worker={w}"
+            )),
+        )
+        .await;
+        let listed = v["visits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == with_photo)
+            .unwrap()
+            .clone();
+        let path = format!("/api/v1/visits/{with_photo}/photo");
+        assert_eq!(listed["photo"], path.as_str());
+        let r = command.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/png");
+        assert_eq!(r.bytes().await.unwrap().as_ref(), common::PNG);
+        let reporter = server.client("reporter", None).await;
+        assert_eq!(
+            reporter
+                .get(server.url(&path))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
+        let other = db
+            .query_one(
+                "SELECT code FROM areas WHERE level = 'grid' AND valid_to IS NULL AND code <> $1 LIMIT 1",
+                &[&grid],
+            )
+            .await
+            .unwrap()
+            .get::<_, String>(0);
+        let elsewhere = server.client("command", Some(&other)).await;
+        assert_eq!(
+            elsewhere
+                .get(server.url(&path))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        let (s, _) = get_with(&command, &server.url("/api/v1/visits/x/photo")).await;
+        assert_eq!(s, 400);
+    }
+
     // Refused: a household outside their grids (404), a staff token without a worker (403),
     // bad input (400).
     let elsewhere: i64 = db

@@ -191,11 +191,15 @@ try {
   const since = new Date(Date.now() - 60_000).toISOString();
   await w.click('.due-list li:first-child button.record-visit');
   await w.selectOption('.due-list li:first-child select[name=outcome]', 'normal');
+  // With a photo taken on the phone (a 1×1 PNG here).
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c630001000005000 10d0a2db40000000049454e44ae426082'.replace(/ /g, ''), 'hex');
+  await w.setInputFiles('.due-list li:first-child input[name=photo]', { name: 'visit.png', mimeType: 'image/png', buffer: png });
   await w.click('.due-list li:first-child button.save-visit');
   await w.waitForSelector('.due-list li:first-child.done', { timeout: 15_000 });
   const [kind, id] = await w.$eval('.due-list li:first-child', (el) => [el.dataset.kind, el.dataset.id]);
   const visits = await (await fetch(`${BASE}/api/v1/visits?target_kind=${kind}&target_id=${id}&worker=${WORKER_ID}&from=${encodeURIComponent(since)}`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json();
   assert(visits.visits.length === 1, `${visits.visits.length} visits stored now for ${kind} ${id}`);
+  assert(visits.visits[0].photo, 'the visit has no photo');
   results.visits = { due, recorded: `${kind} ${id}` };
   const [pw, pcw] = await w.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
   results.fieldWidth = [pw, pcw];

@@ -132,6 +132,8 @@ pub struct Visit {
     pub note: String,
     /// True when generated rather than real.
     pub generated: bool,
+    /// Whether it has a photo.
+    pub has_photo: bool,
 }
 
 /// How often a subject must be visited: households with a care tag, or risk sites of a type.

@@ -475,7 +475,7 @@ fn parse_report(state: &AppState, body: &Value) -> ApiResult<NewEvent> {
         lon,
         lat,
         reporter: text("reporter", MAX_REPORTER, false)?.filter(|r| !r.is_empty()),
-        photo: parse_photo(props.get("photo"))?,
+        photo: parse_photo(props.get("photo"), "properties.photo")?,
         link: parse_link(props)?,
     })
 }
@@ -508,18 +508,21 @@ fn parse_link(props: &serde_json::Map<String, Value>) -> ApiResult<Option<Regist
 /// `properties.photo`: `{"data": "<base64>"}` (or a `data:image/…;base64,` URL) of a JPEG,
 /// PNG or WebP image of at most [`MAX_PHOTO_BYTES`]; the type is told by the bytes, not by
 /// what the client claims.
-fn parse_photo(v: Option<&Value>) -> ApiResult<Option<(&'static str, Vec<u8>)>> {
+pub(crate) fn parse_photo(
+    v: Option<&Value>,
+    field: &str,
+) -> ApiResult<Option<(&'static str, Vec<u8>)>> {
     use base64::Engine;
     let data = match v {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) => s.as_str(),
         Some(Value::Object(o)) => o.get("data").and_then(Value::as_str).ok_or_else(|| {
-            ApiError::bad_request("properties.photo.data must be the image in base64")
+            ApiError::bad_request(format!("{field}.data must be the image in base64"))
         })?,
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "properties.photo must be {\"data\": \"<base64>\"} or a data: URL",
-            ));
+            return Err(ApiError::bad_request(format!(
+                "{field} must be {{\"data\": \"<base64>\"}} or a data: URL"
+            )));
         }
     };
     let data = match data.split_once(";base64,") {
@@ -528,7 +531,7 @@ fn parse_photo(v: Option<&Value>) -> ApiResult<Option<(&'static str, Vec<u8>)>> 
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
-        .map_err(|_| ApiError::bad_request("properties.photo is not valid base64"))?;
+        .map_err(|_| ApiError::bad_request(format!("{field} is not valid base64")))?;
     if bytes.len() > MAX_PHOTO_BYTES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

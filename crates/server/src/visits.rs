@@ -28,7 +28,16 @@ use minqing_store::{NewVisit, VisitFilter};
 /// The visits' routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/visits", get(list).post(record))
+        .route(
+            "/api/v1/visits",
+            get(list)
+                .post(record)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    // A visit may carry a photo, in base64.
+                    super::events::MAX_PHOTO_BYTES * 4 / 3 + 64 * 1024,
+                )),
+        )
+        .route("/api/v1/visits/{id}/photo", get(photo))
         .route("/api/v1/visits/due", get(due))
 }
 
@@ -57,7 +66,11 @@ async fn record(
             "only a grid worker's token records visits (minqing token create --worker)",
         )
     })?;
-    body_fields(&body, &["client_id", "target", "at", "outcome", "note"])?;
+    body_fields(
+        &body,
+        &["client_id", "target", "at", "outcome", "note", "photo"],
+    )?;
+    let photo = super::events::parse_photo(body.get("photo"), "photo")?;
     let client_id = match body.get("client_id") {
         Some(Value::String(s)) if (1..=64).contains(&s.chars().count()) => s.clone(),
         _ => {
@@ -127,6 +140,7 @@ async fn record(
             at,
             outcome,
             note,
+            photo,
         })
         .await?;
     let status = if new {
@@ -145,6 +159,7 @@ fn visit_json(v: &Visit) -> Value {
         "grid_code": v.grid_code, "at": v.at,
         "outcome": v.outcome.code(), "outcome_label": v.outcome.label(),
         "note": v.note, "generated": v.generated,
+        "photo": v.has_photo.then(|| format!("/api/v1/visits/{}/photo", v.id)),
     })
 }
 
@@ -169,6 +184,47 @@ fn asked_grids(
         )));
     }
     Ok(Some(areas.grids_under(area.id)))
+}
+
+/// A visit's photo, to staff whose scope holds the visit's grid.
+async fn photo(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::extract::ApiPath(id): super::extract::ApiPath<String>,
+) -> ApiResult<Response> {
+    let principal = caller.require()?;
+    if !principal.role.reads_events() {
+        return Err(ApiError::forbidden(format!(
+            "a {} token does not see visits",
+            principal.role.as_str()
+        )));
+    }
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("a visit id is an integer, not {id:?}")))?;
+    let not_found = || ApiError::not_found(format!("visit {id} has no photo"));
+    let (kind, bytes, grid) = state.store.visit_photo(id).await?.ok_or_else(not_found)?;
+    if let Some(scope) = state.scope_grids(&caller) {
+        let areas = state.index.areas();
+        let inside = grid
+            .as_deref()
+            .and_then(|g| areas.by_code(g))
+            .is_some_and(|g| scope.has_grid(Some(g.id)));
+        if !inside {
+            return Err(not_found());
+        }
+    }
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, kind),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=86400".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn list(State(state): State<AppState>, caller: Caller, p: Params) -> ApiResult<Response> {

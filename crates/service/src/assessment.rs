@@ -546,6 +546,23 @@ fn workers_under(
     workers
 }
 
+/// The workers' rows: their grids' figures with their own counts in, shares and score.
+fn worker_rows(
+    workers: BTreeMap<i64, (Row, Figures)>,
+    own: &HashMap<i64, WorkerTally>,
+    weights: &Weights,
+) -> Vec<Row> {
+    workers
+        .into_values()
+        .map(|(mut row, grid_figures)| {
+            row.figures = grid_figures.with_own(&own.get(&row.id).copied().unwrap_or_default());
+            row.shares = row.figures.shares();
+            row.score = weights.score(&row.shares);
+            row
+        })
+        .collect()
+}
+
 /// Why an assessment could not be computed.
 #[derive(Debug, thiserror::Error)]
 pub enum AssessError {
@@ -639,19 +656,11 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         .store
         .worker_tallies((ids.len() <= 2_000).then_some(&ids[..]), from, to)
         .await?;
-    let mut worker_rows: Vec<Row> = workers
-        .into_values()
-        .map(|(mut row, grid_figures)| {
-            row.figures = grid_figures.with_own(&own.get(&row.id).copied().unwrap_or_default());
-            row.shares = row.figures.shares();
-            row.score = weights.score(&row.shares);
-            row
-        })
-        .collect();
+    let mut worker_rows = worker_rows(workers, &own, &weights);
     let workers_lists = rank(&mut worker_rows, ask.list);
     tracing::debug!(
         read_ms = read.as_millis(),
-        grids_ms = (counted - read).as_millis(),
+        grids_ms = counted.saturating_sub(read).as_millis(),
         total_ms = started.elapsed().as_millis(),
         workers = worker_rows.len(),
         "assessment computed"

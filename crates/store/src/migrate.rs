@@ -82,6 +82,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0015_assessment",
         include_str!("../../../migrations/0015_assessment.sql"),
     ),
+    (
+        16,
+        "0016_visit_photos",
+        include_str!("../../../migrations/0016_visit_photos.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

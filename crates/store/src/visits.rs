@@ -26,6 +26,8 @@ pub struct NewVisit {
     pub outcome: VisitOutcome,
     /// Free text.
     pub note: String,
+    /// A photo: (content type, bytes), checked by the caller.
+    pub photo: Option<(&'static str, Vec<u8>)>,
 }
 
 /// What visits to list.
@@ -68,6 +70,7 @@ fn visit_from_row(r: &tokio_postgres::Row) -> Result<Visit> {
             .ok_or_else(|| invalid(format!("outcome {outcome:?}")))?,
         note: get(r, "note")?,
         generated: get(r, "generated")?,
+        has_photo: get(r, "has_photo")?,
     })
 }
 
@@ -88,6 +91,8 @@ impl Store {
                     &v.at,
                     &v.outcome.code(),
                     &v.note,
+                    &v.photo.as_ref().map(|p| p.0),
+                    &v.photo.as_ref().map(|p| p.1.as_slice()),
                 ],
             )
             .await?;
@@ -195,5 +200,20 @@ impl Store {
         Ok(conn
             .execute(include_str!("sql/visits/generate.sql"), &[&end])
             .await?)
+    }
+
+    /// A visit's photo: (content type, bytes, the visit's grid code).
+    pub async fn visit_photo(&self, id: i64) -> Result<Option<(String, Vec<u8>, Option<String>)>> {
+        let conn = self.conn().await?;
+        conn.query_opt(include_str!("sql/visits/photo.sql"), &[&id])
+            .await?
+            .map(|r| {
+                Ok((
+                    get(&r, "content_type")?,
+                    get(&r, "bytes")?,
+                    get(&r, "grid_code")?,
+                ))
+            })
+            .transpose()
     }
 }

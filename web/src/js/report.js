@@ -6,7 +6,7 @@
 import { api, getToken, loadConfig, loadTaxonomy, uuid } from './api.js';
 import { fmtDistance, levelName, localName, onLang, statusName, t } from './i18n.js';
 import { areasStyle, createMap, pointsStyle, selectedFilter, setPoints } from './mapkit.js';
-import { errorText, h, setupHeader, showCase } from './ui.js';
+import { dataUrlOf, errorText, h, setupHeader, showCase, shrinkPhoto } from './ui.js';
 
 const MAX_PHOTO = 5 * 1024 * 1024;
 const mq = (window.mq = { ready: null, lastReport: null });
@@ -137,35 +137,18 @@ async function onPhoto(e) {
   }
   message('');
   try {
-    const blob = await shrink(file);
+    const blob = await shrinkPhoto(file);
     if (blob.size > MAX_PHOTO) {
       message(t('report.photoTooBig'), 'error');
       e.target.value = '';
       return;
     }
-    const dataUrl = await new Promise((resolve, reject) => {
-      const r = new FileReader();
-      r.onload = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-      r.readAsDataURL(blob);
-    });
+    const dataUrl = await dataUrlOf(blob);
     photo = { data: dataUrl.slice(dataUrl.indexOf(',') + 1) };
     $('photo-preview').append(h('img', { src: dataUrl, alt: t('event.photo') }));
   } catch (err) {
     message(errorText(err), 'error');
   }
-}
-
-/** A photo no larger than 2048 px a side, re-encoded as JPEG when large (else as is). */
-async function shrink(file) {
-  if (file.size <= 1.5 * 1024 * 1024) return file;
-  const bmp = await createImageBitmap(file);
-  const scale = Math.min(1, 2048 / Math.max(bmp.width, bmp.height));
-  const canvas = document.createElement('canvas');
-  canvas.width = Math.round(bmp.width * scale);
-  canvas.height = Math.round(bmp.height * scale);
-  canvas.getContext('2d').drawImage(bmp, 0, 0, canvas.width, canvas.height);
-  return new Promise((resolve) => canvas.toBlob((b) => resolve(b || file), 'image/jpeg', 0.85));
 }
 
 // ---- submit --------------------------------------------------------------------------

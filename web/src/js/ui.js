@@ -239,3 +239,25 @@ export function areaHeading(a) {
     h('p', { class: 'muted' }, levelName(a.level), ' · ', t('area.code'), ' ', h('code', {}, a.code), a.generated ? h('span', { class: 'badge generated' }, t('area.generated')) : null),
   );
 }
+
+/** A photo no larger than 2048 px a side, re-encoded as JPEG when large (else as is). */
+export async function shrinkPhoto(file) {
+  if (file.size <= 1.5 * 1024 * 1024) return file;
+  const bmp = await createImageBitmap(file);
+  const scale = Math.min(1, 2048 / Math.max(bmp.width, bmp.height));
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.round(bmp.width * scale);
+  canvas.height = Math.round(bmp.height * scale);
+  canvas.getContext('2d').drawImage(bmp, 0, 0, canvas.width, canvas.height);
+  return new Promise((resolve) => canvas.toBlob((b) => resolve(b || file), 'image/jpeg', 0.85));
+}
+
+/** A blob as a `data:` URL. */
+export function dataUrlOf(blob) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+}

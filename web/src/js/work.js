@@ -5,7 +5,7 @@
 
 import { api, ApiError } from './api.js';
 import { CARE_TAGS, codeName, fmtDistance, fmtTime, isEn, PLACE_TYPES } from './i18n.js';
-import { errorText, h, signInNotice } from './ui.js';
+import { dataUrlOf, errorText, h, shrinkPhoto, signInNotice } from './ui.js';
 
 const KEY = 'minqing.patrol';
 /** Points sent together at most (the API takes up to 1,000). */
@@ -34,6 +34,8 @@ const S = {
   refused: ['拒绝', 'Refused'],
   note: ['备注', 'Note'],
   save: ['保存', 'Save'],
+  photo: ['照片', 'Photo'],
+  photoTooBig: ['照片超过 5 MB', 'The photo is over 5 MB'],
   geo: ['无法获取位置：巡查需要允许定位。', 'No position: a patrol needs location access.'],
 };
 const r = (k, vars = {}) => (S[k] ? S[k][isEn() ? 1 : 0] : k).replace(/\{(\w+)\}/g, (_, v) => String(vars[v] ?? ''));
@@ -195,13 +197,20 @@ export async function loadDue(container, here, gridCode) {
     open.addEventListener('click', () => {
       const outcome = h('select', { name: 'outcome' }, ['normal', 'issue_found', 'not_home', 'refused'].map((o) => h('option', { value: o }, r(o))));
       const note = h('input', { name: 'note', maxlength: 2000, placeholder: r('note') });
+      const file = h('input', { name: 'photo', type: 'file', accept: 'image/jpeg,image/png,image/webp', capture: 'environment', 'aria-label': r('photo') });
       const msg = h('span', { class: 'form-msg', role: 'status' });
       const id = clientId();
       const send = h('button', { type: 'button', class: 'primary save-visit' }, r('save'));
       send.addEventListener('click', async () => {
         send.disabled = true;
         try {
-          await api('/api/v1/visits', { method: 'POST', body: { client_id: id, target: s.target, outcome: outcome.value, note: note.value.trim() || undefined } });
+          let photo;
+          if (file.files[0]) {
+            const blob = await shrinkPhoto(file.files[0]);
+            if (blob.size > 5 * 1024 * 1024) throw new Error(r('photoTooBig'));
+            photo = { data: await dataUrlOf(blob) };
+          }
+          await api('/api/v1/visits', { method: 'POST', body: { client_id: id, target: s.target, outcome: outcome.value, note: note.value.trim() || undefined, photo } });
           li.classList.add('done');
           form.replaceChildren(h('span', { class: 'badge ok' }, r('recorded')));
         } catch (e) {
@@ -209,7 +218,7 @@ export async function loadDue(container, here, gridCode) {
           msg.textContent = e instanceof ApiError && e.status === 403 ? r('noWorker') : errorText(e);
         }
       });
-      form.replaceChildren(outcome, note, send, msg);
+      form.replaceChildren(outcome, note, file, send, msg);
     });
     form.append(open);
     li.append(form);

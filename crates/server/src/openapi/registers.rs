@@ -315,6 +315,7 @@ pub(super) fn registers(api: &mut Api) {
 }
 
 /// Visits and the due list.
+#[allow(clippy::too_many_lines)] // a declarative list of operations
 fn visits(api: &mut Api) {
     let json = "application/json";
     api.add(
@@ -367,6 +368,32 @@ fn visits(api: &mut Api) {
                 cursor(),
             ]))
             .response("200", object("a page of visits", json)),
+            &with(&[400, 401, 403, 404, 500]),
+        ),
+    );
+    api.add(
+        HttpMethod::Get,
+        "/api/v1/visits/{id}/photo",
+        errors(
+            op(
+                "visit_photo",
+                "workers",
+                "A visit's photo, to staff whose scope holds the visit's grid",
+                Access::Token,
+            )
+            .parameter(id_path("visit id"))
+            .response(
+                "200",
+                body(
+                    "the image",
+                    &["image/jpeg", "image/png", "image/webp"],
+                    Some(
+                        string()
+                            .format(Some(SchemaFormat::Custom("binary".into())))
+                            .into(),
+                    ),
+                ),
+            ),
             &with(&[400, 401, 403, 404, 500]),
         ),
     );

@@ -513,4 +513,6 @@ pub struct NewVisitBody {
     pub outcome: String,
     #[schema(max_length = 2000)]
     pub note: Option<String>,
+    /// A photo of the visit: JPEG, PNG or WebP in base64, at most 5 MB.
+    pub photo: Option<Photo>,
 }
