@@ -19,8 +19,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
 use minqing_index::GridSet;
-use minqing_model::Level;
-use minqing_service::assessment::{Ask, Period, PeriodKind, assess, china_today};
+use minqing_service::assessment::{Ask, Period, PeriodKind, assess, china_today, grids_of};
 use minqing_service::auth::{Caller, in_scope};
 use minqing_service::registers::PeopleView;
 use minqing_service::visits::{Rules, grid_set, subjects};
@@ -120,7 +119,7 @@ async fn assessment(
 
 /// The measures the drill-down knows, and the `explain_cases.sql` filter of each (`None`:
 /// not a list of cases).
-const MEASURES: [(&str, Option<&str>); 16] = [
+pub(crate) const MEASURES: [(&str, Option<&str>); 16] = [
     ("cases", Some("cases")),
     ("found", Some("own")),
     ("missed", Some("missed")),
@@ -197,15 +196,7 @@ async fn explain(State(state): State<AppState>, caller: Caller, p: Params) -> Ap
         }
         held
     } else {
-        match asked_area(&state, scope.as_deref(), &p)? {
-            Some(a) => areas.grids_under(a),
-            None => areas
-                .all()
-                .iter()
-                .filter(|a| a.level == Level::Grid)
-                .map(|a| a.id)
-                .collect(),
-        }
+        grids_of(&areas, asked_area(&state, scope.as_deref(), &p)?)
     };
     let base = json!({"measure": measure, "period": period, "period_label": period.label()});
     let mut out = base.as_object().cloned().unwrap_or_default();

@@ -16,6 +16,7 @@ use super::AppState;
 use super::assessment::{asked_area, asked_period, staff_scope};
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
+use minqing_service::assessment::FIGURE_NAMES;
 use minqing_service::auth::in_scope;
 use minqing_service::review::review;
 
@@ -96,25 +97,6 @@ fn cell(v: &Value) -> String {
     }
 }
 
-/// The figure columns of an assessment row.
-const FIGURES: [&str; 15] = [
-    "cases",
-    "found",
-    "missed",
-    "reports",
-    "kept",
-    "rejected",
-    "handled",
-    "decided",
-    "on_time",
-    "overdue",
-    "answered",
-    "satisfied",
-    "visits_due",
-    "visits_done",
-    "visits",
-];
-
 /// A table of a report as rows of cells, header first.
 fn table(b: &Value, name: &str) -> Vec<Vec<String>> {
     let rows = |v: &Value, cols: &[&str]| -> Vec<Vec<String>> {
@@ -132,7 +114,7 @@ fn table(b: &Value, name: &str) -> Vec<Vec<String>> {
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-        head.extend(FIGURES.iter().map(|s| (*s).to_owned()));
+        head.extend(FIGURE_NAMES.iter().map(|s| (*s).to_owned()));
         std::iter::once(head)
             .chain(v.as_array().into_iter().flatten().map(|r| {
                 let mut row: Vec<String> =
@@ -140,7 +122,7 @@ fn table(b: &Value, name: &str) -> Vec<Vec<String>> {
                         .iter()
                         .map(|c| cell(&r[*c]))
                         .collect();
-                row.extend(FIGURES.iter().map(|f| cell(&r["figures"][*f])));
+                row.extend(FIGURE_NAMES.iter().map(|f| cell(&r["figures"][*f])));
                 row
             }))
             .collect()

@@ -164,6 +164,25 @@ impl Period {
     }
 }
 
+/// The names of the figures, in the order of [`Figures`] (CSV columns, documents).
+pub const FIGURE_NAMES: [&str; 15] = [
+    "cases",
+    "found",
+    "missed",
+    "reports",
+    "kept",
+    "rejected",
+    "handled",
+    "decided",
+    "on_time",
+    "overdue",
+    "answered",
+    "satisfied",
+    "visits_due",
+    "visits_done",
+    "visits",
+];
+
 /// The figures of a row (see the module's table).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[allow(missing_docs)]
@@ -358,6 +377,20 @@ pub struct Ask {
     pub workers_limit: usize,
     /// Red and black lists' length at most.
     pub list: usize,
+}
+
+/// The sorted ids of the grids under an area (`None`: every grid).
+#[must_use]
+pub fn grids_of(areas: &minqing_index::AreaIndex, area: Option<i64>) -> Vec<i64> {
+    match area {
+        Some(id) => areas.grids_under(id),
+        None => areas
+            .all()
+            .iter()
+            .filter(|a| a.level == Level::Grid)
+            .map(|a| a.id)
+            .collect(),
+    }
 }
 
 /// The row of the whole city when no area is named (its children: the root areas).
@@ -610,15 +643,7 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         rules,
     };
     let index = core.index.clone();
-    let grids = match ask.area {
-        Some(id) => areas.grids_under(id),
-        None => areas
-            .all()
-            .iter()
-            .filter(|a| a.level == Level::Grid)
-            .map(|a| a.id)
-            .collect(),
-    };
+    let grids = grids_of(&areas, ask.area);
     // The record derives from generated data when its grids are generated (the demo).
     let generated = area.generated
         || grids

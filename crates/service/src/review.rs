@@ -21,11 +21,13 @@ use geo::{BoundingRect, Simplify};
 use serde_json::{Value, json};
 
 use crate::Core;
-use crate::assessment::{Ask, AssessError, Assessment, Period, PeriodKind, assess, china_today};
+use crate::assessment::{
+    Ask, AssessError, Assessment, Period, PeriodKind, assess, china_today, grids_of,
+};
 use crate::visits::{Rules, grid_set, subjects};
 use minqing_index::PeriodSummary;
+use minqing_model::Taxonomy;
 use minqing_model::register::LinkKind;
-use minqing_model::{Level, Taxonomy};
 use minqing_store::ExplainOf;
 
 /// Cases drawn on a report's map at most (a sample beyond).
@@ -245,15 +247,7 @@ pub async fn review(
         return Ok(None);
     };
     let areas = core.index.areas();
-    let grids: Vec<i64> = match area {
-        Some(a) => areas.grids_under(a),
-        None => areas
-            .all()
-            .iter()
-            .filter(|a| a.level == Level::Grid)
-            .map(|a| a.id)
-            .collect(),
-    };
+    let grids = grids_of(&areas, area);
     let index = core.index.clone();
     let g2 = grids.clone();
     let (now_s, prev_s, codes) = tokio::task::spawn_blocking(move || {

@@ -4,7 +4,8 @@ import { t } from './i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 
-function svg(tag, attrs = {}, ...children) {
+/** Creates an SVG element: `svg('rect', {x: 1}, child, 'text', …)`. */
+export function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS(NS, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));

@@ -9,6 +9,7 @@
 
 import { api, ApiError, authHeaders } from './api.js';
 import { codeName, CARE_TAGS, isEn, onLang, PLACE_TYPES } from './i18n.js';
+import { svg } from './chart.js';
 import { errorText, h, setupHeader, signInNotice } from './ui.js';
 
 const S = {
@@ -115,13 +116,6 @@ function query(a) {
   return q;
 }
 
-const NS = 'http://www.w3.org/2000/svg';
-function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
 
 /** Cases reported and resolved per day: bars and a line. */
 function dailyChart(days) {

@@ -36,25 +36,6 @@ fn period_params() -> [Parameter; 3] {
     ]
 }
 
-const MEASURES: [&str; 16] = [
-    "cases",
-    "found",
-    "missed",
-    "reports",
-    "kept",
-    "rejected",
-    "handled",
-    "decided",
-    "on_time",
-    "late",
-    "overdue",
-    "answered",
-    "satisfied",
-    "visits",
-    "visits_due",
-    "visits_done",
-];
-
 #[allow(clippy::too_many_lines)] // a declarative list of operations
 pub(super) fn work(api: &mut Api) {
     let mut params: Vec<Parameter> = period_params().into();
@@ -92,7 +73,12 @@ pub(super) fn work(api: &mut Api) {
         ),
         query(
             "measure",
-            one_of_strings(&MEASURES),
+            one_of_strings(
+                &crate::assessment::MEASURES
+                    .iter()
+                    .map(|(m, _)| *m)
+                    .collect::<Vec<_>>(),
+            ),
             "the figure to explain (required)",
         ),
         limit(500, 5000),
