@@ -183,7 +183,8 @@ async fn command_centre_field_report_and_planning_work_in_chromium() {
                      JOIN residents r ON r.household_id = h.id AND cardinality(r.tags) > 0
                      WHERE a.level = 'grid' AND a.valid_to IS NULL
                      GROUP BY a.code, a.geom ORDER BY count(DISTINCT h.id) DESC, a.code LIMIT 1)
-                 SELECT d.worker_id, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom))
+                 SELECT d.worker_id, ST_X(ST_PointOnSurface(g.geom)), ST_Y(ST_PointOnSurface(g.geom)),
+                        g.code, (SELECT id FROM areas WHERE code = g.code AND valid_to IS NULL)
                  FROM g JOIN worker_duties d ON d.grid_code = g.code AND d.valid_to IS NULL
                  ORDER BY d.worker_id LIMIT 1",
                 &[],
@@ -191,6 +192,7 @@ async fn command_centre_field_report_and_planning_work_in_chromium() {
             .await
             .unwrap();
         let (worker, w_lon, w_lat): (i64, f64, f64) = (w.get(0), w.get(1), w.get(2));
+        let (w_grid, w_grid_id): (String, i64) = (w.get(3), w.get(4));
         let (_, worker_token) = s
             .state
             .store
@@ -204,6 +206,8 @@ async fn command_centre_field_report_and_planning_work_in_chromium() {
             ("WORKER_ID", worker.to_string()),
             ("WORKER_LON", w_lon.to_string()),
             ("WORKER_LAT", w_lat.to_string()),
+            ("WORKER_GRID", w_grid),
+            ("WORKER_GRID_ID", w_grid_id.to_string()),
             ("REPORT_AREA", area),
             ("REPORT_AT", "2026-10-15".to_owned()),
         ]);

@@ -6,6 +6,7 @@
 //   ADMIN_TOKEN    an admin's token
 //   REPORT_AREA    a root area's code, REPORT_AT a day of the demo's last month
 //   WORKER_TOKEN   a grid worker's token (WORKER_ID), WORKER_LON/LAT a point in their grid
+//                  (WORKER_GRID, id WORKER_GRID_ID)
 //   ARTIFACTS      where screenshots and the PDF go (reports-*.png, reports-*.pdf, …)
 //   CHROMIUM       the browser (default /usr/bin/chromium)
 //
@@ -40,6 +41,8 @@ const WORKER = env('WORKER_TOKEN');
 const WORKER_ID = Number(env('WORKER_ID'));
 const W_LON = Number(env('WORKER_LON'));
 const W_LAT = Number(env('WORKER_LAT'));
+const W_GRID = env('WORKER_GRID');
+const W_GRID_ID = Number(env('WORKER_GRID_ID'));
 const ARTIFACTS = env('ARTIFACTS', join(process.cwd(), '..', 'target', 'browser-artifacts'));
 const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 
@@ -213,6 +216,14 @@ try {
   await c.waitForFunction((id) => (window.mq.patrols || []).some((f) => f.id === id), patrolId, { timeout: 20_000 });
   const note = await c.textContent('#patrols-note');
   assert(/\d+ 条轨迹/.test(note), `patrols note: ${note}`);
+  // A grid selected: its patrol coverage, the buildings missed ringed in red.
+  await c.evaluate(([id, code]) => window.mq.openArea({ id, code, level: 'grid', name: code }), [W_GRID_ID, W_GRID]);
+  await c.waitForFunction(() => window.mq.patrolCoverage, null, { timeout: 20_000 });
+  const cov = await c.evaluate(() => window.mq.patrolCoverage);
+  assert(cov.buildings > 0 && cov.covered >= 1 && cov.covered + cov.uncovered_total === cov.buildings, `coverage ${JSON.stringify({ b: cov.buildings, c: cov.covered, u: cov.uncovered_total })}`);
+  const covNote = await c.textContent('#patrols-note');
+  assert(covNote.includes('巡查覆盖'), `coverage note: ${covNote}`);
+  results.coverage = { buildings: cov.buildings, covered: cov.covered, share: cov.share };
 } catch (e) {
   failed = e;
   if (browser) await screenshotAll(browser, ARTIFACTS, 'reports-');

@@ -5,7 +5,7 @@
 
 import { api, ApiError, followStream, getToken, loadConfig, loadTaxonomy } from './api.js';
 import { BUILDING_KINDS, CARE_TAGS, codeName, fmtNumber, fmtTime, isEn, localName, onLang, PLACE_CLASSES, PLACE_TYPES, placeClass, STATES, statusName, t, THING_STATES } from './i18n.js';
-import { addPart, areaId, areasStyle, setPoints, BUILDING_COLORS, CATEGORY_COLORS, COVERED_COLOR, coverageStyle, createMap, buildingsStyle, placesStyle, PLACE_COLORS, refreshSourceTiles, RISK_COLORS, selectedFilter, eventsStyle, heatStyle, liveStyle, OTHER_COLOR, OVERDUE_COLOR, setSourceTiles, setVisible, tileJson, tilesAt, tilesUrl, UNCOVERED_COLOR } from './mapkit.js';
+import { addPart, areaId, areasStyle, pointsStyle, setPoints, BUILDING_COLORS, CATEGORY_COLORS, COVERED_COLOR, coverageStyle, createMap, buildingsStyle, placesStyle, PLACE_COLORS, refreshSourceTiles, RISK_COLORS, selectedFilter, eventsStyle, heatStyle, liveStyle, OTHER_COLOR, OVERDUE_COLOR, setSourceTiles, setVisible, tileJson, tilesAt, tilesUrl, UNCOVERED_COLOR } from './mapkit.js';
 import { areaHeading, categoryDot, errorText, h, setupHeader, showCase, signInNotice, statusBadge } from './ui.js';
 import { trendChart } from './chart.js';
 import { count, generatedBadge, placeColor, profileView, showBuilding } from './registers.js';
@@ -592,8 +592,11 @@ async function setPatrols(on) {
       sources: { patrols: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } } },
       layers: [{ id: 'patrols', type: 'line', source: 'patrols', paint: { 'line-color': '#6a1b9a', 'line-opacity': 0.25, 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 16, 3] } }],
     });
+    // A selected grid's buildings that no patrol passed within 30 m and no visit reached.
+    addPart(map, pointsStyle('patrols-missed', { 'circle-radius': 7, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#d32f2f', 'circle-stroke-width': 2 }));
   }
   setVisible(map, 'patrols', on);
+  setVisible(map, 'patrols-missed', on);
   if (!on) return;
   const q = new URLSearchParams({ from: new Date(Date.now() - 30 * 86_400_000).toISOString(), limit: '500' });
   if (state.selectedArea?.code) q.set('area', state.selectedArea.code);
@@ -603,6 +606,15 @@ async function setPatrols(on) {
     setPoints(map, 'patrols', lines);
     mq.patrols = lines;
     note.textContent = t('layers.patrolsNote', { n: lines.length });
+    // For a grid: its patrol coverage of the 30 days, the buildings missed ringed in red.
+    setPoints(map, 'patrols-missed', []);
+    mq.patrolCoverage = null;
+    if (state.selectedArea?.level === 'grid') {
+      const c = await api(`/api/v1/patrols/coverage?grid=${state.selectedArea.code}&limit=2000`);
+      setPoints(map, 'patrols-missed', c.uncovered.features);
+      mq.patrolCoverage = c;
+      note.textContent += ' · ' + t('layers.patrolCoverage', { share: c.share == null ? '—' : `${(c.share * 100).toFixed(0)}%`, covered: c.covered, buildings: c.buildings });
+    }
   } catch (e) {
     setPoints(map, 'patrols', []);
     layersMessage(e);
