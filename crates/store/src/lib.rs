@@ -4,6 +4,21 @@
 //! with `include_str!`, each file headed by what it does and its parameters; every request
 //! value is a bound parameter. Result rows are read by column name (`rows.rs`), so that a
 //! statement and its reader that disagree fail with an error, not a panic.
+//!
+//! # Layout
+//!
+//! - [`Store`] (this file): the pool, connection health, the outage probe, migrations.
+//! - `write` and `intake`: storing events (reports arriving together share one statement
+//!   and one commit), areas and bulk loads; `cases`: the case detail, transitions, history;
+//!   `feed`: the change feed (`NOTIFY` and catch-up); `load`: reading everything at start.
+//! - `plans`: grid planning drafts, operations, validation, publish, time travel.
+//! - `registers` and `imports`: people, buildings, places, organisations (personal fields
+//!   sealed), the access log, key rotation, imports all or nothing.
+//! - `workers`, `patrols`, `visits`: grid workers and their duties, patrol tracks, visits and
+//!   the visit rules; `assessment`: what assessment and the review reports read (who found
+//!   each case, the workers' own counts, visits by record and grid, the kept reports).
+//! - `open311`: the Open311 views; `embedded`: the private PostgreSQL cluster; `rows`:
+//!   reading result rows by column name.
 
 mod assessment;
 mod cases;
