@@ -223,6 +223,11 @@ try {
   assert(cov.buildings > 0 && cov.covered >= 1 && cov.covered + cov.uncovered_total === cov.buildings, `coverage ${JSON.stringify({ b: cov.buildings, c: cov.covered, u: cov.uncovered_total })}`);
   const covNote = await c.textContent('#patrols-note');
   assert(covNote.includes('巡查覆盖'), `coverage note: ${covNote}`);
+  // The visits overdue in that grid, drawn as overdue cases are; the same number as the due list.
+  const overdue = await c.evaluate(() => window.mq.visitsOverdue);
+  const dueList = await (await fetch(`${BASE}/api/v1/visits/due?area=${W_GRID}&within_days=0&limit=5000`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json();
+  assert(overdue === dueList.overdue && overdue > 0, `overdue visits on the map ${overdue}, in the due list ${dueList.overdue}`);
+  assert(covNote.includes(`超期未走访 ${overdue} 处`), `overdue note: ${covNote}`);
   results.coverage = { buildings: cov.buildings, covered: cov.covered, share: cov.share };
 } catch (e) {
   failed = e;

@@ -594,9 +594,12 @@ async function setPatrols(on) {
     });
     // A selected grid's buildings that no patrol passed within 30 m and no visit reached.
     addPart(map, pointsStyle('patrols-missed', { 'circle-radius': 7, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#d32f2f', 'circle-stroke-width': 2 }));
+    // Visits overdue in a selected community or grid, shown as overdue cases are (red).
+    addPart(map, pointsStyle('visits-overdue', { 'circle-radius': 5, 'circle-color': '#ff8f00', 'circle-stroke-color': OVERDUE_COLOR, 'circle-stroke-width': 2.5 }));
   }
   setVisible(map, 'patrols', on);
   setVisible(map, 'patrols-missed', on);
+  setVisible(map, 'visits-overdue', on);
   if (!on) return;
   const q = new URLSearchParams({ from: new Date(Date.now() - 30 * 86_400_000).toISOString(), limit: '500' });
   if (state.selectedArea?.code) q.set('area', state.selectedArea.code);
@@ -606,6 +609,20 @@ async function setPatrols(on) {
     setPoints(map, 'patrols', lines);
     mq.patrols = lines;
     note.textContent = t('layers.patrolsNote', { n: lines.length });
+    // For a community or a grid: the visits overdue (roles that read people; others see none).
+    setPoints(map, 'visits-overdue', []);
+    mq.visitsOverdue = null;
+    if (['community', 'grid'].includes(state.selectedArea?.level)) {
+      try {
+        const due = await api(`/api/v1/visits/due?area=${state.selectedArea.code}&within_days=0&limit=5000`);
+        const late = due.subjects.filter((s) => s.overdue);
+        setPoints(map, 'visits-overdue', late.map((s) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] }, properties: { label: s.label } })));
+        mq.visitsOverdue = late.length;
+        note.textContent += ' · ' + t('layers.visitsOverdue', { n: late.length });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 403)) throw e;
+      }
+    }
     // For a grid: its patrol coverage of the 30 days, the buildings missed ringed in red.
     setPoints(map, 'patrols-missed', []);
     mq.patrolCoverage = null;
