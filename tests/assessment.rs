@@ -422,6 +422,20 @@ async fn assessment_matches_a_recount_in_sql_and_every_figure_is_explained() {
     )
     .await;
     assert_eq!(st, 404);
+    // A worker of another district is not the command token's to explain.
+    let foreign = workers
+        .iter()
+        .find(|w| grids_of(w).iter().all(|g| g.starts_with(other)))
+        .expect("a worker of the other district");
+    let (st, _) = get_with(
+        &command,
+        &server.url(&format!(
+            "/api/v1/assessment/explain?worker={}&measure=handled&at=2026-10-15",
+            foreign["id"]
+        )),
+    )
+    .await;
+    assert_eq!(st, 404);
     let held = grids_of(wk);
     let (_, secret) = server
         .state

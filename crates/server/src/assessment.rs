@@ -183,15 +183,15 @@ async fn explain(State(state): State<AppState>, caller: Caller, p: Params) -> Ap
             .worker(w)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no worker {w}")))?;
+        // Only the grids the caller may see: a worker holding grids in two scopes shows
+        // each caller their own part.
         let held: Vec<i64> = duties
             .iter()
             .filter(|d| d.to.is_none())
             .filter_map(|d| areas.by_code(&d.grid_code).map(|a| a.id))
+            .filter(|g| scope.as_deref().is_none_or(|s| s.has_grid(Some(*g))))
             .collect();
-        if scope
-            .as_deref()
-            .is_some_and(|s| !held.iter().any(|g| s.has_grid(Some(*g))))
-        {
+        if scope.is_some() && held.is_empty() {
             return Err(ApiError::not_found(format!("no worker {w}")));
         }
         held
@@ -212,10 +212,14 @@ async fn explain(State(state): State<AppState>, caller: Caller, p: Params) -> Ap
             (Some(_), "kept") => "reports_kept",
             _ => f,
         };
-        let cases = state
+        let mut cases = state
             .store
             .explain_cases(of, period.from, period.to, f, limit)
             .await?;
+        // A worker's own cases may lie in grids outside the caller's scope.
+        if let Some(s) = scope.as_deref() {
+            cases.retain(|c| s.has_grid(c.grid_id));
+        }
         out.insert("count".into(), json!(cases.len()));
         out.insert("cases".into(), json!(cases));
         return Ok(Json(Value::Object(out)).into_response());
@@ -227,7 +231,7 @@ async fn explain(State(state): State<AppState>, caller: Caller, p: Params) -> Ap
             .collect();
         let f = VisitFilter {
             worker,
-            grids: worker.is_none().then_some(codes),
+            grids: (worker.is_none() || scope.is_some()).then_some(codes),
             from: Some(period.from),
             to: Some(period.to),
             ..VisitFilter::default()
