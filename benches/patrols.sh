@@ -12,7 +12,7 @@ BIN=${MINQING_BIN:-target/release/minqing}
 PORT=${PORT:-18082}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-4}
-export MINQING_DATA_DIR=$DIR MINQING_ESCALATION_CHECK=0 RUST_LOG=minqing=warn
+export MINQING_DATA_DIR=$DIR MINQING_ESCALATION_CHECK=0 MINQING_SNAPSHOT_CHECK=0 RUST_LOG=minqing=warn
 mkdir -p "$DIR/results"
 R="$DIR/results"
 "$BIN" serve --listen "127.0.0.1:$PORT" 2> "$R/serve-patrols.log" &
