@@ -20,24 +20,8 @@ use common::{
 use minqing::model::register::Tags;
 use serde_json::Value;
 
-/// The figures the API reports, in this order, as the oracle computes them.
-const FIGURES: [&str; 15] = [
-    "cases",
-    "found",
-    "missed",
-    "reports",
-    "kept",
-    "rejected",
-    "handled",
-    "decided",
-    "on_time",
-    "overdue",
-    "answered",
-    "satisfied",
-    "visits_due",
-    "visits_done",
-    "visits",
-];
+// The figures the API reports, in this order; the oracle below computes each by name.
+use minqing::service::assessment::FIGURE_NAMES as FIGURES;
 
 /// Per grid, the month's figures recomputed from the raw tables ($1 from, $2 to): cases
 /// by their grid and the duty held by the reporting worker at report time, visit subjects

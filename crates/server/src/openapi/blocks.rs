@@ -395,3 +395,16 @@ pub(super) fn with(statuses: &[u16]) -> Vec<u16> {
     all.dedup();
     all
 }
+
+/// A photo answered as it was stored (JPEG, PNG or WebP).
+pub(super) fn image_body() -> ApiResponse {
+    body(
+        "the image",
+        &["image/jpeg", "image/png", "image/webp"],
+        Some(
+            string()
+                .format(Some(SchemaFormat::Custom("binary".into())))
+                .into(),
+        ),
+    )
+}

@@ -146,18 +146,7 @@ pub(super) fn events(api: &mut Api, t: &Codes) {
         errors(
             op("photo", "events", "A report's photo", Access::Token)
                 .parameter(id_path("event id"))
-                .response(
-                    "200",
-                    body(
-                        "the image",
-                        &["image/jpeg", "image/png", "image/webp"],
-                        Some(
-                            string()
-                                .format(Some(SchemaFormat::Custom("binary".into())))
-                                .into(),
-                        ),
-                    ),
-                ),
+                .response("200", image_body()),
             &with(&[400, 404, 500]),
         ),
     );
