@@ -36,6 +36,7 @@ lint: deps
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
+	python3 scripts/module-cycles.py
 
 # Tests share one private PostgreSQL under target/test-pg (or DATABASE_URL's server);
 # it is stopped afterwards even when a test fails.

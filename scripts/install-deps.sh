@@ -26,6 +26,7 @@ command -v curl >/dev/null || need_apt+=(curl ca-certificates)
 [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
 # The web front end is built with npm.
 command -v npm >/dev/null || need_apt+=(nodejs npm)
+command -v python3 >/dev/null || need_apt+=(python3)
 # Browser tests (make test) drive Debian's Chromium; a browser is never downloaded.
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)

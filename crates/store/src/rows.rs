@@ -36,6 +36,18 @@ pub(super) fn get<'a, T: FromSql<'a>>(row: &'a Row, column: &str) -> Result<T> {
         .map_err(|e| StoreError::Internal(format!("result column {column:?}: {e}")))
 }
 
+/// [`get`] as a method of the row, for reads in a chain (`tx.query_one(…).await?.col("n")?`).
+pub(crate) trait RowExt {
+    /// Reads column `column`; see [`get`].
+    fn col<'a, T: FromSql<'a>>(&'a self, column: &str) -> Result<T>;
+}
+
+impl RowExt for Row {
+    fn col<'a, T: FromSql<'a>>(&'a self, column: &str) -> Result<T> {
+        get(self, column)
+    }
+}
+
 /// The names of an event's public columns, as every statement that returns events selects
 /// them (in this order).
 pub(super) mod event_col {

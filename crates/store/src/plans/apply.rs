@@ -2,6 +2,7 @@
 //! documentation, *Operations*), and what they share — writing their outputs, figures by
 //! area share, the next free grid code.
 
+use crate::rows::RowExt;
 use deadpool_postgres::GenericClient;
 use geo_types::MultiPolygon;
 
@@ -110,7 +111,7 @@ async fn split(
         .query(include_str!("../sql/plan_split.sql"), &[&plan, &grid, &w])
         .await?
         .iter()
-        .map(|r| r.try_get("part"))
+        .map(|r| r.col("part"))
         .collect::<Result<_, _>>()?;
     if parts.len() < 2 {
         return Err(PlanError::Input(format!(
@@ -151,7 +152,7 @@ async fn merge(c: &impl GenericClient, plan: i64, grids: &[i32]) -> PlanResult<V
             &[&plan, &grids],
         )
         .await?
-        .try_get("parents")?;
+        .col("parents")?;
     if parents != 1 {
         return Err(PlanError::Input(
             "grids of different parents cannot be merged".into(),
@@ -160,13 +161,13 @@ async fn merge(c: &impl GenericClient, plan: i64, grids: &[i32]) -> PlanResult<V
     let r = c
         .query_one(include_str!("../sql/plan_merge.sql"), &[&plan, &grids])
         .await?;
-    let parts: i32 = r.try_get("parts")?;
+    let parts: i32 = r.col("parts")?;
     if parts != 1 {
         return Err(PlanError::Input(format!(
             "grids {grids:?} are not adjacent: their union has {parts} separate parts (grids must share a boundary line, not only a point)"
         )));
     }
-    let w: Vec<u8> = r.try_get("geom")?;
+    let w: Vec<u8> = r.col("geom")?;
     let (mut h, mut p) = (0i64, 0i64);
     for k in grids {
         let (hh, pp) = figures_of(c, plan, *k).await?;
@@ -215,8 +216,8 @@ async fn give(
             &[&plan, &from, &to, &w],
         )
         .await?;
-    let area: f64 = r.try_get("piece_m2")?;
-    let touches: bool = r.try_get("touches")?;
+    let area: f64 = r.col("piece_m2")?;
+    let touches: bool = r.col("touches")?;
     if area <= 0.0 {
         return Err(PlanError::Input(format!(
             "the piece does not cover any part of grid {from}"
@@ -227,7 +228,7 @@ async fn give(
             "the piece of grid {from} does not share a boundary line with grid {to}"
         )));
     }
-    let news = [r.try_get("from_geom")?, r.try_get("to_geom")?];
+    let news = [r.col("from_geom")?, r.col("to_geom")?];
     exchange(c, plan, [from, to], news).await
 }
 
@@ -252,8 +253,8 @@ async fn redraw(
         .await?;
     let (mut to_a, mut to_b) = (Vec::new(), Vec::new());
     for r in &rows {
-        let part: Vec<u8> = r.try_get("part")?;
-        let (in_a, in_b): (f64, f64) = (r.try_get("in_a")?, r.try_get("in_b")?);
+        let part: Vec<u8> = r.col("part")?;
+        let (in_a, in_b): (f64, f64) = (r.col("in_a")?, r.col("in_b")?);
         if in_a >= in_b {
             to_a.push(part);
         } else {
@@ -274,7 +275,7 @@ async fn union(c: &impl GenericClient, parts: &[Vec<u8>]) -> PlanResult<Vec<u8>>
     Ok(
         c.query_one(include_str!("../sql/plan_union_parts.sql"), &[&parts])
             .await?
-            .try_get("geom")?,
+            .col("geom")?,
     )
 }
 
@@ -313,7 +314,7 @@ async fn create(
         .query(include_str!("../sql/plan_parents.sql"), &[&plan])
         .await?
         .iter()
-        .map(|r| r.try_get("area_id"))
+        .map(|r| r.col("area_id"))
         .collect::<Result<_, _>>()?;
     let parent = match (parent, &parents[..]) {
         (Some(p), _) if parents.contains(&p) => p,
@@ -391,7 +392,7 @@ async fn write_outputs(
             let parent: i64 = c
                 .query_one(include_str!("../sql/plan_grid_parent.sql"), &[&plan, &like])
                 .await?
-                .try_get("parent_id")?;
+                .col("parent_id")?;
             let (code, name) = next_code(c, plan, parent).await?;
             let key = insert_grid(
                 c,
@@ -427,7 +428,7 @@ async fn insert_grid(
         &[&plan, &parent, &code, &name, &households, &population, &wkb],
     )
     .await?
-    .try_get("key")?)
+    .col("key")?)
 }
 
 /// Households and population of a grid (404 when the draft has no such grid).
@@ -436,7 +437,7 @@ async fn figures_of(c: &impl GenericClient, plan: i64, key: i32) -> PlanResult<(
         .query_opt(include_str!("../sql/plan_figures.sql"), &[&plan, &key])
         .await?
         .ok_or_else(|| PlanError::NotFound(format!("plan {plan} has no grid {key}")))?;
-    Ok((r.try_get("households")?, r.try_get("population")?))
+    Ok((r.col("households")?, r.col("population")?))
 }
 
 /// Refuses (404) keys the draft has no grid of.
@@ -465,14 +466,14 @@ async fn shares(
     for k in keys {
         let (hh, pop) = figures_of(c, plan, *k).await?;
         for r in &rows {
-            if r.try_get::<_, i32>("key")? != *k {
+            if r.col::<i32>("key")? != *k {
                 continue;
             }
             // 1-based position of the new geometry.
-            let part: i32 = r.try_get("part")?;
+            let part: i32 = r.col("part")?;
             let j = usize::try_from(part - 1).unwrap_or(0);
-            let area: f64 = r.try_get("grid_m2")?;
-            let inter: f64 = r.try_get("shared_m2")?;
+            let area: f64 = r.col("grid_m2")?;
+            let inter: f64 = r.col("shared_m2")?;
             if area > 0.0 && j < news.len() {
                 h[j] += f64::from(hh) * inter / area;
                 p[j] += f64::from(pop) * inter / area;
@@ -488,9 +489,9 @@ async fn next_code(c: &impl GenericClient, plan: i64, parent: i64) -> PlanResult
         .query_opt(include_str!("../sql/plan_next_code.sql"), &[&parent, &plan])
         .await?
         .ok_or_else(|| PlanError::Input(format!("no parent area {parent}")))?;
-    let code: String = r.try_get("code")?;
-    let name: String = r.try_get("name")?;
-    let n: i64 = r.try_get::<_, i64>("last_number")? + 1;
+    let code: String = r.col("code")?;
+    let name: String = r.col("name")?;
+    let n: i64 = r.col::<i64>("last_number")? + 1;
     Ok((format!("{code}{n:03}"), format!("{name}第{n}网格")))
 }
 

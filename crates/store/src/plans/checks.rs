@@ -4,11 +4,12 @@
 //! typed ([`ExtentFault`], [`PlanError::Input`], [`PlanError::Geometry`]), never found by
 //! reading the text of a database error.
 
+use crate::rows::RowExt;
 use deadpool_postgres::GenericClient;
 use geo_types::MultiPolygon;
 
+use super::fault::Fault;
 use super::model::{PlanError, PlanResult, loc};
-use super::validation::Fault;
 use minqing_model::wkb;
 
 /// Longest side (degrees) of the bounding box of an input geometry: a grid, a piece of one
@@ -163,21 +164,19 @@ pub(super) async fn checked_wkb(
     let row = c
         .query_one(include_str!("../sql/plan_check_geom.sql"), &[&w, &plan])
         .await?;
-    let valid: bool = row.try_get("valid")?;
+    let valid: bool = row.col("valid")?;
     if !valid {
         return Err(PlanError::Geometry {
             what: what.to_owned(),
-            reason: row
-                .try_get::<_, Option<String>>("reason")?
-                .unwrap_or_default(),
-            location: loc(row.try_get("x")?, row.try_get("y")?),
+            reason: row.col::<Option<String>>("reason")?.unwrap_or_default(),
+            location: loc(row.col("x")?, row.col("y")?),
         });
     }
     let area = all4([
-        row.try_get("area_xmin")?,
-        row.try_get("area_ymin")?,
-        row.try_get("area_xmax")?,
-        row.try_get("area_ymax")?,
+        row.col("area_xmin")?,
+        row.col("area_ymin")?,
+        row.col("area_xmax")?,
+        row.col("area_ymax")?,
     ]);
     check_extent(b, area).map_err(refuse)?;
     Ok(w)
@@ -203,19 +202,19 @@ pub(super) async fn check_stored(
         .await?;
     let mut faults = Vec::new();
     for r in &rows {
-        let grid: i32 = r.try_get("key")?;
-        let code: String = r.try_get("code")?;
+        let grid: i32 = r.col("key")?;
+        let code: String = r.col("code")?;
         let bounds = all4([
-            r.try_get("xmin")?,
-            r.try_get("ymin")?,
-            r.try_get("xmax")?,
-            r.try_get("ymax")?,
+            r.col("xmin")?,
+            r.col("ymin")?,
+            r.col("xmax")?,
+            r.col("ymax")?,
         ]);
         let area = all4([
-            r.try_get("area_xmin")?,
-            r.try_get("area_ymin")?,
-            r.try_get("area_xmax")?,
-            r.try_get("area_ymax")?,
+            r.col("area_xmin")?,
+            r.col("area_ymin")?,
+            r.col("area_xmax")?,
+            r.col("area_ymax")?,
         ]);
         let extent = bounds.map_or(Err(ExtentFault::Empty), |b| check_extent(b, area));
         if let Err(f) = extent {
@@ -227,14 +226,12 @@ pub(super) async fn check_stored(
             });
             continue;
         }
-        if r.try_get::<_, Option<bool>>("valid")? == Some(false) {
+        if r.col::<Option<bool>>("valid")? == Some(false) {
             faults.push(Fault::InvalidGeometry {
                 grid,
                 code,
-                reason: r
-                    .try_get::<_, Option<String>>("reason")?
-                    .unwrap_or_default(),
-                location: loc(r.try_get("x")?, r.try_get("y")?),
+                reason: r.col::<Option<String>>("reason")?.unwrap_or_default(),
+                location: loc(r.col("x")?, r.col("y")?),
             });
         }
     }

@@ -2,6 +2,7 @@
 //! changed since, and the rebase that carries the draft over to the current grids (see the
 //! plans module documentation, *Conflicts*).
 
+use crate::rows::RowExt;
 use deadpool_postgres::GenericClient;
 
 use super::drafts::{lock_draft, log_operation};
@@ -23,11 +24,11 @@ impl Store {
         let r = tx
             .query_one(include_str!("../sql/plan_rebase.sql"), &[&id])
             .await?;
-        let (dropped, continued): (i64, i64) = (r.try_get("dropped")?, r.try_get("continued")?);
+        let (dropped, continued): (i64, i64) = (r.col("dropped")?, r.col("continued")?);
         let added: i64 = tx
             .query_one(include_str!("../sql/plan_rebase_add.sql"), &[&id])
             .await?
-            .try_get("added")?;
+            .col("added")?;
         tx.execute(include_str!("../sql/plan_rebase_clear_base.sql"), &[&id])
             .await?;
         tx.execute(include_str!("../sql/plan_rebase_base.sql"), &[&id])
@@ -53,11 +54,11 @@ pub(super) async fn refuse_conflicts(c: &impl GenericClient, id: i64) -> PlanRes
     let mut areas = Vec::with_capacity(rows.len());
     let mut named = Vec::new();
     for r in &rows {
-        let area: i64 = r.try_get("area_id")?;
+        let area: i64 = r.col("area_id")?;
         areas.push(area);
         if named.len() < MAX_NAMED {
-            let code: String = r.try_get("code")?;
-            let why: String = r.try_get("why")?;
+            let code: String = r.col("code")?;
+            let why: String = r.col("why")?;
             named.push(format!("{why} {code} ({area})"));
         }
     }

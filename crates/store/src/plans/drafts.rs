@@ -1,10 +1,11 @@
 //! A draft's life: opening it, reading and listing plans, one operation at a time (applied
 //! and validated in one transaction), abandoning it, and its preview tile.
 
+use crate::rows::RowExt;
 use deadpool_postgres::GenericClient;
 
 use super::apply::apply;
-use super::model::{ClosedGrid, Plan, PlanError, PlanGrid, PlanResult};
+use super::model::{ClosedGrid, Plan, PlanError, PlanGrid, PlanResult, read_plan};
 use super::operation::Operation;
 use super::validation::{Report, validate};
 use crate::Store;
@@ -24,7 +25,7 @@ impl Store {
         let level: Option<String> = tx
             .query_opt(include_str!("../sql/plan_area_level.sql"), &[&area_id])
             .await?
-            .map(|r| r.try_get("level"))
+            .map(|r| r.col("level"))
             .transpose()?;
         let Some(level) = level else {
             return Err(PlanError::NotFound(format!("no current area {area_id}")));
@@ -48,13 +49,13 @@ impl Store {
                 ],
             )
             .await?
-            .try_get("id")?;
+            .col("id")?;
         tx.execute(include_str!("../sql/plan_create.sql"), &[&id, &area_id])
             .await?;
         let n: i64 = tx
             .query_one(include_str!("../sql/plan_grid_count.sql"), &[&id])
             .await?
-            .try_get("grids")?;
+            .col("grids")?;
         if n == 0 && level != "community" {
             return Err(PlanError::Input(format!(
                 "area {area_id} has no grids below it to plan"
@@ -140,19 +141,8 @@ impl Store {
         let row = conn
             .query_one(include_str!("../sql/plan_tile.sql"), &[&id, &z, &x, &y])
             .await?;
-        Ok(row
-            .try_get::<_, Option<Vec<u8>>>("tile")?
-            .unwrap_or_default())
+        Ok(row.col::<Option<Vec<u8>>>("tile")?.unwrap_or_default())
     }
-}
-
-/// A plan's header (404 when there is none).
-pub(super) async fn read_plan(c: &impl GenericClient, id: i64) -> PlanResult<Plan> {
-    let row = c
-        .query_opt(include_str!("../sql/plan_header.sql"), &[&id])
-        .await?
-        .ok_or_else(|| PlanError::NotFound(format!("no plan {id}")))?;
-    Ok(Plan::from_row(&row)?)
 }
 
 /// Locks a plan's row; refuses unless it is a draft.

@@ -2,6 +2,7 @@
 //! `valid_from`/`valid_to`), and the stamp by which an instance knows the current set
 //! changed.
 
+use crate::rows::RowExt;
 use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 
@@ -81,44 +82,43 @@ impl Store {
         let r = conn
             .query_one(include_str!("../sql/plan_areas_stamp.sql"), &[])
             .await?;
-        Ok((r.try_get("areas")?, r.try_get("id_sum")?))
+        Ok((r.col("areas")?, r.col("id_sum")?))
     }
 }
 
 /// An area from a row of `sql/plan_locate_at.sql` or `sql/plan_areas_at.sql`.
 fn area_from_row(r: &Row) -> Result<Area> {
-    let id: i64 = r.try_get("id")?;
-    let level: &str = r.try_get("level")?;
+    let id: i64 = r.col("id")?;
+    let level: &str = r.col("level")?;
     let level = Level::parse(level).ok_or_else(|| StoreError::Invalid {
         what: "area",
         id,
         detail: format!("level {level:?}"),
     })?;
-    let workers: &str = r.try_get("workers")?;
+    let workers: &str = r.col("workers")?;
     let workers = serde_json::from_str(workers).map_err(|e| StoreError::Invalid {
         what: "area",
         id,
         detail: format!("workers: {e}"),
     })?;
-    let geom =
-        wkb::read_multipolygon(r.try_get("geom")?).map_err(|source| StoreError::Geometry {
-            what: "area",
-            id,
-            source,
-        })?;
+    let geom = wkb::read_multipolygon(r.col("geom")?).map_err(|source| StoreError::Geometry {
+        what: "area",
+        id,
+        source,
+    })?;
     Ok(Area {
         id,
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        name_en: r.try_get("name_en")?,
+        code: r.col("code")?,
+        name: r.col("name")?,
+        name_en: r.col("name_en")?,
         level,
-        parent_id: r.try_get("parent_id")?,
-        households: r.try_get("households")?,
-        population: r.try_get("population")?,
+        parent_id: r.col("parent_id")?,
+        households: r.col("households")?,
+        population: r.col("population")?,
         workers,
-        generated: r.try_get("generated")?,
-        source: r.try_get("source")?,
-        version: r.try_get("version")?,
+        generated: r.col("generated")?,
+        source: r.col("source")?,
+        version: r.col("version")?,
         geom,
     })
 }

@@ -106,6 +106,7 @@ mod apply;
 mod checks;
 mod conflicts;
 mod drafts;
+mod fault;
 mod history;
 mod model;
 mod operation;

@@ -1,7 +1,9 @@
 //! The types of a plan: its header, its grids, the grids it closes, and why a request was
 //! refused; reading them from rows by column name.
 
+use crate::rows::RowExt;
 use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
 use geo_types::MultiPolygon;
 use serde::Serialize;
 use tokio_postgres::Row;
@@ -48,22 +50,22 @@ pub struct Plan {
 
 impl Plan {
     /// From a row of `sql/plan_header.sql` (or `plan_lock.sql`, `plan_list.sql`).
-    pub(super) fn from_row(r: &Row) -> Result<Plan, tokio_postgres::Error> {
+    pub(super) fn from_row(r: &Row) -> Result<Plan, StoreError> {
         Ok(Plan {
-            id: r.try_get("id")?,
-            area_id: r.try_get("area_id")?,
-            name: r.try_get("name")?,
-            status: r.try_get("status")?,
-            households_min: r.try_get("households_min")?,
-            households_max: r.try_get("households_max")?,
-            population_min: r.try_get("population_min")?,
-            population_max: r.try_get("population_max")?,
-            created_by: r.try_get("created_by")?,
-            created_at: r.try_get("created_at")?,
-            updated_at: r.try_get("updated_at")?,
-            published_at: r.try_get("published_at")?,
-            published_by: r.try_get("published_by")?,
-            report: r.try_get("report")?,
+            id: r.col("id")?,
+            area_id: r.col("area_id")?,
+            name: r.col("name")?,
+            status: r.col("status")?,
+            households_min: r.col("households_min")?,
+            households_max: r.col("households_max")?,
+            population_min: r.col("population_min")?,
+            population_max: r.col("population_max")?,
+            created_by: r.col("created_by")?,
+            created_at: r.col("created_at")?,
+            updated_at: r.col("updated_at")?,
+            published_at: r.col("published_at")?,
+            published_by: r.col("published_by")?,
+            report: r.col("report")?,
         })
     }
 }
@@ -98,24 +100,24 @@ pub struct PlanGrid {
 impl PlanGrid {
     /// From a row of `sql/plan_grids.sql`.
     pub(super) fn from_row(r: &Row) -> Result<PlanGrid, StoreError> {
-        let key: i32 = r.try_get("key")?;
+        let key: i32 = r.col("key")?;
         let geom =
-            wkb::read_multipolygon(r.try_get("geom")?).map_err(|source| StoreError::Geometry {
+            wkb::read_multipolygon(r.col("geom")?).map_err(|source| StoreError::Geometry {
                 what: "plan grid",
                 id: i64::from(key),
                 source,
             })?;
         Ok(PlanGrid {
             key,
-            source_id: r.try_get("source_id")?,
-            parent_id: r.try_get("parent_id")?,
-            code: r.try_get("code")?,
-            name: r.try_get("name")?,
-            name_en: r.try_get("name_en")?,
-            households: r.try_get("households")?,
-            population: r.try_get("population")?,
-            workers: r.try_get("workers")?,
-            changed: r.try_get("changed")?,
+            source_id: r.col("source_id")?,
+            parent_id: r.col("parent_id")?,
+            code: r.col("code")?,
+            name: r.col("name")?,
+            name_en: r.col("name_en")?,
+            households: r.col("households")?,
+            population: r.col("population")?,
+            workers: r.col("workers")?,
+            changed: r.col("changed")?,
             geom,
         })
     }
@@ -136,12 +138,12 @@ pub struct ClosedGrid {
 
 impl ClosedGrid {
     /// From a row of `sql/plan_retired.sql`.
-    pub(super) fn from_row(r: &Row) -> Result<ClosedGrid, tokio_postgres::Error> {
+    pub(super) fn from_row(r: &Row) -> Result<ClosedGrid, StoreError> {
         Ok(ClosedGrid {
-            id: r.try_get("id")?,
-            code: r.try_get("code")?,
-            name: r.try_get("name")?,
-            version: r.try_get("version")?,
+            id: r.col("id")?,
+            code: r.col("code")?,
+            name: r.col("name")?,
+            version: r.col("version")?,
         })
     }
 }
@@ -210,4 +212,13 @@ pub(super) fn loc(x: Option<f64>, y: Option<f64>) -> Option<[f64; 2]> {
         (Some(x), Some(y)) => Some([x, y]),
         _ => None,
     }
+}
+
+/// A plan's header (404 when there is none).
+pub(super) async fn read_plan(c: &impl GenericClient, id: i64) -> PlanResult<Plan> {
+    let row = c
+        .query_opt(include_str!("../sql/plan_header.sql"), &[&id])
+        .await?
+        .ok_or_else(|| PlanError::NotFound(format!("no plan {id}")))?;
+    Ok(Plan::from_row(&row)?)
 }

@@ -1,6 +1,7 @@
 //! Publishing a draft as new area versions, and re-assigning the events of the grids it
 //! closes (see the plans module documentation, *Publish*).
 
+use crate::rows::RowExt;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
@@ -46,7 +47,7 @@ impl Store {
         let at: DateTime<Utc> = tx
             .query_one(include_str!("../sql/plan_clock.sql"), &[])
             .await?
-            .try_get("at")?;
+            .col("at")?;
         let closed: Vec<i64> = report.changes.closed.clone();
         tx.execute(
             include_str!("../sql/plan_publish_close.sql"),
@@ -57,8 +58,8 @@ impl Store {
             .query(include_str!("../sql/plan_publish_insert.sql"), &[&id, &at])
             .await?
             .iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("code")?, r.try_get("version")?)))
-            .collect::<Result<_, tokio_postgres::Error>>()?;
+            .map(|r| Ok((r.col("id")?, r.col("code")?, r.col("version")?)))
+            .collect::<Result<_, StoreError>>()?;
         steps.mark("close and insert grids");
         let note = format!("plan #{id}");
         let mut events = regrid_listed(&tx, &mut report, &created, actor, &note).await?;
@@ -156,9 +157,9 @@ async fn regrid_stragglers(
     let mut from = Vec::with_capacity(rows.len());
     let mut to = Vec::with_capacity(rows.len());
     for r in &rows {
-        ids.push(r.try_get::<_, i64>("id")?);
-        from.push(r.try_get::<_, Option<i64>>("grid_id")?);
-        to.push(r.try_get::<_, Option<i64>>("new_grid")?);
+        ids.push(r.col::<i64>("id")?);
+        from.push(r.col::<Option<i64>>("grid_id")?);
+        to.push(r.col::<Option<i64>>("new_grid")?);
     }
     move_events(c, &ids, &from, &to, actor, note).await
 }

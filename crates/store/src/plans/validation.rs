@@ -1,117 +1,20 @@
 //! Validation of a draft: every fault with where it is, and what publishing would change
 //! (see the plans module documentation, *Validation*).
 
+use crate::rows::RowExt;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
-use tokio_postgres::Row;
 
 use super::checks::check_stored;
-use super::drafts::read_plan;
-use super::model::{Plan, PlanError, PlanResult, loc};
+pub use super::fault::{Fault, Piece};
+use super::model::{Plan, PlanError, PlanResult, loc, read_plan};
 use crate::Store;
 
 /// Overlaps, gaps and outside parts smaller than this (m²) are slivers, not faults.
 pub const SLIVER_M2: f64 = 1.0;
 /// Most events listed one by one in a report (all are counted).
 const MAX_LISTED_EVENTS: usize = 5000;
-
-/// A piece of the plane a fault is about (an overlap, a hole, a part outside its parent).
-#[derive(Debug, Clone, Serialize)]
-pub struct Piece {
-    /// Area, m².
-    pub area_m2: f64,
-    /// A point inside it.
-    pub location: Option<[f64; 2]>,
-    /// Its shape (GeoJSON Polygon), to draw.
-    pub geometry: Option<serde_json::Value>,
-}
-
-impl Piece {
-    /// From the columns `area_m2`, `x`, `y` and `geometry` (GeoJSON) of a row.
-    fn from_row(r: &Row) -> Result<Piece, tokio_postgres::Error> {
-        Ok(Piece {
-            area_m2: r.try_get("area_m2")?,
-            location: loc(r.try_get("x")?, r.try_get("y")?),
-            geometry: r.try_get("geometry")?,
-        })
-    }
-}
-
-/// One fault of a draft.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Fault {
-    /// A polygon that is not valid.
-    InvalidGeometry {
-        /// Key.
-        grid: i32,
-        /// Code.
-        code: String,
-        /// Reason.
-        reason: String,
-        /// Where.
-        location: Option<[f64; 2]>,
-    },
-    /// Two grids overlap.
-    Overlap {
-        /// The two keys.
-        grids: [i32; 2],
-        /// Their codes.
-        codes: [String; 2],
-        /// The overlapping piece.
-        #[serde(flatten)]
-        piece: Piece,
-    },
-    /// A hole in a parent's coverage.
-    Gap {
-        /// Parent area id.
-        parent: i64,
-        /// Its code.
-        parent_code: String,
-        /// The hole.
-        #[serde(flatten)]
-        piece: Piece,
-    },
-    /// Part of a grid outside its parent.
-    OutsideParent {
-        /// Key.
-        grid: i32,
-        /// Code.
-        code: String,
-        /// Parent area id.
-        parent: i64,
-        /// The part outside.
-        #[serde(flatten)]
-        piece: Piece,
-    },
-    /// Households outside the bounds.
-    Households {
-        /// Key.
-        grid: i32,
-        /// Code.
-        code: String,
-        /// Its households.
-        households: i32,
-        /// Lowest allowed.
-        min: i32,
-        /// Highest allowed.
-        max: i32,
-    },
-    /// Population outside the bounds.
-    Population {
-        /// Key.
-        grid: i32,
-        /// Code.
-        code: String,
-        /// Its population.
-        population: i32,
-        /// Lowest allowed.
-        min: Option<i32>,
-        /// Highest allowed.
-        max: Option<i32>,
-    },
-}
 
 /// An event whose grid would change.
 #[derive(Debug, Clone, Serialize)]
@@ -288,7 +191,7 @@ pub(super) async fn validate(c: &impl GenericClient, plan: &Plan) -> PlanResult<
         .query(include_str!("../sql/plan_retired.sql"), &[&id])
         .await?
         .iter()
-        .map(|r| r.try_get("id"))
+        .map(|r| r.col("id"))
         .collect::<Result<_, _>>()?;
     let regrid = event_moves(c, id, &mut changes).await?;
     changes.household_moves = household_moves(c, id).await?;
@@ -314,12 +217,10 @@ async fn invalid_geometries(c: &impl GenericClient, id: i64) -> PlanResult<Vec<F
         .await?
     {
         faults.push(Fault::InvalidGeometry {
-            grid: r.try_get("key")?,
-            code: r.try_get("code")?,
-            reason: r
-                .try_get::<_, Option<String>>("reason")?
-                .unwrap_or_default(),
-            location: loc(r.try_get("x")?, r.try_get("y")?),
+            grid: r.col("key")?,
+            code: r.col("code")?,
+            reason: r.col::<Option<String>>("reason")?.unwrap_or_default(),
+            location: loc(r.col("x")?, r.col("y")?),
         });
     }
     Ok(faults)
@@ -341,8 +242,8 @@ async fn overlaps(
             continue;
         }
         faults.push(Fault::Overlap {
-            grids: [r.try_get("ka")?, r.try_get("kb")?],
-            codes: [r.try_get("ca")?, r.try_get("cb")?],
+            grids: [r.col("ka")?, r.col("kb")?],
+            codes: [r.col("ca")?, r.col("cb")?],
             piece,
         });
     }
@@ -361,8 +262,8 @@ async fn gaps(c: &impl GenericClient, id: i64, slivers: &mut Slivers) -> PlanRes
             continue;
         }
         faults.push(Fault::Gap {
-            parent: r.try_get("parent")?,
-            parent_code: r.try_get("parent_code")?,
+            parent: r.col("parent")?,
+            parent_code: r.col("parent_code")?,
             piece,
         });
     }
@@ -385,9 +286,9 @@ async fn outside_parents(
             continue;
         }
         faults.push(Fault::OutsideParent {
-            grid: r.try_get("key")?,
-            code: r.try_get("code")?,
-            parent: r.try_get("parent")?,
+            grid: r.col("key")?,
+            code: r.col("code")?,
+            parent: r.col("parent")?,
             piece,
         });
     }
@@ -407,12 +308,12 @@ async fn figures_and_states(
         .await?;
     let mut changes = Changes::default();
     for r in &rows {
-        let key: i32 = r.try_get("key")?;
-        let code: String = r.try_get("code")?;
-        let h: i32 = r.try_get("households")?;
-        let p: i32 = r.try_get("population")?;
-        let changed: bool = r.try_get("changed")?;
-        let source: Option<i64> = r.try_get("source_id")?;
+        let key: i32 = r.col("key")?;
+        let code: String = r.col("code")?;
+        let h: i32 = r.col("households")?;
+        let p: i32 = r.col("population")?;
+        let changed: bool = r.col("changed")?;
+        let source: Option<i64> = r.col("source_id")?;
         match (changed, source) {
             (false, _) => changes.unchanged += 1,
             (true, Some(_)) => changes.changed.push(key),
@@ -456,12 +357,12 @@ async fn event_moves(
     {
         changes.events_regridded += 1;
         let m = EventMove {
-            id: r.try_get("id")?,
-            from_grid: r.try_get("from_grid")?,
-            from_code: r.try_get("from_code")?,
-            to_grid: r.try_get("to_grid")?,
-            to_key: r.try_get("to_key")?,
-            to_code: r.try_get("to_code")?,
+            id: r.col("id")?,
+            from_grid: r.col("from_grid")?,
+            from_code: r.col("from_code")?,
+            to_grid: r.col("to_grid")?,
+            to_key: r.col("to_key")?,
+            to_code: r.col("to_code")?,
         };
         regrid.push(Regrid {
             id: m.id,
@@ -488,9 +389,9 @@ async fn household_moves(c: &impl GenericClient, id: i64) -> PlanResult<Vec<Hous
         .query(include_str!("../sql/plan_household_moves.sql"), &[&id])
         .await?
     {
-        let h: i32 = r.try_get("households")?;
-        let area: f64 = r.try_get("grid_m2")?;
-        let inter: f64 = r.try_get("moved_m2")?;
+        let h: i32 = r.col("households")?;
+        let area: f64 = r.col("grid_m2")?;
+        let inter: f64 = r.col("moved_m2")?;
         #[allow(clippy::cast_possible_truncation)]
         let moved = if area > 0.0 {
             (f64::from(h) * inter / area).round() as i64
@@ -498,10 +399,10 @@ async fn household_moves(c: &impl GenericClient, id: i64) -> PlanResult<Vec<Hous
             0
         };
         moves.push(HouseholdMove {
-            from_grid: r.try_get("from_grid")?,
-            from_code: r.try_get("from_code")?,
-            to_key: r.try_get("to_key")?,
-            to_code: r.try_get("to_code")?,
+            from_grid: r.col("from_grid")?,
+            from_code: r.col("from_code")?,
+            to_key: r.col("to_key")?,
+            to_code: r.col("to_code")?,
             area_m2: inter,
             households: moved,
         });
