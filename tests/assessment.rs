@@ -665,3 +665,102 @@ async fn review_reports_follow_the_record_and_kept_ones_never_change() {
     let (st, _) = get_with(&reporter, &server.url("/api/v1/reports")).await;
     assert_eq!(st, 403);
 }
+
+/// The counts come from memory: a report by a worker, a visit and a change of duties
+/// written by another instance (plain SQL here) are counted as soon as the change feed
+/// brings them, without a restart.
+#[tokio::test]
+async fn the_assessment_follows_writes_of_any_instance() {
+    let url = demo_registers_db().await;
+    let db = sql(&url).await;
+    let dir = std::env::temp_dir().join(format!("minqing-follow-{}", std::process::id()));
+    write_demo_registers_key(&dir);
+    let server = TestServer::start_with(&url, |c| c.data_dir.clone_from(&dir)).await;
+    // A worker holding one grid now, and the grid's community.
+    let row = db
+        .query_one(
+            "SELECT d.worker_id, d.grid_code, g.id AS grid, g.parent_id
+             FROM worker_duties d JOIN workers w ON w.id = d.worker_id AND w.active
+             JOIN areas g ON g.code = d.grid_code AND g.valid_to IS NULL
+             WHERE d.valid_to IS NULL
+               AND (SELECT count(*) FROM worker_duties o
+                    WHERE o.worker_id = d.worker_id AND o.valid_to IS NULL) = 1
+             ORDER BY d.worker_id LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (worker, code, grid, community): (i64, String, i64, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let path = format!("/api/v1/assessment?area={community}&period=day&limit=100000");
+    let now_of = |a: &Value| -> (i64, i64, i64, Option<Vec<String>>) {
+        let w = a["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"].as_i64() == Some(worker));
+        (
+            figure(&a["area"], "found"),
+            w.map_or(0, |w| figure(w, "reports")),
+            w.map_or(0, |w| figure(w, "visits")),
+            w.map(|w| {
+                w["grids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|g| g.as_str().unwrap().to_owned())
+                    .collect()
+            }),
+        )
+    };
+    let (st, a) = server.get(&path).await;
+    assert_eq!(st, 200, "{a}");
+    let (found, reports, visits, grids) = now_of(&a);
+    assert_eq!(grids, Some(vec![code.clone()]));
+
+    // Another instance records a report by the worker in their grid, and a visit.
+    db.execute(
+        "INSERT INTO events (category, title, status, grid_id, geom, reporter_worker)
+         SELECT 'environment.river', 'follow', 'reported', id, ST_PointOnSurface(geom), $2
+         FROM areas WHERE id = $1",
+        &[&grid, &worker],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO visits (worker_id, client_id, target_kind, target_id, grid_code, at, outcome)
+         VALUES ($1, 'follow-test', 'household', 1, $2, now(), 'normal')",
+        &[&worker, &code],
+    )
+    .await
+    .unwrap();
+    let mut seen = None;
+    for _ in 0..100 {
+        let (_, a) = server.get(&path).await;
+        let now = now_of(&a);
+        if now.0 == found + 1 && now.1 == reports + 1 && now.2 == visits + 1 {
+            seen = Some(now);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen.is_some(), "the report and the visit were not counted");
+
+    // The worker leaves the grid: no longer ranked in its community.
+    db.execute(
+        "UPDATE worker_duties SET valid_to = now() WHERE worker_id = $1 AND valid_to IS NULL",
+        &[&worker],
+    )
+    .await
+    .unwrap();
+    let mut gone = false;
+    for _ in 0..100 {
+        let (_, a) = server.get(&path).await;
+        if now_of(&a).3.is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the worker who left is still ranked in the community");
+}

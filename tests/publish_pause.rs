@@ -205,6 +205,8 @@ fn random_event(
         escalation: rng.random_range(0..4),
         resolved_at,
         satisfied: None,
+        worker_id: None,
+        reporter_worker: None,
     }
 }
 

@@ -38,12 +38,14 @@ pub mod pip;
 mod points;
 mod pyramid;
 pub mod registers;
+pub mod work;
 
 pub use areas::{AreaFilter, AreaIndex, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use drawing::{Drawing, Outline};
 pub use events::{
-    CaseStats, CaseTally, EventIndex, EventIndexBuilder, PeriodSummary, TileFields, Upsert,
+    CaseStats, CaseTally, EventIndex, EventIndexBuilder, GridTally, PeriodSummary, TileFields,
+    Upsert, WorkTallies, WorkerCases,
 };
 pub use filter::EventFilter;
 pub use minqing_model::BBox;
@@ -156,6 +158,9 @@ pub struct Index {
     areas: RwLock<Arc<AreaIndex>>,
     /// The registers (people, buildings, places, organisations), swapped whole on a load.
     registers: RwLock<Arc<registers::RegisterIndex>>,
+    /// The grid workers' record (workers, duties, visits), changed in place. Never held
+    /// while waiting for `events` for writing (readers may take both: work, then events).
+    work: RwLock<work::WorkIndex>,
     events: RwLock<EventIndex>,
     /// Taken only while holding `events`, or alone (lock order: events, counts, areas).
     counts: Mutex<Counted>,
@@ -276,6 +281,7 @@ impl Index {
         Index {
             areas: RwLock::new(areas.clone()),
             registers: RwLock::new(Arc::new(registers::RegisterIndex::default())),
+            work: RwLock::new(work::WorkIndex::default()),
             events: RwLock::new(EventIndex::new(categories)),
             counts: Mutex::new(Counted {
                 counts: AreaCounts::new(clock.now_micros()),
@@ -311,6 +317,16 @@ impl Index {
     /// Replaces the registers.
     pub fn set_registers(&self, r: registers::RegisterIndex) {
         *self.registers.write() = Arc::new(r);
+    }
+
+    /// Reads the grid workers' record.
+    pub fn work<R>(&self, f: impl FnOnce(&work::WorkIndex) -> R) -> R {
+        f(&self.work.read())
+    }
+
+    /// Changes the grid workers' record.
+    pub fn work_mut<R>(&self, f: impl FnOnce(&mut work::WorkIndex) -> R) -> R {
+        f(&mut self.work.write())
     }
 
     /// The current area index.
@@ -556,6 +572,8 @@ mod tests {
             escalation: 0,
             resolved_at: None,
             satisfied: None,
+            worker_id: None,
+            reporter_worker: None,
         }
     }
 

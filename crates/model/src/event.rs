@@ -208,6 +208,11 @@ pub struct Event {
     pub resolved_at: Option<DateTime<Utc>>,
     /// The reporter's answer at the return visit.
     pub satisfied: Option<bool>,
+    /// The grid worker handling it (given on accept or assign), if any: for assessment,
+    /// never shown by itself.
+    pub worker_id: Option<i64>,
+    /// The grid worker who reported it, when a worker's token did: for assessment.
+    pub reporter_worker: Option<i64>,
 }
 
 impl Event {

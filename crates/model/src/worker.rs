@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::register::codes;
+use crate::register::{RegisterLink, codes};
 
 codes! {
     /// How a worker serves.
@@ -147,4 +147,48 @@ pub struct VisitRule {
     pub every_days: i32,
     /// When the rule began (a subject never visited is due `every_days` after it).
     pub since: DateTime<Utc>,
+}
+
+/// A worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerRecord {
+    /// Database id.
+    pub id: i64,
+    /// Name (staff see it).
+    pub name: String,
+    /// `full_time`, `part_time` or `volunteer`.
+    pub kind: String,
+    /// Still working.
+    pub active: bool,
+    /// Generated demo data.
+    pub generated: bool,
+}
+
+/// A worker's duty for a grid, as the index keeps its history (times in µs since the
+/// epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyRecord {
+    /// The worker's id.
+    pub worker: i64,
+    /// The grid's code.
+    pub grid_code: String,
+    /// From when.
+    pub from: i64,
+    /// Until when (`None`: holds it now).
+    pub to: Option<i64>,
+}
+
+/// A visit, as the index keeps it (time in µs since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitRecord {
+    /// Database id.
+    pub id: i64,
+    /// The visiting worker's id.
+    pub worker: i64,
+    /// The record visited.
+    pub target: RegisterLink,
+    /// The grid it lay in then, by code.
+    pub grid_code: Option<String>,
+    /// When.
+    pub at: i64,
 }

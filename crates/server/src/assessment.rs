@@ -256,7 +256,7 @@ async fn explain(State(state): State<AppState>, caller: Caller, p: Params) -> Ap
         ));
     };
     let rules = Rules::load(&state.store).await?;
-    let visited = state.store.visits_by_target(period.from, period.to).await?;
+    let visited = minqing_service::visits::visited(&state.index, period.from, period.to);
     let set = grid_set(&areas, grids);
     let regs = state.index.registers();
     let shown: std::collections::HashMap<_, _> =

@@ -136,13 +136,25 @@ async fn record(
             worker,
             client_id,
             target,
-            grid_code,
+            grid_code: grid_code.clone(),
             at,
             outcome,
             note,
             photo,
         })
         .await?;
+    if new {
+        // Committed: counted by assessment at once (the change feed brings it again, once).
+        state.index.work_mut(|w| {
+            w.add_visits([minqing_model::worker::VisitRecord {
+                id: vid,
+                worker,
+                target,
+                grid_code,
+                at: at.timestamp_micros(),
+            }]);
+        });
+    }
     let status = if new {
         StatusCode::CREATED
     } else {

@@ -447,6 +447,27 @@ impl Live {
     }
 }
 
+/// The workers' record's part of the change feed: the visits written from `mark` (read
+/// after the events, with the same mark), and the workers and duties again when they were
+/// written.
+async fn follow_work(
+    store: &Store,
+    live: &Live,
+    listener: &minqing_store::Listener,
+    mark: Watermark,
+) -> Result<(), minqing_store::StoreError> {
+    let visits = listener.visits_since(mark).await?;
+    if !visits.is_empty() {
+        live.index.work_mut(|w| w.add_visits(visits));
+    }
+    if listener.take_staff_changed() {
+        let (workers, duties) = store.load_staff().await?;
+        live.index.work_mut(|w| w.set_staff(workers, duties));
+        tracing::info!("workers and duties reloaded");
+    }
+    Ok(())
+}
+
 /// Follows the database's change feed from `mark` for as long as the process runs:
 /// reconnects with back-off after a lost connection, and catches up from the last
 /// watermark each time, so that no committed change is missed.
@@ -494,6 +515,10 @@ pub async fn follow(store: Store, live: Arc<Live>, mut mark: Watermark) {
                                     }
                                 };
                                 tracing::debug!(applied, "change feed");
+                            }
+                            if let Err(e) = follow_work(&store, &live, &listener, mark).await {
+                                tracing::warn!(error = %e, "workers' record feed read failed; reconnecting");
+                                break;
                             }
                             mark = next;
                         }

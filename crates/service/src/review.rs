@@ -171,7 +171,7 @@ async fn missed_visits(
     period: &Period,
 ) -> Result<Value, AssessError> {
     let rules = Rules::load(&core.store).await?;
-    let visited = core.store.visits_by_target(period.from, period.to).await?;
+    let visited = crate::visits::visited(&core.index, period.from, period.to);
     let set = grid_set(&core.index.areas(), grids);
     let regs = core.index.registers();
     let mut by_reason: BTreeMap<&'static str, (i64, i64)> = BTreeMap::new();

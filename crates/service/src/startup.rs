@@ -45,6 +45,29 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
     Ok(Database { store, embedded })
 }
 
+/// Loads the grid workers' record (workers, duties, visits) into the index.
+///
+/// # Errors
+/// The database's.
+pub async fn load_work(store: &Store, index: &Index) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let ((workers, duties), visits) = tokio::try_join!(store.load_staff(), store.load_visits())
+        .context("cannot load the workers' record")?;
+    let (n_workers, n_visits) = (workers.len(), visits.len());
+    let work = tokio::task::spawn_blocking(move || {
+        minqing_index::work::WorkIndex::new(workers, duties, visits)
+    })
+    .await?;
+    index.work_mut(|w| *w = work);
+    tracing::info!(
+        workers = n_workers,
+        visits = n_visits,
+        ms = started.elapsed().as_millis(),
+        "workers' record loaded"
+    );
+    Ok(())
+}
+
 /// Loads areas, events and the registers from PostGIS into the index, logging progress;
 /// the index is ready after all three.
 pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
@@ -83,8 +106,13 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
         index.set_events(events);
         anyhow::Ok(n_events)
     };
-    // Ready only with the registers too: an answer from empty registers would be wrong.
-    let (n_events, ()) = tokio::try_join!(events, crate::registers::load(store, index))?;
+    // Ready only with the registers and the workers' record too: an answer from empty
+    // registers, or an assessment without the visits, would be wrong.
+    let (n_events, (), ()) = tokio::try_join!(
+        events,
+        crate::registers::load(store, index),
+        load_work(store, index)
+    )?;
     index.set_ready();
     tracing::info!(
         events = n_events,

@@ -157,6 +157,38 @@ pub fn subjects(
     out
 }
 
+/// The visits of each register record in the period [`from`, `to`) and in the year
+/// before it, from the workers' record in memory.
+#[must_use]
+pub fn visited(
+    index: &minqing_index::Index,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> HashMap<RegisterLink, Visited> {
+    index.work(|w| {
+        w.visit_tallies(from.timestamp_micros(), to.timestamp_micros())
+            .by_target
+            .into_iter()
+            .map(|(t, v)| {
+                let visited = Visited {
+                    last_before: v.last_before.and_then(DateTime::from_timestamp_micros),
+                    done: i64::try_from(v.done).unwrap_or(i64::MAX),
+                };
+                (t, visited)
+            })
+            .collect()
+    })
+}
+
+/// A register record's visits around a period ([`visited`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Visited {
+    /// Its last visit before the period (within a year).
+    pub last_before: Option<DateTime<Utc>>,
+    /// Its visits in the period.
+    pub done: i64,
+}
+
 /// The set of `grids` (sorted ids), with the box around them, for [`subjects`].
 #[must_use]
 pub fn grid_set(areas: &minqing_index::AreaIndex, mut grids: Vec<i64>) -> GridSet {

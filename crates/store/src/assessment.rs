@@ -1,6 +1,7 @@
 //! What assessment (考核) and the review reports read from PostGIS
-//! (`sql/assessment/*.sql`): who of a grid found its cases, the workers' own tallies,
-//! visits by record, the score's weights, the drill-down lists and the kept snapshots.
+//! (`sql/assessment/*.sql`): the score's weights, the drill-down lists and the kept
+//! snapshots. The counts themselves come from memory (the events' columns and the
+//! workers' record of `minqing-index`, loaded by `work.rs`).
 
 use std::collections::HashMap;
 
@@ -9,52 +10,6 @@ use serde_json::Value;
 
 use super::rows::get;
 use super::{Result, Store};
-use minqing_model::register::{LinkKind, RegisterLink};
-
-/// A worker on duty now, and one grid they hold (a row per worker and grid).
-#[derive(Debug, Clone)]
-pub struct DutyRow {
-    /// Worker id.
-    pub worker: i64,
-    /// Name (staff see it).
-    pub name: String,
-    /// `full_time`, `part_time` or `volunteer`.
-    pub kind: String,
-    /// Generated demo data.
-    pub generated: bool,
-    /// The grid's code.
-    pub grid_code: String,
-}
-
-/// A worker's own counts in a period (see `sql/assessment/workers.sql`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WorkerTally {
-    /// Cases they reported.
-    pub reports: i64,
-    /// … not rejected.
-    pub kept: i64,
-    /// Cases they handled (accepted).
-    pub handled: i64,
-    /// … decided by now (resolved, or open past the deadline).
-    pub decided: i64,
-    /// … resolved within the deadline.
-    pub on_time: i64,
-    /// … whose reporter answered the return visit.
-    pub answered: i64,
-    /// … satisfied.
-    pub satisfied: i64,
-    /// Visits they made.
-    pub visits: i64,
-}
-
-/// A register record's visits around a period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TargetVisits {
-    /// Its last visit before the period (within a year).
-    pub last_before: Option<DateTime<Utc>>,
-    /// Its visits in the period.
-    pub done: i64,
-}
 
 /// One case behind an assessment figure.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -126,125 +81,6 @@ fn snapshot_row(r: &tokio_postgres::Row) -> Result<SnapshotRow> {
 }
 
 impl Store {
-    /// Cases reported in [`from`, `to`) by a worker of their grid, by grid id: (own, of
-    /// them not rejected).
-    pub async fn own_reports(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<HashMap<i64, (i64, i64)>> {
-        let conn = self.conn().await?;
-        conn.query(
-            include_str!("sql/assessment/own_reports.sql"),
-            &[&from, &to],
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "grid_id")?, (get(r, "own")?, get(r, "kept")?))))
-        .collect()
-    }
-
-    /// Every active worker's current grids, a row per worker and grid.
-    pub async fn current_duties(&self) -> Result<Vec<DutyRow>> {
-        let conn = self.conn().await?;
-        conn.query(include_str!("sql/assessment/duties.sql"), &[])
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(DutyRow {
-                    worker: get(r, "id")?,
-                    name: get(r, "name")?,
-                    kind: get(r, "kind")?,
-                    generated: get(r, "generated")?,
-                    grid_code: get(r, "grid_code")?,
-                })
-            })
-            .collect()
-    }
-
-    /// The workers' own counts in [`from`, `to`), by worker id (workers without any have
-    /// no row); `None`: of every worker.
-    pub async fn worker_tallies(
-        &self,
-        workers: Option<&[i64]>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<HashMap<i64, WorkerTally>> {
-        let conn = self.conn().await?;
-        conn.query(
-            include_str!("sql/assessment/workers.sql"),
-            &[&from, &to, &workers],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                get(r, "id")?,
-                WorkerTally {
-                    reports: get(r, "reports")?,
-                    kept: get(r, "kept")?,
-                    handled: get(r, "handled")?,
-                    decided: get(r, "decided")?,
-                    on_time: get(r, "on_time")?,
-                    answered: get(r, "answered")?,
-                    satisfied: get(r, "satisfied")?,
-                    visits: get(r, "visits")?,
-                },
-            ))
-        })
-        .collect()
-    }
-
-    /// Every record visited in the year before `to`: its last visit before `from` and its
-    /// visits in [`from`, `to`).
-    pub async fn visits_by_target(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<HashMap<RegisterLink, TargetVisits>> {
-        let conn = self.conn().await?;
-        let mut out = HashMap::new();
-        for r in conn
-            .query(
-                include_str!("sql/assessment/visits_by_target.sql"),
-                &[&from, &to],
-            )
-            .await?
-        {
-            let kind: String = get(&r, "target_kind")?;
-            if let Some(kind) = LinkKind::parse(&kind) {
-                out.insert(
-                    RegisterLink {
-                        kind,
-                        id: get(&r, "target_id")?,
-                    },
-                    TargetVisits {
-                        last_before: get(&r, "last_before")?,
-                        done: get(&r, "done")?,
-                    },
-                );
-            }
-        }
-        Ok(out)
-    }
-
-    /// Visits made in [`from`, `to`), by the code of the grid the record lay in then.
-    pub async fn visits_by_grid(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<HashMap<String, i64>> {
-        let conn = self.conn().await?;
-        conn.query(
-            include_str!("sql/assessment/visits_by_grid.sql"),
-            &[&from, &to],
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "grid_code")?, get(r, "visits")?)))
-        .collect()
-    }
-
     /// The weights of the composite score, by measure.
     pub async fn assessment_weights(&self) -> Result<HashMap<String, f32>> {
         let conn = self.conn().await?;

@@ -22,6 +22,7 @@ use tokio_postgres::{AsyncMessage, Client, NoTls};
 use super::rows::{event_from_row, get};
 use super::{Result, Store};
 use minqing_model::Event;
+use minqing_model::worker::VisitRecord;
 
 /// The channel the database notifies on every write to `events`.
 pub const CHANNEL: &str = "minqing_events";
@@ -35,6 +36,11 @@ pub const TOKENS_CHANNEL: &str = "minqing_tokens";
 /// The channel the database notifies on every write to a register (buildings, places,
 /// organisations, households, residents; migrations/0010).
 pub const REGISTERS_CHANNEL: &str = "minqing_registers";
+
+/// The channel of writes to the grid workers' record (migrations/0017): the payload is the
+/// table, `visits` (read from the watermark, [`Listener::visits_since`]) or `workers` /
+/// `worker_duties` (reloaded whole).
+pub const WORK_CHANNEL: &str = "minqing_work";
 
 /// A position in the change feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,6 +56,8 @@ pub struct Listener {
     tokens: Arc<AtomicBool>,
     /// Set when a notification on [`REGISTERS_CHANNEL`] arrived.
     registers: Arc<AtomicBool>,
+    /// Set when workers or duties were written ([`WORK_CHANNEL`]).
+    staff: Arc<AtomicBool>,
 }
 
 async fn watermark(client: &Client) -> Result<Watermark> {
@@ -81,6 +89,8 @@ impl Store {
         let tokens_flag = tokens.clone();
         let registers = Arc::new(AtomicBool::new(false));
         let registers_flag = registers.clone();
+        let staff = Arc::new(AtomicBool::new(false));
+        let staff_flag = staff.clone();
         tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(message) = messages.next().await {
@@ -92,6 +102,8 @@ impl Store {
                             tokens_flag.store(true, Ordering::Release);
                         } else if n.channel() == REGISTERS_CHANNEL {
                             registers_flag.store(true, Ordering::Release);
+                        } else if n.channel() == WORK_CHANNEL && n.payload() != "visits" {
+                            staff_flag.store(true, Ordering::Release);
                         }
                         if tx.send(()).is_err() {
                             return;
@@ -112,6 +124,7 @@ impl Store {
             areas,
             tokens,
             registers,
+            staff,
         })
     }
 }
@@ -147,6 +160,18 @@ impl Listener {
         self.registers.swap(false, Ordering::AcqRel)
     }
 
+    /// Whether workers or their duties were written since the last call (a notification
+    /// on [`WORK_CHANNEL`]); clears the flag.
+    pub fn take_staff_changed(&self) -> bool {
+        self.staff.swap(false, Ordering::AcqRel)
+    }
+
+    /// Visits written at or after `since` (read after [`Listener::changes_since`] with the
+    /// same `since`: the watermark it returns then covers whatever this read misses).
+    pub async fn visits_since(&self, since: Watermark) -> Result<Vec<VisitRecord>> {
+        crate::work::visits_since(&self.client, &since.0.to_string()).await
+    }
+
     /// Events written at or after `since`, and the watermark to use next time.
     pub async fn changes_since(&self, since: Watermark) -> Result<(Vec<Event>, Watermark)> {
         // Taken first: a transaction that finishes between the two statements is read now
@@ -169,12 +194,18 @@ impl Listener {
 
 #[cfg(test)]
 mod tests {
-    use super::{AREAS_CHANNEL, CHANNEL, REGISTERS_CHANNEL, TOKENS_CHANNEL};
+    use super::{AREAS_CHANNEL, CHANNEL, REGISTERS_CHANNEL, TOKENS_CHANNEL, WORK_CHANNEL};
 
     #[test]
     fn the_listener_subscribes_to_every_channel() {
         let sql = include_str!("sql/listen.sql");
-        for channel in [CHANNEL, AREAS_CHANNEL, TOKENS_CHANNEL, REGISTERS_CHANNEL] {
+        for channel in [
+            CHANNEL,
+            AREAS_CHANNEL,
+            TOKENS_CHANNEL,
+            REGISTERS_CHANNEL,
+            WORK_CHANNEL,
+        ] {
             assert!(
                 sql.lines()
                     .any(|l| l.trim_end_matches(';') == format!("LISTEN {channel}")),

@@ -35,15 +35,16 @@ mod plans;
 mod registers;
 mod rows;
 mod visits;
+mod work;
 mod workers;
 mod write;
 
-pub use assessment::{DutyRow, ExplainOf, ExplainedCase, SnapshotRow, TargetVisits, WorkerTally};
+pub use assessment::{ExplainOf, ExplainedCase, SnapshotRow};
 pub use cases::{
     Case, ExportFilter, HistoryEntry, Refusal, RowStream, TransitionInput, TransitionResult,
 };
 pub use embedded::{EmbeddedError, EmbeddedPostgres};
-pub use feed::{AREAS_CHANNEL, CHANNEL, Listener, REGISTERS_CHANNEL, Watermark};
+pub use feed::{AREAS_CHANNEL, CHANNEL, Listener, REGISTERS_CHANNEL, WORK_CHANNEL, Watermark};
 pub use imports::{
     ImportBuilding, ImportConflict, ImportHousehold, ImportOrganisation, ImportOutcome,
     ImportPlace, ImportResident, ImportRows,

@@ -118,6 +118,8 @@ impl Store {
             Type::INT2,
             Type::TIMESTAMPTZ,
             Type::BOOL,
+            Type::INT8,
+            Type::INT8,
         ];
         let rows = BinaryCopyOutStream::new(stream, &types);
         pin_mut!(rows);
@@ -148,6 +150,8 @@ impl Store {
                 escalation: escalation(id, row.try_get(12)?)?,
                 resolved_at: row.try_get(13)?,
                 satisfied: row.try_get(14)?,
+                worker_id: row.try_get(15)?,
+                reporter_worker: row.try_get(16)?,
             });
             n += 1;
             if n.is_multiple_of(100_000) {

@@ -87,6 +87,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0016_visit_photos",
         include_str!("../../../migrations/0016_visit_photos.sql"),
     ),
+    (
+        17,
+        "0017_work_feed",
+        include_str!("../../../migrations/0017_work_feed.sql"),
+    ),
 ];
 
 /// Arbitrary key of the advisory lock that serialises migrations.

@@ -83,10 +83,14 @@ pub(super) mod event_col {
     pub const RESOLVED_AT: &str = "resolved_at";
     /// `boolean`, NULL until the return visit.
     pub const SATISFIED: &str = "satisfied";
+    /// `bigint`, the grid worker handling it, NULL when none.
+    pub const WORKER_ID: &str = "worker_id";
+    /// `bigint`, the grid worker who reported it, NULL when not a worker.
+    pub const REPORTER_WORKER: &str = "reporter_worker";
 
     /// All of them, in the order the statements select them.
     #[cfg(test)]
-    pub const ALL: [&str; 16] = [
+    pub const ALL: [&str; 18] = [
         ID,
         CATEGORY,
         TITLE,
@@ -103,6 +107,8 @@ pub(super) mod event_col {
         ESCALATION,
         RESOLVED_AT,
         SATISFIED,
+        WORKER_ID,
+        REPORTER_WORKER,
     ];
 }
 
@@ -133,6 +139,8 @@ pub(super) fn event_from_row(row: &Row) -> Result<Event> {
         escalation: escalation(id, get(row, c::ESCALATION)?)?,
         resolved_at: get(row, c::RESOLVED_AT)?,
         satisfied: get(row, c::SATISFIED)?,
+        worker_id: get(row, c::WORKER_ID)?,
+        reporter_worker: get(row, c::REPORTER_WORKER)?,
     })
 }
 

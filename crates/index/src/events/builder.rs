@@ -27,6 +27,8 @@ impl EventIndexBuilder {
         c.reported_at.reserve_exact(capacity);
         c.due_at.reserve_exact(capacity);
         c.updated_at.reserve_exact(capacity);
+        c.worker.reserve_exact(capacity);
+        c.reporter.reserve_exact(capacity);
         c.text_start.reserve_exact(capacity);
         c.text_len.reserve_exact(capacity);
         c.text.reserve(capacity * 40);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::columns::{
     ANSWERED, Columns, ESCALATION, GENERATED, NO_GRID, NO_TIME, NOT_RESOLVED, SATISFIED, flags,
-    from_micros, micros, quantise, resolve_seconds,
+    from_micros, micros, quantise, resolve_seconds, worker_column, worker_id,
 };
 use crate::cells::Pt;
 use crate::counts::CaseState;
@@ -105,6 +105,8 @@ impl EventIndex {
         c.reported_at.push(micros(e.reported_at));
         c.due_at.push(e.due_at.map_or(NO_TIME, micros));
         c.updated_at.push(micros(e.updated_at));
+        c.worker.push(worker_column(e.worker_id));
+        c.reporter.push(worker_column(e.reporter_worker));
         c.text_start.push(c.text.len() as u64);
         c.text_len
             .push(u32::try_from(e.title.len()).unwrap_or(u32::MAX));
@@ -154,6 +156,8 @@ impl EventIndex {
         c.reported_at[s] = micros(e.reported_at);
         c.due_at[s] = e.due_at.map_or(NO_TIME, micros);
         c.updated_at[s] = micros(e.updated_at);
+        c.worker[s] = worker_column(e.worker_id);
+        c.reporter[s] = worker_column(e.reporter_worker);
         if e.title != old.title {
             self.retitled.insert(slot, e.title);
         }
@@ -319,6 +323,8 @@ impl EventIndex {
                 .then(|| from_micros(c.reported_at[s] + i64::from(c.resolve_s[s]) * 1_000_000))
                 .flatten(),
             satisfied: (c.flags[s] & ANSWERED != 0).then_some(c.flags[s] & SATISFIED != 0),
+            worker_id: worker_id(c.worker[s]),
+            reporter_worker: worker_id(c.reporter[s]),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::columns::{ANSWERED, NO_GRID, NO_TIME, NOT_RESOLVED, SATISFIED};
+use super::columns::{ANSWERED, NO_GRID, NO_TIME, NO_WORKER, NOT_RESOLVED, SATISFIED};
 use super::index::EventIndex;
 use minqing_model::Status;
 
@@ -42,7 +42,122 @@ impl CaseTally {
     }
 }
 
+/// A grid's cases in a period, with how many a worker holding the grid reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GridTally {
+    /// The cases.
+    pub cases: CaseTally,
+    /// … reported by a worker holding the grid at the time (found by the grid itself).
+    pub found: u64,
+    /// … of those, not rejected.
+    pub found_kept: u64,
+}
+
+/// A worker's own cases in a period: those they reported, and those they handle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerCases {
+    /// Reported by them.
+    pub reports: u64,
+    /// … not rejected.
+    pub kept: u64,
+    /// Handled by them: their tally (`cases` counts every case given to them; `handled`
+    /// the accepted ones, and so on as for a grid).
+    pub handling: CaseTally,
+}
+
+/// What [`EventIndex::work_tallies`] counts.
+#[derive(Debug, Clone, Default)]
+pub struct WorkTallies {
+    /// By grid id, the grids `keep` accepted.
+    pub grids: HashMap<i64, GridTally>,
+    /// By worker id, every worker who reported or handles a case of the period (in any
+    /// grid or none).
+    pub workers: HashMap<i64, WorkerCases>,
+}
+
 impl EventIndex {
+    /// The tallies of the cases reported in [`from`, `to`) (µs since the epoch) by grid
+    /// (the grids `keep` accepts) and by worker, with "overdue" and "decided" as of `now`.
+    /// `found(worker, grid, at)` says whether a worker held a grid at a time. One pass
+    /// over the columns.
+    #[must_use]
+    pub fn work_tallies(
+        &self,
+        (from, to, now): (i64, i64, i64),
+        keep: impl Fn(i64) -> bool,
+        found: impl Fn(i64, i64, i64) -> bool,
+    ) -> WorkTallies {
+        let c = &self.cols;
+        let mut out = WorkTallies::default();
+        for s in 0..c.id.len() {
+            let t = c.reported_at[s];
+            if t < from || t >= to {
+                continue;
+            }
+            let grid = c.grid[s];
+            let rejected = c.status[s] == Status::Rejected as u8;
+            let reporter = c.reporter[s];
+            let found_here =
+                reporter != NO_WORKER && grid != NO_GRID && found(i64::from(reporter), grid, t);
+            if grid != NO_GRID && keep(grid) {
+                let g = out.grids.entry(grid).or_default();
+                self.count(&mut g.cases, s, now);
+                if found_here {
+                    g.found += 1;
+                    g.found_kept += u64::from(!rejected);
+                }
+            }
+            if reporter != NO_WORKER {
+                let w = out.workers.entry(i64::from(reporter)).or_default();
+                w.reports += 1;
+                w.kept += u64::from(!rejected);
+            }
+            if c.worker[s] != NO_WORKER {
+                let w = out.workers.entry(i64::from(c.worker[s])).or_default();
+                self.count(&mut w.handling, s, now);
+            }
+        }
+        out
+    }
+
+    /// Counts the case in slot `s` into `tally`, as of `now`.
+    fn count(&self, tally: &mut CaseTally, s: usize, now: i64) {
+        let c = &self.cols;
+        let t = c.reported_at[s];
+        tally.cases += 1;
+        let status = Status::ALL[c.status[s] as usize];
+        let due = c.due_at[s];
+        let past_due = due != NO_TIME && due < now;
+        match status {
+            Status::Reported => {}
+            Status::Rejected => tally.rejected += 1,
+            Status::Resolved | Status::Closed => {
+                tally.handled += 1;
+                tally.decided += 1;
+                let resolved = c.resolve_s[s] != NOT_RESOLVED
+                    && (due == NO_TIME || t + i64::from(c.resolve_s[s]) * 1_000_000 <= due);
+                if resolved {
+                    tally.on_time += 1;
+                }
+            }
+            _ => {
+                tally.handled += 1;
+                if past_due {
+                    tally.decided += 1;
+                }
+            }
+        }
+        if status.is_open() && past_due {
+            tally.overdue += 1;
+        }
+        if c.flags[s] & ANSWERED != 0 {
+            tally.answered += 1;
+            if c.flags[s] & SATISFIED != 0 {
+                tally.satisfied += 1;
+            }
+        }
+    }
+
     /// The tallies, by grid id, of the cases reported in [`from`, `to`) (µs since the
     /// epoch) in the grids `keep` accepts, with "overdue" and "decided" as of `now`.
     /// One pass over the columns.
@@ -61,39 +176,7 @@ impl EventIndex {
             if t < from || t >= to || c.grid[s] == NO_GRID || !keep(c.grid[s]) {
                 continue;
             }
-            let tally = out.entry(c.grid[s]).or_default();
-            tally.cases += 1;
-            let status = Status::ALL[c.status[s] as usize];
-            let due = c.due_at[s];
-            let past_due = due != NO_TIME && due < now;
-            match status {
-                Status::Reported => {}
-                Status::Rejected => tally.rejected += 1,
-                Status::Resolved | Status::Closed => {
-                    tally.handled += 1;
-                    tally.decided += 1;
-                    let resolved = c.resolve_s[s] != NOT_RESOLVED
-                        && (due == NO_TIME || t + i64::from(c.resolve_s[s]) * 1_000_000 <= due);
-                    if resolved {
-                        tally.on_time += 1;
-                    }
-                }
-                _ => {
-                    tally.handled += 1;
-                    if past_due {
-                        tally.decided += 1;
-                    }
-                }
-            }
-            if status.is_open() && past_due {
-                tally.overdue += 1;
-            }
-            if c.flags[s] & ANSWERED != 0 {
-                tally.answered += 1;
-                if c.flags[s] & SATISFIED != 0 {
-                    tally.satisfied += 1;
-                }
-            }
+            self.count(out.entry(c.grid[s]).or_default(), s, now);
         }
         out
     }

@@ -18,6 +18,8 @@ pub(super) fn ev(id: i64, lon: f64, lat: f64, status: Status, cat: &str) -> Even
         reported_at: DateTime::from_timestamp(1_700_000_000 + id, 0).unwrap(),
         due_at: None,
         updated_at: DateTime::from_timestamp(1_700_000_000 + id, 0).unwrap(),
+        worker_id: None,
+        reporter_worker: None,
         lon,
         lat,
         generated: true,

@@ -744,6 +744,8 @@ mod tests {
                 escalation: 0,
                 resolved_at: None,
                 satisfied: None,
+                worker_id: None,
+                reporter_worker: None,
             });
         }
         let ix = builder.build();

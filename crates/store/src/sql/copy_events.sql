@@ -6,7 +6,7 @@
 COPY (
     SELECT id, category, title, status, priority, grid_id,
            reported_at, due_at, updated_at, ST_X(geom), ST_Y(geom), generated,
-       escalation, resolved_at, satisfied
+       escalation, resolved_at, satisfied, worker_id, reporter_worker
     FROM events
     ORDER BY id
 ) TO STDOUT (FORMAT binary)

@@ -28,7 +28,8 @@ WITH due AS (
     WHERE e.id = due.id AND e.escalation = due.old
     RETURNING e.id, e.category, e.title, '' AS description, e.status, e.priority, e.grid_id,
               e.reported_at, e.due_at, e.updated_at, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
-              e.generated, e.escalation, e.resolved_at, e.satisfied, due.old
+              e.generated, e.escalation, e.resolved_at, e.satisfied, e.worker_id, e.reporter_worker,
+              due.old
 ), h AS (
     INSERT INTO event_history (event_id, at, actor, from_status, to_status, note, action)
     SELECT up.id, clock_timestamp(), 'system', up.status, up.status,
@@ -39,5 +40,6 @@ WITH due AS (
     ORDER BY up.id, step
 )
 SELECT id, category, title, description, status, priority, grid_id, reported_at, due_at,
-       updated_at, lon, lat, generated, escalation, resolved_at, satisfied
+       updated_at, lon, lat, generated, escalation, resolved_at, satisfied, worker_id,
+       reporter_worker
 FROM up

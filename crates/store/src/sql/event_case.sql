@@ -4,7 +4,7 @@
 -- row, so that concurrent transitions of one case run one after the other.
 SELECT id, category, title, description, status, priority, grid_id,
        reported_at, due_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, generated,
-       escalation, resolved_at, satisfied,
+       escalation, resolved_at, satisfied, worker_id, reporter_worker,
        assignee, merged_into, reporter_token,
        building_id, place_id, organisation_id, household_id,
        worker_id, (SELECT w.name FROM workers w WHERE w.id = events.worker_id) AS worker_name

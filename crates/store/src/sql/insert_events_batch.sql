@@ -52,5 +52,6 @@ WITH input AS MATERIALIZED (
 )
 SELECT e.id, e.category, e.title, e.description, e.status, e.priority, e.grid_id,
        e.reported_at, e.due_at, e.updated_at, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
-       e.generated, e.escalation, e.resolved_at, e.satisfied, i.ord
+       e.generated, e.escalation, e.resolved_at, e.satisfied, e.worker_id,
+       e.reporter_worker, i.ord
 FROM e JOIN input i USING (id)

@@ -5,7 +5,7 @@
 -- $9 grid ids in the caller's scope (NULL = all), $10 most rows.
 SELECT e.id, e.category, e.title, e.description, e.status, e.priority, e.grid_id,
        e.reported_at, e.due_at, e.updated_at, ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat,
-       e.generated, e.escalation, e.resolved_at, e.satisfied,
+       e.generated, e.escalation, e.resolved_at, e.satisfied, e.worker_id, e.reporter_worker,
        (SELECT h.note FROM event_history h
          WHERE h.event_id = e.id AND h.note <> ''
          ORDER BY h.at DESC, h.id DESC

@@ -13,6 +13,7 @@ WITH m AS (
     RETURNING e.id, e.category, e.title, ''::text AS description, e.status, e.priority,
               e.grid_id, e.reported_at, e.due_at, e.updated_at, ST_X(e.geom) AS lon,
               ST_Y(e.geom) AS lat, e.generated, e.escalation, e.resolved_at, e.satisfied,
+              e.worker_id, e.reporter_worker,
               m.old_grid
 ), hist AS (
     INSERT INTO event_history (event_id, at, actor, from_status, to_status, note, action)
@@ -23,5 +24,6 @@ WITH m AS (
     FROM upd u LEFT JOIN areas o ON o.id = u.old_grid LEFT JOIN areas n ON n.id = u.grid_id
 )
 SELECT id, category, title, description, status, priority, grid_id, reported_at, due_at,
-       updated_at, lon, lat, generated, escalation, resolved_at, satisfied
+       updated_at, lon, lat, generated, escalation, resolved_at, satisfied, worker_id,
+       reporter_worker
 FROM upd

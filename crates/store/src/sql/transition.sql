@@ -20,4 +20,4 @@ UPDATE events SET
 WHERE id = $1
 RETURNING id, category, title, description, status, priority, grid_id,
           reported_at, due_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, generated,
-          escalation, resolved_at, satisfied
+          escalation, resolved_at, satisfied, worker_id, reporter_worker

@@ -1,6 +1,7 @@
 //! Assessment (考核): how well each grid, area and worker served in a day, week or month,
-//! derived from the record — cases (memory), who found them and the workers' own cases
-//! (PostGIS), visits against the visit rules — never typed by anyone.
+//! derived from the record — cases with who reported and who handles them, the workers'
+//! duties over time, visits against the visit rules, all held in memory (`count.rs`) —
+//! never typed by anyone.
 //!
 //! The figures of a row, for the cases reported in the period:
 //!
@@ -32,14 +33,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+mod count;
+
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::Core;
-use crate::visits::{Rules, grid_set, subjects};
+use crate::visits::Rules;
 use minqing_index::CaseTally;
 use minqing_model::{Area, Level};
-use minqing_store::{StoreError, WorkerTally};
+use minqing_store::StoreError;
 
 /// China Standard Time: periods are China's days, weeks (Monday first) and months.
 const CST: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
@@ -239,19 +242,6 @@ impl Figures {
         }
     }
 
-    /// The worker's own counts in place of their grids'.
-    fn with_own(mut self, w: &WorkerTally) -> Figures {
-        self.reports = w.reports;
-        self.kept = w.kept;
-        self.handled = w.handled;
-        self.decided = w.decided;
-        self.on_time = w.on_time;
-        self.answered = w.answered;
-        self.satisfied = w.satisfied;
-        self.visits = w.visits;
-        self
-    }
-
     /// The shares the score weighs (`None`: nothing to judge).
     #[must_use]
     pub fn shares(&self) -> Shares {
@@ -448,63 +438,6 @@ fn rank(rows: &mut [Row], list: usize) -> Lists {
     }
 }
 
-/// What the grids' figures are computed from (read from PostGIS).
-struct Record {
-    own: HashMap<i64, (i64, i64)>,
-    visited: HashMap<minqing_model::register::RegisterLink, minqing_store::TargetVisits>,
-    by_grid_code: HashMap<String, i64>,
-    rules: Rules,
-}
-
-/// The figures of every grid of `grids` (sorted ids): cases from memory, found from the
-/// record, visits due and done by the rules. Runs off the async threads.
-fn grid_figures(
-    index: &minqing_index::Index,
-    grids: Vec<i64>,
-    period: Period,
-    record: &Record,
-) -> HashMap<i64, Figures> {
-    let areas = index.areas();
-    let Period { from, to, .. } = period;
-    let now = Utc::now().timestamp_micros();
-    let tallies = index.events(|e| {
-        e.grid_tallies(from.timestamp_micros(), to.timestamp_micros(), now, |g| {
-            grids.binary_search(&g).is_ok()
-        })
-    });
-    let mut by_grid: HashMap<i64, Figures> = tallies
-        .iter()
-        .map(|(g, t)| (*g, Figures::from_tally(t)))
-        .collect();
-    for (g, (found, kept)) in &record.own {
-        if let Some(f) = by_grid.get_mut(g) {
-            f.found = *found;
-            f.missed = f.cases - found;
-            f.reports = *found;
-            f.kept = *kept;
-        }
-    }
-    for (code, n) in &record.by_grid_code {
-        if let Some(g) = areas.by_code(code)
-            && grids.binary_search(&g.id).is_ok()
-        {
-            by_grid.entry(g.id).or_default().visits += n;
-        }
-    }
-    let regs = index.registers();
-    let set = grid_set(&areas, grids);
-    for s in subjects(&regs, &set, &record.rules, |_| true) {
-        let v = record.visited.get(&s.target).copied().unwrap_or_default();
-        let required = s.required(v.last_before, from, to);
-        if required > 0 {
-            let f = by_grid.entry(s.grid).or_default();
-            f.visits_due += required;
-            f.visits_done += v.done.min(required);
-        }
-    }
-    by_grid
-}
-
 /// The grids' figures summed into the area's total and into each of its children (the
 /// ancestor of a grid one level below the area, or the grid itself).
 fn roll_up(
@@ -538,64 +471,6 @@ fn roll_up(
     (total, children)
 }
 
-/// The workers holding grids under `area` (everywhere: `None`) now, with their grids'
-/// figures summed; their own counts are put in by the caller.
-fn workers_under(
-    areas: &minqing_index::AreaIndex,
-    duties: &[minqing_store::DutyRow],
-    area: Option<i64>,
-    by_grid: &HashMap<i64, Figures>,
-) -> BTreeMap<i64, (Row, Figures)> {
-    let mut workers: BTreeMap<i64, (Row, Figures)> = BTreeMap::new();
-    for d in duties {
-        let Some(g) = areas.by_code(&d.grid_code) else {
-            continue;
-        };
-        if area.is_some_and(|a| !areas.is_within(g.id, a)) {
-            continue;
-        }
-        let e = workers.entry(d.worker).or_insert_with(|| {
-            (
-                Row {
-                    id: d.worker,
-                    code: d.kind.clone(),
-                    name: d.name.clone(),
-                    level: "worker",
-                    generated: d.generated,
-                    grids: Vec::new(),
-                    figures: Figures::default(),
-                    shares: Shares::default(),
-                    score: None,
-                    rank: None,
-                },
-                Figures::default(),
-            )
-        });
-        e.0.grids.push(d.grid_code.clone());
-        if let Some(f) = by_grid.get(&g.id) {
-            e.1.add(f);
-        }
-    }
-    workers
-}
-
-/// The workers' rows: their grids' figures with their own counts in, shares and score.
-fn worker_rows(
-    workers: BTreeMap<i64, (Row, Figures)>,
-    own: &HashMap<i64, WorkerTally>,
-    weights: &Weights,
-) -> Vec<Row> {
-    workers
-        .into_values()
-        .map(|(mut row, grid_figures)| {
-            row.figures = grid_figures.with_own(&own.get(&row.id).copied().unwrap_or_default());
-            row.shares = row.figures.shares();
-            row.score = weights.score(&row.shares);
-            row
-        })
-        .collect()
-}
-
 /// Why an assessment could not be computed.
 #[derive(Debug, thiserror::Error)]
 pub enum AssessError {
@@ -620,47 +495,38 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         },
         None => whole_city(),
     };
-    let Period { from, to, .. } = ask.period;
     let started = std::time::Instant::now();
-    let (own, visited, by_grid_code, duties, weights, rules) = tokio::try_join!(
-        core.store.own_reports(from, to),
-        core.store.visits_by_target(from, to),
-        core.store.visits_by_grid(from, to),
-        core.store.current_duties(),
-        core.store.assessment_weights(),
-        Rules::load(&core.store),
-    )?;
+    let (weights, rules) =
+        tokio::try_join!(core.store.assessment_weights(), Rules::load(&core.store))?;
     let weights = Weights(
         weights
             .into_iter()
             .map(|(k, v)| (k, f64::from(v)))
             .collect(),
     );
-    let record = Record {
-        own,
-        visited,
-        by_grid_code,
-        rules,
-    };
+    let read = started.elapsed();
     let index = core.index.clone();
-    let grids = grids_of(&areas, ask.area);
+    let now = index.now();
+    let (counted, weights) = tokio::task::spawn_blocking(move || {
+        let counted = count::count(&index, &ask, &rules, &weights, now);
+        (counted, weights)
+    })
+    .await
+    .map_err(|e| AssessError::Failed(e.to_string()))?;
+    let counted_at = started.elapsed();
     // The record derives from generated data when its grids are generated (the demo).
     let generated = area.generated
-        || grids
-            .iter()
+        || counted.generated_workers
+        || counted
+            .by_grid
+            .keys()
             .any(|g| areas.get(*g).is_some_and(|a| a.generated));
-    let read = started.elapsed();
-    let by_grid =
-        tokio::task::spawn_blocking(move || grid_figures(&index, grids, ask.period, &record))
-            .await
-            .map_err(|e| AssessError::Failed(e.to_string()))?;
-    let counted = started.elapsed();
     // The rows one level down: children of the area, or the roots.
     let is_child = |a: &Area| match ask.area {
         Some(id) => a.parent_id == Some(id),
         None => a.parent_id.is_none_or(|p| areas.get(p).is_none()),
     };
-    let (total, children) = roll_up(&areas, &by_grid, is_child);
+    let (total, children) = roll_up(&areas, &counted.by_grid, is_child);
     let mut child_rows: Vec<Row> = areas
         .all()
         .iter()
@@ -674,35 +540,24 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         })
         .collect();
     let children_lists = rank(&mut child_rows, ask.list);
-    let workers = workers_under(&areas, &duties, ask.area, &by_grid);
-    // A long list of ids costs PostgreSQL more than counting every worker's.
-    let ids: Vec<i64> = workers.keys().copied().collect();
-    let own = core
-        .store
-        .worker_tallies((ids.len() <= 2_000).then_some(&ids[..]), from, to)
-        .await?;
-    let mut worker_rows = worker_rows(workers, &own, &weights);
-    let workers_lists = rank(&mut worker_rows, ask.list);
     tracing::debug!(
         read_ms = read.as_millis(),
-        grids_ms = counted.saturating_sub(read).as_millis(),
+        count_ms = counted_at.saturating_sub(read).as_millis(),
         total_ms = started.elapsed().as_millis(),
-        workers = worker_rows.len(),
+        workers = counted.workers_total,
         "assessment computed"
     );
-    let workers_total = worker_rows.len();
-    worker_rows.truncate(ask.workers_limit);
     Ok(Some(Assessment {
-        generated: generated || worker_rows.iter().any(|w| w.generated),
+        generated,
         area: area_row(&area, total, &weights),
         period: ask.period,
         period_label: ask.period.label(),
         weights,
         children: child_rows,
         children_lists,
-        workers: worker_rows,
-        workers_total,
-        workers_lists,
+        workers: counted.workers,
+        workers_total: counted.workers_total,
+        workers_lists: counted.workers_lists,
         computed_at: Utc::now(),
     }))
 }

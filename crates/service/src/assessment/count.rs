@@ -1,0 +1,313 @@
+//! The counting of an assessment, all from memory: one pass over the events' columns (the
+//! period's cases by grid and by worker, with who found them), one over the visits, the
+//! visit subjects of the registers, and the workers holding the grids now. No database
+//! on this path; rows are built only for what the answer shows — a city's million
+//! workers are scored and ranked as numbers, and the few listed become rows.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{Ask, Figures, Lists, Row, Weights, grids_of};
+use crate::visits::{Rules, grid_set, subjects};
+use minqing_index::work::{CodeId, VisitTallies, WorkIndex};
+use minqing_index::{Index, WorkerCases};
+
+/// What [`count`] finds.
+pub(super) struct Counted {
+    /// Every grid's figures, by grid id.
+    pub by_grid: HashMap<i64, Figures>,
+    /// The workers listed: the first `workers_limit` of the ranking.
+    pub workers: Vec<Row>,
+    /// How many workers were ranked.
+    pub workers_total: usize,
+    /// The workers' red and black lists.
+    pub workers_lists: Lists,
+    /// Whether any ranked worker is generated.
+    pub generated_workers: bool,
+}
+
+/// A time of the index (µs) as a time.
+pub(crate) fn time(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// Counts an assessment (see the module documentation).
+pub(super) fn count(
+    index: &Index,
+    ask: &Ask,
+    rules: &Rules,
+    weights: &Weights,
+    now: DateTime<Utc>,
+) -> Counted {
+    let areas = index.areas();
+    let grids = grids_of(&areas, ask.area);
+    let everywhere = ask.area.is_none();
+    let keep = |g: i64| everywhere || grids.binary_search(&g).is_ok();
+    let (from, to) = (ask.period.from, ask.period.to);
+    let span = (
+        from.timestamp_micros(),
+        to.timestamp_micros(),
+        now.timestamp_micros(),
+    );
+    index.work(|work| {
+        // Each code of a duty or a visit, as the grid it names now (`None`: no such grid).
+        let grid_of_code: Vec<Option<i64>> = (0..work.code_count())
+            .map(|c| {
+                let code = work.code(CodeId::try_from(c).unwrap_or(CodeId::MAX))?;
+                areas.by_code(code).map(|a| a.id)
+            })
+            .collect();
+        let tallies = index.events(|ev| {
+            ev.work_tallies(span, keep, |worker, grid, at| {
+                areas
+                    .get(grid)
+                    .and_then(|a| work.code_id(&a.code))
+                    .is_some_and(|c| work.held(worker, c, at))
+            })
+        });
+        let visits = work.visit_tallies(span.0, span.1);
+        let mut by_grid: HashMap<i64, Figures> = tallies
+            .grids
+            .iter()
+            .map(|(g, t)| {
+                let mut f = Figures::from_tally(&t.cases);
+                f.found = n(t.found);
+                f.missed = f.cases - f.found;
+                f.reports = f.found;
+                f.kept = n(t.found_kept);
+                (*g, f)
+            })
+            .collect();
+        for (code, v) in &visits.by_code {
+            if let Some(g) = grid_of_code.get(*code as usize).copied().flatten()
+                && keep(g)
+            {
+                by_grid.entry(g).or_default().visits += n(*v);
+            }
+        }
+        let regs = index.registers();
+        let set = grid_set(&areas, grids.clone());
+        for s in subjects(&regs, &set, rules, |_| true) {
+            let v = visits.by_target.get(&s.target).copied().unwrap_or_default();
+            let required = s.required(v.last_before.map(time), from, to);
+            if required > 0 {
+                let f = by_grid.entry(s.grid).or_default();
+                f.visits_due += required;
+                f.visits_done += n(v.done).min(required);
+            }
+        }
+        let ranked = rank_workers(
+            &Holders {
+                work,
+                grid_of_code: &grid_of_code,
+                keep: &keep,
+            },
+            &by_grid,
+            (&tallies.workers, &visits),
+            weights,
+            (ask.workers_limit, ask.list),
+        );
+        Counted {
+            by_grid,
+            workers: ranked.0,
+            workers_total: ranked.1,
+            workers_lists: ranked.2,
+            generated_workers: ranked.3,
+        }
+    })
+}
+
+fn n(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Who holds the grids now, and which grids count.
+struct Holders<'a, K: Fn(i64) -> bool> {
+    work: &'a WorkIndex,
+    grid_of_code: &'a [Option<i64>],
+    keep: &'a K,
+}
+
+/// A worker as ranked: their place in the record, their grids' codes (a range of a flat
+/// list), figures and score.
+struct Ranked {
+    worker: usize,
+    grids: (usize, usize),
+    figures: Figures,
+    score: Option<f64>,
+}
+
+/// The workers holding grids that count now, with their grids' figures and their own
+/// counts, scored and ranked: the first `limit` as rows, how many were ranked, the red and
+/// black lists (at most `list` each, never more than half of those scored), and whether
+/// any is generated.
+fn rank_workers<K: Fn(i64) -> bool>(
+    h: &Holders<'_, K>,
+    by_grid: &HashMap<i64, Figures>,
+    (own, visits): (&HashMap<i64, WorkerCases>, &VisitTallies),
+    weights: &Weights,
+    (limit, list): (usize, usize),
+) -> (Vec<Row>, usize, Lists, bool) {
+    let workers = h.work.workers();
+    let mut codes: Vec<CodeId> = Vec::new();
+    let mut ranked: Vec<Ranked> = Vec::new();
+    let mut generated = false;
+    let mut current: Option<(i64, usize)> = None;
+    let finish = |ranked: &mut Vec<Ranked>, codes: &Vec<CodeId>, at: Option<(i64, usize)>| {
+        let Some((id, start)) = at else { return };
+        if start == codes.len() {
+            return;
+        }
+        let Ok(worker) = workers.binary_search_by_key(&id, |w| w.id) else {
+            return;
+        };
+        let mut figures = Figures::default();
+        for c in &codes[start..] {
+            if let Some(f) = h.grid_of_code[*c as usize].and_then(|g| by_grid.get(&g)) {
+                figures.add(f);
+            }
+        }
+        let own = own.get(&id).copied().unwrap_or_default();
+        figures.reports = n(own.reports);
+        figures.kept = n(own.kept);
+        figures.handled = n(own.handling.handled);
+        figures.decided = n(own.handling.decided);
+        figures.on_time = n(own.handling.on_time);
+        figures.answered = n(own.handling.answered);
+        figures.satisfied = n(own.handling.satisfied);
+        figures.visits = n(visits.by_worker.get(&id).copied().unwrap_or(0));
+        ranked.push(Ranked {
+            worker,
+            grids: (start, codes.len()),
+            figures,
+            score: weights.score(&figures.shares()),
+        });
+    };
+    for (w, code) in h.work.current_duties() {
+        if current.is_none_or(|(id, _)| id != w.id) {
+            finish(&mut ranked, &codes, current);
+            current = Some((w.id, codes.len()));
+        }
+        if h.grid_of_code
+            .get(code as usize)
+            .copied()
+            .flatten()
+            .is_some_and(h.keep)
+        {
+            codes.push(code);
+            generated |= w.generated;
+        }
+    }
+    finish(&mut ranked, &codes, current);
+    let total = ranked.len();
+    let cmp = |a: &Ranked, b: &Ranked| -> Ordering {
+        b.score
+            .unwrap_or(-1.0)
+            .total_cmp(&a.score.unwrap_or(-1.0))
+            .then_with(|| workers[a.worker].name.cmp(&workers[b.worker].name))
+            .then(workers[a.worker].id.cmp(&workers[b.worker].id))
+    };
+    let scored = ranked.iter().filter(|r| r.score.is_some()).count();
+    let k = list.min(scored / 2);
+    let top = limit.max(k).min(total);
+    order_shown(&mut ranked, cmp, top, (scored, k));
+    let black_from = scored - k;
+    let row = |i: usize| -> Row {
+        let r = &ranked[i];
+        let w = &workers[r.worker];
+        Row {
+            id: w.id,
+            code: w.kind.clone(),
+            name: w.name.clone(),
+            level: "worker",
+            generated: w.generated,
+            grids: codes[r.grids.0..r.grids.1]
+                .iter()
+                .filter_map(|c| h.work.code(*c).map(str::to_owned))
+                .collect(),
+            figures: r.figures,
+            shares: r.figures.shares(),
+            score: r.score,
+            rank: (i < scored).then_some(i + 1),
+        }
+    };
+    let lists = Lists {
+        red: (0..k).map(row).collect(),
+        black: (black_from..scored).rev().map(row).collect(),
+    };
+    (
+        (0..limit.min(total)).map(row).collect(),
+        total,
+        lists,
+        generated,
+    )
+}
+
+/// Puts in order only the ranks shown: the first `top` (the listed rows and the red list)
+/// and the black list's `k` just above the unscored (the first `scored` in the order are
+/// the scored ones).
+fn order_shown<T>(
+    ranked: &mut [T],
+    cmp: impl Fn(&T, &T) -> Ordering + Copy,
+    top: usize,
+    (scored, k): (usize, usize),
+) {
+    let total = ranked.len();
+    if top < total {
+        ranked.select_nth_unstable_by(top, cmp);
+    }
+    ranked[..top].sort_by(cmp);
+    let black_from = scored - k;
+    if k > 0 && black_from < top {
+        // A short ranking: all of it in order.
+        ranked.sort_by(cmp);
+    } else if k > 0 {
+        let rest = &mut ranked[top..];
+        let at = black_from - top;
+        if at > 0 {
+            rest.select_nth_unstable_by(at, cmp);
+        }
+        let tail = &mut rest[at..];
+        if k < tail.len() {
+            tail.select_nth_unstable_by(k, cmp);
+        }
+        tail[..k].sort_by(cmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ordering only what is shown gives the same ranks there as sorting everything.
+    #[test]
+    fn the_ranks_shown_are_those_of_a_full_sort() {
+        let cmp = |a: &(i32, u32), b: &(i32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        for total in [0usize, 1, 2, 5, 17, 200] {
+            for unscored in [0usize, 3] {
+                let scored = total.saturating_sub(unscored);
+                let mut all: Vec<(i32, u32)> = (0..total)
+                    .map(|i| {
+                        let score = if i < scored {
+                            ((i * 7919) % 13) as i32
+                        } else {
+                            -1
+                        };
+                        (score, u32::try_from(i).unwrap())
+                    })
+                    .collect();
+                let mut full = all.clone();
+                full.sort_by(cmp);
+                for (limit, list) in [(0usize, 0usize), (3, 2), (10, 5), (1000, 1000)] {
+                    let k = list.min(scored / 2);
+                    let top = limit.max(k).min(total);
+                    order_shown(&mut all, cmp, top, (scored, k));
+                    assert_eq!(all[..top], full[..top], "{total} {limit} {list}");
+                    assert_eq!(all[scored - k..scored], full[scored - k..scored]);
+                }
+            }
+        }
+    }
+}
