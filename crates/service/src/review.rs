@@ -250,7 +250,7 @@ pub async fn review(
     let grids = grids_of(&areas, area);
     let index = core.index.clone();
     let g2 = grids.clone();
-    let (now_s, prev_s, codes) = tokio::task::spawn_blocking(move || {
+    let (now_s, prev_s, codes, overdue) = tokio::task::spawn_blocking(move || {
         let now = Utc::now().timestamp_micros();
         let keep = |g: i64| g2.binary_search(&g).is_ok();
         let day = 86_400_000_000;
@@ -260,19 +260,22 @@ pub async fn review(
                 e.period_summary(w(&period), day, keep, MAP_POINTS),
                 e.period_summary(w(&previous), day, keep, 0),
                 e.category_codes().to_vec(),
+                e.overdue_ids(w(&period), keep, usize::try_from(LISTED).unwrap_or(50)),
             )
         })
     })
     .await
     .map_err(|e| AssessError::Failed(e.to_string()))?;
-    let of = if area.is_some() {
-        ExplainOf::Grids(&grids)
-    } else {
-        ExplainOf::Everywhere
-    };
+    // Found in memory, their details read by id.
     let overdue = core
         .store
-        .explain_cases(of, period.from, period.to, "overdue", LISTED)
+        .explain_cases(
+            ExplainOf::Ids(&overdue),
+            period.from,
+            period.to,
+            "overdue",
+            LISTED,
+        )
         .await?;
     let missed = missed_visits(core, grids.clone(), &period).await?;
     let title = format!(

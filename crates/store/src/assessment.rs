@@ -53,7 +53,12 @@ pub enum ExplainOf<'a> {
     Handler(i64),
     /// The cases this worker reported.
     Reporter(i64),
+    /// These cases (found in memory, read here for their details).
+    Ids(&'a [i64]),
 }
+
+/// The parameters of `explain_cases.sql`: grids, handler, reporter, case ids.
+type ExplainFilter<'a> = (Option<&'a [i64]>, Option<i64>, Option<i64>, Option<&'a [i64]>);
 
 /// A kept review report, listed.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -101,15 +106,18 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ExplainedCase>> {
         let conn = self.conn().await?;
-        let (grids, handler, reporter): (Option<&[i64]>, Option<i64>, Option<i64>) = match of {
-            ExplainOf::Grids(g) => (Some(g), None, None),
-            ExplainOf::Everywhere => (None, None, None),
-            ExplainOf::Handler(w) => (Some(&[]), Some(w), None),
-            ExplainOf::Reporter(w) => (Some(&[]), None, Some(w)),
+        let (grids, handler, reporter, ids): ExplainFilter<'_> = match of {
+            ExplainOf::Grids(g) => (Some(g), None, None, None),
+            ExplainOf::Everywhere => (None, None, None, None),
+            ExplainOf::Handler(w) => (Some(&[]), Some(w), None, None),
+            ExplainOf::Reporter(w) => (Some(&[]), None, Some(w), None),
+            ExplainOf::Ids(ids) => (None, None, None, Some(ids)),
         };
         conn.query(
             include_str!("sql/assessment/explain_cases.sql"),
-            &[&grids, &from, &to, &measure, &handler, &reporter, &limit],
+            &[
+                &grids, &from, &to, &measure, &handler, &reporter, &limit, &ids,
+            ],
         )
         .await?
         .iter()

@@ -245,6 +245,37 @@ impl EventIndex {
         out
     }
 
+    /// The ids of the first `max` cases reported in [`from`, `to`) in the grids `keep`
+    /// accepts that are open past their deadline at `now`, oldest report first.
+    #[must_use]
+    pub fn overdue_ids(
+        &self,
+        (from, to, now): (i64, i64, i64),
+        keep: impl Fn(i64) -> bool,
+        max: usize,
+    ) -> Vec<i64> {
+        let c = &self.cols;
+        let mut found: Vec<(i64, i64)> = (0..c.id.len())
+            .filter(|&s| {
+                let t = c.reported_at[s];
+                t >= from
+                    && t < to
+                    && c.grid[s] != NO_GRID
+                    && c.due_at[s] != NO_TIME
+                    && c.due_at[s] < now
+                    && Status::ALL[c.status[s] as usize].is_open()
+                    && keep(c.grid[s])
+            })
+            .map(|s| (c.reported_at[s], c.id[s]))
+            .collect();
+        if found.len() > max {
+            found.select_nth_unstable(max);
+            found.truncate(max);
+        }
+        found.sort_unstable();
+        found.into_iter().map(|(_, id)| id).collect()
+    }
+
     /// The full category codes, in the order of [`PeriodSummary::by_category`].
     #[must_use]
     pub fn category_codes(&self) -> &[String] {

@@ -3,7 +3,7 @@
 -- measure $4: 'cases', 'own' (reported by a worker holding the grid then), 'missed' (the
 -- rest), 'rejected', 'handled', 'decided', 'on_time', 'late' (decided, not on time),
 -- 'overdue', 'answered', 'satisfied'; for a worker's own reports ($6), 'reports' and
--- 'reports_kept'. At most $7 rows, oldest first.
+-- 'reports_kept'. At most $7 rows, oldest first. $8: only these case ids (NULL: any).
 WITH c AS (
     SELECT e.id, e.category, e.title, e.status, e.grid_id, e.reported_at, e.due_at,
            e.resolved_at, e.satisfied, e.worker_id, e.reporter_worker,
@@ -18,6 +18,7 @@ WITH c AS (
     WHERE e.reported_at >= $2 AND e.reported_at < $3
       AND (($5::int8 IS NULL AND $6::int8 IS NULL AND ($1::int8[] IS NULL OR e.grid_id = ANY ($1)))
            OR e.worker_id = $5 OR e.reporter_worker = $6)
+      AND ($8::int8[] IS NULL OR e.id = ANY ($8))
 ), m AS (
     SELECT c.*,
            resolved AND resolved_at IS NOT NULL
