@@ -214,6 +214,21 @@ impl AreaIndex {
         Some(&self.areas[self.by_code[i] as usize])
     }
 
+    /// The slot of an area: its place in [`AreaIndex::all`].
+    #[must_use]
+    pub fn slot_of(&self, id: i64) -> Option<usize> {
+        self.areas.binary_search_by_key(&id, |a| a.id).ok()
+    }
+
+    /// The slot of an area's parent, by the area's slot.
+    #[must_use]
+    pub fn parent_slot(&self, slot: usize) -> Option<usize> {
+        self.parents
+            .get(slot)
+            .filter(|&&p| p != NO_SLOT)
+            .map(|&p| p as usize)
+    }
+
     /// The slot of an area.
     fn slot(&self, id: i64) -> Option<u32> {
         u32::try_from(self.areas.binary_search_by_key(&id, |a| a.id).ok()?).ok()

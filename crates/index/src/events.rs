@@ -28,4 +28,4 @@ mod testdata;
 pub use builder::EventIndexBuilder;
 pub use index::{EventIndex, TileFields, Upsert};
 pub use stats::CaseStats;
-pub use tally::{CaseTally, GridTally, PeriodSummary, WorkTallies, WorkerCases};
+pub use tally::{CaseTally, FastMap, GridTally, PeriodSummary, WorkTallies, WorkerCases};

@@ -23,6 +23,10 @@
 //! area index; only where each record lies (its grid, per-grid profiles and resident
 //! lists) is recomputed after a publish, with no lock held, and swapped in at once.
 //!
+//! The grid workers' record (module [`work`]: workers, duties with their history, visits)
+//! is changed in place behind its own `RwLock`, never while waiting for the events lock:
+//! an assessment reads it and then the events (order: work, then events).
+//!
 //! Time: what is overdue is decided by the index's [`Clock`] ([`Index::now`]), never by
 //! reading the wall clock directly, so that tests can set the time instead of waiting.
 
@@ -44,8 +48,8 @@ pub use areas::{AreaFilter, AreaIndex, GridSet};
 pub use counts::{AreaCount, AreaCounts, CaseState};
 pub use drawing::{Drawing, Outline};
 pub use events::{
-    CaseStats, CaseTally, EventIndex, EventIndexBuilder, GridTally, PeriodSummary, TileFields,
-    Upsert, WorkTallies, WorkerCases,
+    CaseStats, CaseTally, EventIndex, EventIndexBuilder, FastMap, GridTally, PeriodSummary,
+    TileFields, Upsert, WorkTallies, WorkerCases,
 };
 pub use filter::EventFilter;
 pub use minqing_model::BBox;

@@ -10,7 +10,7 @@
 //! Grid codes are interned: a duty and a visit keep a `u32` number of their grid's code.
 //! Memory at the benchmark scale (1.3M workers and duties, 1.8M visits): about 200 MB.
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use minqing_model::register::RegisterLink;
 
@@ -57,11 +57,11 @@ pub struct TargetVisits {
 #[derive(Debug, Clone, Default)]
 pub struct VisitTallies {
     /// By record visited in the period or in the year before it.
-    pub by_target: HashMap<RegisterLink, TargetVisits>,
+    pub by_target: FastMap<RegisterLink, TargetVisits>,
     /// Visits in the period by the grid (code number) the record lay in then.
-    pub by_code: HashMap<CodeId, u64>,
+    pub by_code: FastMap<CodeId, u64>,
     /// Visits in the period by worker id.
-    pub by_worker: HashMap<i64, u64>,
+    pub by_worker: FastMap<i64, u64>,
 }
 
 /// See the module documentation.
@@ -69,10 +69,17 @@ pub struct VisitTallies {
 pub struct WorkIndex {
     /// By id.
     workers: Vec<Worker>,
+    /// Worker id → place in `workers`.
+    worker_pos: FastMap<i64, u32>,
+    /// Each worker's place in the order of (name, id), by place in `workers`: rankings
+    /// break ties of score by name without comparing strings.
+    name_rank: Vec<u32>,
     /// By worker, then start.
     duties: Vec<Duty>,
+    /// The duties of the worker at place i: `duties[duty_start[i]..duty_start[i + 1]]`.
+    duty_start: Vec<u32>,
     codes: Vec<Box<str>>,
-    code_ids: HashMap<Box<str>, CodeId>,
+    code_ids: FastMap<Box<str>, CodeId>,
     /// By id.
     visits: Vec<Visit>,
 }
@@ -102,6 +109,38 @@ impl WorkIndex {
             })
             .collect();
         kept.sort_unstable_by_key(|d| (d.worker, d.from, d.code));
+        // A duty of a worker not in the list (none: the table has a foreign key) is dropped.
+        kept.retain(|d| {
+            self.workers
+                .binary_search_by_key(&d.worker, |w| w.id)
+                .is_ok()
+        });
+        let place = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        self.worker_pos = self
+            .workers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id, place(i)))
+            .collect();
+        let mut by_name: Vec<u32> = (0..self.workers.len()).map(place).collect();
+        by_name.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&self.workers[a as usize], &self.workers[b as usize]);
+            a.name.cmp(&b.name).then(a.id.cmp(&b.id))
+        });
+        self.name_rank = vec![0; self.workers.len()];
+        for (rank, &w) in by_name.iter().enumerate() {
+            self.name_rank[w as usize] = place(rank);
+        }
+        let mut start = Vec::with_capacity(self.workers.len() + 1);
+        let mut d = 0;
+        for w in &self.workers {
+            start.push(place(d));
+            while d < kept.len() && kept[d].worker == w.id {
+                d += 1;
+            }
+        }
+        start.push(place(d));
+        self.duty_start = start;
         self.duties = kept;
     }
 
@@ -173,26 +212,37 @@ impl WorkIndex {
     /// Whether worker `worker` held the grid of code `code` at `at` (µs).
     #[must_use]
     pub fn held(&self, worker: i64, code: CodeId, at: i64) -> bool {
-        let start = self.duties.partition_point(|d| d.worker < worker);
-        self.duties[start..]
+        let Some(&p) = self.worker_pos.get(&worker) else {
+            return false;
+        };
+        let p = p as usize;
+        let (from, to) = (self.duty_start[p] as usize, self.duty_start[p + 1] as usize);
+        self.duties[from..to]
             .iter()
-            .take_while(|d| d.worker == worker)
             .any(|d| d.code == code && d.from <= at && at < d.to)
     }
 
-    /// The duties held now by active workers: (worker, grid code number), by worker.
-    pub fn current_duties(&self) -> impl Iterator<Item = (&Worker, CodeId)> + '_ {
-        let mut w = 0;
-        self.duties.iter().filter_map(move |d| {
-            if d.to != i64::MAX {
-                return None;
-            }
-            while w < self.workers.len() && self.workers[w].id < d.worker {
-                w += 1;
-            }
-            let worker = self.workers.get(w).filter(|x| x.id == d.worker)?;
-            worker.active.then_some((worker, d.code))
-        })
+    /// The duties held now by active workers: (the worker's place in
+    /// [`WorkIndex::workers`], grid code number), by worker.
+    pub fn current_duties(&self) -> impl Iterator<Item = (usize, CodeId)> + '_ {
+        self.workers
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.active)
+            .flat_map(move |(p, _)| {
+                let (from, to) = (self.duty_start[p] as usize, self.duty_start[p + 1] as usize);
+                self.duties[from..to]
+                    .iter()
+                    .filter(|d| d.to == i64::MAX)
+                    .map(move |d| (p, d.code))
+            })
+    }
+
+    /// A worker's place in the order of (name, id), by their place in
+    /// [`WorkIndex::workers`].
+    #[must_use]
+    pub fn name_rank(&self, place: usize) -> u32 {
+        self.name_rank.get(place).copied().unwrap_or(u32::MAX)
     }
 
     /// Every visit, by id.
@@ -289,11 +339,16 @@ mod tests {
         assert!(!ix.held(9, g1, 60));
         let now: Vec<(i64, &str)> = ix
             .current_duties()
-            .map(|(w, c)| (w.id, ix.code(c).unwrap()))
+            .map(|(w, c)| (ix.workers()[w].id, ix.code(c).unwrap()))
             .collect();
         // The inactive worker 3 holds no duty now.
         assert_eq!(now, vec![(1, "G2"), (2, "G1")]);
         assert_eq!(ix.worker(2).map(|w| w.name.as_str()), Some("w2"));
+        // Names w1 < w2 < w3.
+        assert_eq!(
+            (ix.name_rank(0), ix.name_rank(1), ix.name_rank(2)),
+            (0, 1, 2)
+        );
     }
 
     #[test]

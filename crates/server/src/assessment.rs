@@ -259,13 +259,14 @@ async fn explain(State(state): State<AppState>, caller: Caller, p: Params) -> Ap
     let visited = minqing_service::visits::visited(&state.index, period.from, period.to);
     let set = grid_set(&areas, grids);
     let regs = state.index.registers();
-    let shown: std::collections::HashMap<_, _> =
-        subjects(&regs, &set, &rules, |t| !t.sensitive() || granted.has(t))
-            .into_iter()
-            .map(|s| (s.target, s))
-            .collect();
+    let shown: std::collections::HashMap<_, _> = subjects(&regs, Some(&set), &rules, |t| {
+        !t.sensitive() || granted.has(t)
+    })
+    .into_iter()
+    .map(|s| (s.target, s))
+    .collect();
     let (mut rows, mut hidden) = (Vec::new(), [0i64; 3]);
-    for s in subjects(&regs, &set, &rules, |_| true) {
+    for s in subjects(&regs, Some(&set), &rules, |_| true) {
         let v = visited.get(&s.target).copied().unwrap_or_default();
         let required = s.required(v.last_before, period.from, period.to);
         let done = v.done.min(required);

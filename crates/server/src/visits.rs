@@ -339,7 +339,7 @@ async fn due(State(state): State<AppState>, caller: Caller, p: Params) -> ApiRes
     };
     let rules = Rules::load(&state.store).await?;
     let set = grid_set(&state.index.areas(), grids);
-    let subjects = subjects(&state.index.registers(), &set, &rules, |t| {
+    let subjects = subjects(&state.index.registers(), Some(&set), &rules, |t| {
         !t.sensitive() || granted.has(t)
     });
     let targets: Vec<RegisterLink> = subjects.iter().map(|s| s.target).collect();

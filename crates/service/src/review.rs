@@ -24,7 +24,7 @@ use crate::Core;
 use crate::assessment::{
     Ask, AssessError, Assessment, Period, PeriodKind, assess, china_today, grids_of,
 };
-use crate::visits::{Rules, grid_set, subjects};
+use crate::visits::{Rules, subjects};
 use minqing_index::PeriodSummary;
 use minqing_model::Taxonomy;
 use minqing_model::register::LinkKind;
@@ -167,17 +167,17 @@ fn outlines(core: &Core, area: Option<i64>) -> Value {
 /// The visits owed in the period and not made: by reason, and the risk sites most behind.
 async fn missed_visits(
     core: &Core,
-    grids: Vec<i64>,
+    (area, grids): (Option<i64>, Vec<i64>),
     period: &Period,
 ) -> Result<Value, AssessError> {
     let rules = Rules::load(&core.store).await?;
     let visited = crate::visits::visited(&core.index, period.from, period.to);
-    let set = grid_set(&core.index.areas(), grids);
+    let set = crate::assessment::scope_set(&core.index.areas(), area, grids);
     let regs = core.index.registers();
     let mut by_reason: BTreeMap<&'static str, (i64, i64)> = BTreeMap::new();
     let mut places: Vec<Value> = Vec::new();
     let (mut owed, mut done) = (0i64, 0i64);
-    for s in subjects(&regs, &set, &rules, |_| true) {
+    for s in subjects(&regs, set.as_ref(), &rules, |_| true) {
         let v = visited.get(&s.target).copied().unwrap_or_default();
         let required = s.required(v.last_before, period.from, period.to);
         if required == 0 {
@@ -277,7 +277,7 @@ pub async fn review(
             LISTED,
         )
         .await?;
-    let missed = missed_visits(core, grids.clone(), &period).await?;
+    let missed = missed_visits(core, (area, grids.clone()), &period).await?;
     let title = format!(
         "{} {}{}",
         cur.area.name,

@@ -91,13 +91,13 @@ impl Subject {
     }
 }
 
-/// The subjects in the grids of `set`: households by the residents with a ruled tag that
+/// The subjects in the grids of `set` (`None`: everywhere): households by the residents with a ruled tag that
 /// `visible` lets through (a household only due for hidden tags is left out), and places
 /// of a ruled type.
 #[must_use]
 pub fn subjects(
     regs: &RegisterIndex,
-    set: &GridSet,
+    set: Option<&GridSet>,
     rules: &Rules,
     visible: impl Fn(CareTag) -> bool,
 ) -> Vec<Subject> {
@@ -107,7 +107,7 @@ pub fn subjects(
         .iter()
         .fold(Tags::default(), |acc, (t, _, _)| acc.with(*t));
     let mut by_household: HashMap<i64, Subject> = HashMap::new();
-    for (r, _) in regs.residents(Some(set), None, |r| r.tags.0 & ruled.0 != 0, 0, usize::MAX) {
+    for (r, _) in regs.residents(set, None, |r| r.tags.0 & ruled.0 != 0, 0, usize::MAX) {
         let Some((h, b, grid)) = regs.household(r.household_id) else {
             continue;
         };
@@ -137,7 +137,13 @@ pub fn subjects(
         }
     }
     let mut out: Vec<Subject> = by_household.into_values().collect();
-    regs.for_places_in(&set.bbox, Some(set), |pl, grid| {
+    let world = minqing_model::BBox {
+        min_lon: -180.0,
+        min_lat: -90.0,
+        max_lon: 180.0,
+        max_lat: 90.0,
+    };
+    regs.for_places_in(set.map_or(&world, |s| &s.bbox), set, |pl, grid| {
         if let Some((_, every, since)) = rules.places.iter().find(|(k, _, _)| *k == pl.kind) {
             out.push(Subject {
                 target: RegisterLink {

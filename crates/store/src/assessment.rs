@@ -58,7 +58,12 @@ pub enum ExplainOf<'a> {
 }
 
 /// The parameters of `explain_cases.sql`: grids, handler, reporter, case ids.
-type ExplainFilter<'a> = (Option<&'a [i64]>, Option<i64>, Option<i64>, Option<&'a [i64]>);
+type ExplainFilter<'a> = (
+    Option<&'a [i64]>,
+    Option<i64>,
+    Option<i64>,
+    Option<&'a [i64]>,
+);
 
 /// A kept review report, listed.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -7,6 +7,9 @@ use super::columns::{ANSWERED, NO_GRID, NO_TIME, NO_WORKER, NOT_RESOLVED, SATISF
 use super::index::EventIndex;
 use minqing_model::Status;
 
+/// A hash map with a fast hash (foldhash) for counting by number.
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The cases of one grid reported in a period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CaseTally {
@@ -69,10 +72,10 @@ pub struct WorkerCases {
 #[derive(Debug, Clone, Default)]
 pub struct WorkTallies {
     /// By grid id, the grids `keep` accepted.
-    pub grids: HashMap<i64, GridTally>,
+    pub grids: FastMap<i64, GridTally>,
     /// By worker id, every worker who reported or handles a case of the period (in any
     /// grid or none).
-    pub workers: HashMap<i64, WorkerCases>,
+    pub workers: FastMap<i64, WorkerCases>,
 }
 
 impl EventIndex {

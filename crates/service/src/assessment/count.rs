@@ -5,19 +5,19 @@
 //! workers are scored and ranked as numbers, and the few listed become rows.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use super::{Ask, Figures, Lists, Row, Weights, grids_of};
-use crate::visits::{Rules, grid_set, subjects};
+use crate::visits::{Rules, subjects};
 use minqing_index::work::{CodeId, VisitTallies, WorkIndex};
-use minqing_index::{Index, WorkerCases};
+use minqing_index::{AreaIndex, FastMap, GridSet, Index, WorkerCases};
+use minqing_model::Level;
 
 /// What [`count`] finds.
 pub(super) struct Counted {
     /// Every grid's figures, by grid id.
-    pub by_grid: HashMap<i64, Figures>,
+    pub by_grid: FastMap<i64, Figures>,
     /// The workers listed: the first `workers_limit` of the ranking.
     pub workers: Vec<Row>,
     /// How many workers were ranked.
@@ -31,6 +31,33 @@ pub(super) struct Counted {
 /// A time of the index (µs) as a time.
 pub(crate) fn time(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// The grids as the workers' record names them (by code), both ways, from one pass over
+/// the areas.
+struct Codes {
+    /// Grid id → number of its code (grids no duty or visit names are absent).
+    of_grid: FastMap<i64, CodeId>,
+    /// Code number → the grid of that code now (`None`: no such grid).
+    grid: Vec<Option<i64>>,
+}
+
+impl Codes {
+    fn new(areas: &AreaIndex, work: &WorkIndex) -> Codes {
+        let mut codes = Codes {
+            of_grid: FastMap::default(),
+            grid: vec![None; work.code_count()],
+        };
+        for a in areas.all() {
+            if a.level == Level::Grid
+                && let Some(c) = work.code_id(&a.code)
+            {
+                codes.of_grid.insert(a.id, c);
+                codes.grid[c as usize] = Some(a.id);
+            }
+        }
+        codes
+    }
 }
 
 /// Counts an assessment (see the module documentation).
@@ -52,23 +79,17 @@ pub(super) fn count(
         now.timestamp_micros(),
     );
     index.work(|work| {
-        // Each code of a duty or a visit, as the grid it names now (`None`: no such grid).
-        let grid_of_code: Vec<Option<i64>> = (0..work.code_count())
-            .map(|c| {
-                let code = work.code(CodeId::try_from(c).unwrap_or(CodeId::MAX))?;
-                areas.by_code(code).map(|a| a.id)
-            })
-            .collect();
+        let codes = Codes::new(&areas, work);
         let tallies = index.events(|ev| {
             ev.work_tallies(span, keep, |worker, grid, at| {
-                areas
-                    .get(grid)
-                    .and_then(|a| work.code_id(&a.code))
-                    .is_some_and(|c| work.held(worker, c, at))
+                codes
+                    .of_grid
+                    .get(&grid)
+                    .is_some_and(|c| work.held(worker, *c, at))
             })
         });
         let visits = work.visit_tallies(span.0, span.1);
-        let mut by_grid: HashMap<i64, Figures> = tallies
+        let mut by_grid: FastMap<i64, Figures> = tallies
             .grids
             .iter()
             .map(|(g, t)| {
@@ -81,15 +102,15 @@ pub(super) fn count(
             })
             .collect();
         for (code, v) in &visits.by_code {
-            if let Some(g) = grid_of_code.get(*code as usize).copied().flatten()
+            if let Some(g) = codes.grid.get(*code as usize).copied().flatten()
                 && keep(g)
             {
                 by_grid.entry(g).or_default().visits += n(*v);
             }
         }
         let regs = index.registers();
-        let set = grid_set(&areas, grids.clone());
-        for s in subjects(&regs, &set, rules, |_| true) {
+        let set = scope_set(&areas, ask.area, grids.clone());
+        for s in subjects(&regs, set.as_ref(), rules, |_| true) {
             let v = visits.by_target.get(&s.target).copied().unwrap_or_default();
             let required = s.required(v.last_before.map(time), from, to);
             if required > 0 {
@@ -101,11 +122,12 @@ pub(super) fn count(
         let ranked = rank_workers(
             &Holders {
                 work,
-                grid_of_code: &grid_of_code,
+                grid_of_code: &codes.grid,
                 keep: &keep,
+                by_grid: &by_grid,
+                own: &tallies.workers,
+                visits: &visits,
             },
-            &by_grid,
-            (&tallies.workers, &visits),
             weights,
             (ask.workers_limit, ask.list),
         );
@@ -119,24 +141,70 @@ pub(super) fn count(
     })
 }
 
+/// The grid set of an area's visit subjects: its grids in its box (no walk over the
+/// boxes of its grids); `None` for the whole city (no set to check).
+pub(crate) fn scope_set(areas: &AreaIndex, area: Option<i64>, grids: Vec<i64>) -> Option<GridSet> {
+    let area = area?;
+    Some(GridSet {
+        area_id: 0,
+        bbox: areas.bbox(area).unwrap_or(GridSet::empty().bbox),
+        grids,
+    })
+}
+
 fn n(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Who holds the grids now, and which grids count.
+/// Who holds the grids now, which grids count, and what was counted.
 struct Holders<'a, K: Fn(i64) -> bool> {
     work: &'a WorkIndex,
     grid_of_code: &'a [Option<i64>],
     keep: &'a K,
+    by_grid: &'a FastMap<i64, Figures>,
+    own: &'a FastMap<i64, WorkerCases>,
+    visits: &'a VisitTallies,
 }
 
-/// A worker as ranked: their place in the record, their grids' codes (a range of a flat
-/// list), figures and score.
+impl<K: Fn(i64) -> bool> Holders<'_, K> {
+    /// A worker's figures: those of their grids, with their own counts in.
+    fn figures(&self, worker: usize, codes: &[CodeId]) -> Figures {
+        let id = self.work.workers()[worker].id;
+        let mut figures = Figures::default();
+        for c in codes {
+            if let Some(f) = self.grid_of_code[*c as usize].and_then(|g| self.by_grid.get(&g)) {
+                figures.add(f);
+            }
+        }
+        let own = self.own.get(&id).copied().unwrap_or_default();
+        figures.reports = n(own.reports);
+        figures.kept = n(own.kept);
+        figures.handled = n(own.handling.handled);
+        figures.decided = n(own.handling.decided);
+        figures.on_time = n(own.handling.on_time);
+        figures.answered = n(own.handling.answered);
+        figures.satisfied = n(own.handling.satisfied);
+        figures.visits = n(self.visits.by_worker.get(&id).copied().unwrap_or(0));
+        figures
+    }
+}
+
+/// A worker as ranked: the order key (score, best first, then name and id), their place in
+/// the record, and their grids' codes (a range of a flat list). Figures are counted again
+/// for the few shown.
+#[derive(Clone, Copy)]
 struct Ranked {
-    worker: usize,
-    grids: (usize, usize),
-    figures: Figures,
-    score: Option<f64>,
+    key: u64,
+    worker: u32,
+    grids: (u32, u32),
+}
+
+/// The key ordering a ranking: the score (0–100 to 0.1, `None` last) descending, then the
+/// worker's place by name and id.
+fn order_key(score: Option<f64>, name_rank: u32) -> u64 {
+    // 0..=1000 for a score, higher is better; unscored below every score.
+    let tenths = score.map_or(0, |s| (s * 10.0).round().clamp(0.0, 1000.0) as u64 + 1);
+    ((1001 - tenths) << 32) | u64::from(name_rank)
 }
 
 /// The workers holding grids that count now, with their grids' figures and their own
@@ -145,8 +213,6 @@ struct Ranked {
 /// any is generated.
 fn rank_workers<K: Fn(i64) -> bool>(
     h: &Holders<'_, K>,
-    by_grid: &HashMap<i64, Figures>,
-    (own, visits): (&HashMap<i64, WorkerCases>, &VisitTallies),
     weights: &Weights,
     (limit, list): (usize, usize),
 ) -> (Vec<Row>, usize, Lists, bool) {
@@ -154,41 +220,26 @@ fn rank_workers<K: Fn(i64) -> bool>(
     let mut codes: Vec<CodeId> = Vec::new();
     let mut ranked: Vec<Ranked> = Vec::new();
     let mut generated = false;
-    let mut current: Option<(i64, usize)> = None;
-    let finish = |ranked: &mut Vec<Ranked>, codes: &Vec<CodeId>, at: Option<(i64, usize)>| {
-        let Some((id, start)) = at else { return };
+    let mut scored = 0;
+    let mut current: Option<(usize, usize)> = None;
+    let mut finish = |codes: &Vec<CodeId>, at: Option<(usize, usize)>| {
+        let Some((worker, start)) = at else { return };
         if start == codes.len() {
             return;
         }
-        let Ok(worker) = workers.binary_search_by_key(&id, |w| w.id) else {
-            return;
-        };
-        let mut figures = Figures::default();
-        for c in &codes[start..] {
-            if let Some(f) = h.grid_of_code[*c as usize].and_then(|g| by_grid.get(&g)) {
-                figures.add(f);
-            }
-        }
-        let own = own.get(&id).copied().unwrap_or_default();
-        figures.reports = n(own.reports);
-        figures.kept = n(own.kept);
-        figures.handled = n(own.handling.handled);
-        figures.decided = n(own.handling.decided);
-        figures.on_time = n(own.handling.on_time);
-        figures.answered = n(own.handling.answered);
-        figures.satisfied = n(own.handling.satisfied);
-        figures.visits = n(visits.by_worker.get(&id).copied().unwrap_or(0));
+        let score = weights.score(&h.figures(worker, &codes[start..]).shares());
+        scored += usize::from(score.is_some());
+        let place = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         ranked.push(Ranked {
-            worker,
-            grids: (start, codes.len()),
-            figures,
-            score: weights.score(&figures.shares()),
+            key: order_key(score, h.work.name_rank(worker)),
+            worker: place(worker),
+            grids: (place(start), place(codes.len())),
         });
     };
     for (w, code) in h.work.current_duties() {
-        if current.is_none_or(|(id, _)| id != w.id) {
-            finish(&mut ranked, &codes, current);
-            current = Some((w.id, codes.len()));
+        if current.is_none_or(|(p, _)| p != w) {
+            finish(&codes, current);
+            current = Some((w, codes.len()));
         }
         if h.grid_of_code
             .get(code as usize)
@@ -197,39 +248,35 @@ fn rank_workers<K: Fn(i64) -> bool>(
             .is_some_and(h.keep)
         {
             codes.push(code);
-            generated |= w.generated;
+            generated |= workers[w].generated;
         }
     }
-    finish(&mut ranked, &codes, current);
+    finish(&codes, current);
     let total = ranked.len();
-    let cmp = |a: &Ranked, b: &Ranked| -> Ordering {
-        b.score
-            .unwrap_or(-1.0)
-            .total_cmp(&a.score.unwrap_or(-1.0))
-            .then_with(|| workers[a.worker].name.cmp(&workers[b.worker].name))
-            .then(workers[a.worker].id.cmp(&workers[b.worker].id))
-    };
-    let scored = ranked.iter().filter(|r| r.score.is_some()).count();
+    let cmp = |a: &Ranked, b: &Ranked| a.key.cmp(&b.key);
     let k = list.min(scored / 2);
     let top = limit.max(k).min(total);
     order_shown(&mut ranked, cmp, top, (scored, k));
     let black_from = scored - k;
     let row = |i: usize| -> Row {
         let r = &ranked[i];
-        let w = &workers[r.worker];
+        let w = &workers[r.worker as usize];
+        let mine = &codes[r.grids.0 as usize..r.grids.1 as usize];
+        let figures = h.figures(r.worker as usize, mine);
+        let shares = figures.shares();
         Row {
             id: w.id,
             code: w.kind.clone(),
             name: w.name.clone(),
             level: "worker",
             generated: w.generated,
-            grids: codes[r.grids.0..r.grids.1]
+            grids: mine
                 .iter()
                 .filter_map(|c| h.work.code(*c).map(str::to_owned))
                 .collect(),
-            figures: r.figures,
-            shares: r.figures.shares(),
-            score: r.score,
+            figures,
+            shares,
+            score: weights.score(&shares),
             rank: (i < scored).then_some(i + 1),
         }
     };

@@ -34,13 +34,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 mod count;
+pub(crate) use count::scope_set;
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
 use crate::Core;
 use crate::visits::Rules;
-use minqing_index::CaseTally;
+use minqing_index::{CaseTally, FastMap};
 use minqing_model::{Area, Level};
 use minqing_store::StoreError;
 
@@ -439,36 +440,62 @@ fn rank(rows: &mut [Row], list: usize) -> Lists {
 }
 
 /// The grids' figures summed into the area's total and into each of its children (the
-/// ancestor of a grid one level below the area, or the grid itself).
+/// ancestor of a grid one level below the area, or the grid itself), and whether any
+/// counted grid is generated. One pass over the areas in slot order; the child of each
+/// parent is found once.
 fn roll_up(
     areas: &minqing_index::AreaIndex,
-    by_grid: &HashMap<i64, Figures>,
-    is_child: impl Fn(&Area) -> bool,
-) -> (Figures, HashMap<i64, Figures>) {
+    by_grid: &FastMap<i64, Figures>,
+    is_child: impl Fn(usize, &Area) -> bool,
+) -> (Figures, HashMap<i64, Figures>, bool) {
+    const UNKNOWN: usize = usize::MAX;
+    const NONE: usize = usize::MAX - 1;
+    let all = areas.all();
     let mut total = Figures::default();
+    let mut generated = false;
     let mut children: HashMap<i64, Figures> = HashMap::new();
-    // Grids share parents: the child of each parent is looked up once.
-    let mut child_of: HashMap<i64, Option<i64>> = HashMap::new();
-    for (g, f) in by_grid {
-        total.add(f);
-        let Some(grid) = areas.get(*g) else { continue };
-        let child = if is_child(grid) {
-            Some(grid.id)
-        } else {
-            let p = grid.parent_id.unwrap_or(0);
-            *child_of.entry(p).or_insert_with(|| {
-                areas
-                    .ancestors(grid)
-                    .into_iter()
-                    .find(|a| is_child(a))
-                    .map(|a| a.id)
-            })
+    let mut child_of_parent: Vec<usize> = vec![UNKNOWN; all.len()];
+    let child_above = |slot: usize| -> usize {
+        let mut s = slot;
+        // Five levels; the bound guards against a cycle in bad data.
+        for _ in 0..8 {
+            if is_child(s, &all[s]) {
+                return s;
+            }
+            match areas.parent_slot(s) {
+                Some(p) => s = p,
+                None => return NONE,
+            }
+        }
+        NONE
+    };
+    for (slot, grid) in all.iter().enumerate() {
+        if grid.level != Level::Grid {
+            continue;
+        }
+        let Some(f) = by_grid.get(&grid.id) else {
+            continue;
         };
-        if let Some(c) = child {
-            children.entry(c).or_default().add(f);
+        total.add(f);
+        generated |= grid.generated;
+        let child = if is_child(slot, grid) {
+            slot
+        } else {
+            match areas.parent_slot(slot) {
+                Some(p) => {
+                    if child_of_parent[p] == UNKNOWN {
+                        child_of_parent[p] = child_above(p);
+                    }
+                    child_of_parent[p]
+                }
+                None => NONE,
+            }
+        };
+        if child != NONE {
+            children.entry(all[child].id).or_default().add(f);
         }
     }
-    (total, children)
+    (total, children, generated)
 }
 
 /// Why an assessment could not be computed.
@@ -514,24 +541,20 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
     .await
     .map_err(|e| AssessError::Failed(e.to_string()))?;
     let counted_at = started.elapsed();
-    // The record derives from generated data when its grids are generated (the demo).
-    let generated = area.generated
-        || counted.generated_workers
-        || counted
-            .by_grid
-            .keys()
-            .any(|g| areas.get(*g).is_some_and(|a| a.generated));
     // The rows one level down: children of the area, or the roots.
-    let is_child = |a: &Area| match ask.area {
+    let is_child = |slot: usize, a: &Area| match ask.area {
         Some(id) => a.parent_id == Some(id),
-        None => a.parent_id.is_none_or(|p| areas.get(p).is_none()),
+        None => areas.parent_slot(slot).is_none(),
     };
-    let (total, children) = roll_up(&areas, &counted.by_grid, is_child);
+    let (total, children, generated_grids) = roll_up(&areas, &counted.by_grid, is_child);
+    // The record derives from generated data when its grids are generated (the demo).
+    let generated = area.generated || counted.generated_workers || generated_grids;
     let mut child_rows: Vec<Row> = areas
         .all()
         .iter()
-        .filter(|a| is_child(a))
-        .map(|a| {
+        .enumerate()
+        .filter(|(slot, a)| is_child(*slot, a))
+        .map(|(_, a)| {
             area_row(
                 a,
                 children.get(&a.id).copied().unwrap_or_default(),
