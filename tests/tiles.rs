@@ -39,7 +39,15 @@ async fn catalog_tilejson_and_errors() {
         .collect();
     assert_eq!(
         ids,
-        ["areas", "events", "heat", "buildings", "places", "coverage"]
+        [
+            "areas",
+            "events",
+            "heat",
+            "buildings",
+            "places",
+            "coverage",
+            "patrols"
+        ]
     );
     let (status, tj) = s.get("/tiles/events?status=all").await;
     assert_eq!(status, 200);

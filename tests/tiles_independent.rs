@@ -728,10 +728,11 @@ async fn tilejson_of_every_layer_validates_against_the_official_schema() {
         );
         // Areas and the registers' buildings and places take no filter (see
         // `areas_tilejson_with_a_filter_advertises_tiles_that_are_served`); coverage needs
-        // its place type.
+        // its place type; patrols take a period.
         let queries: &[&str] = match id.as_str() {
             "areas" | "buildings" | "places" => &[""],
             "coverage" => &["?type=elder_canteen", "?type=school&within_m=500"],
+            "patrols" => &["", "?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z"],
             _ => &["", "?category=hazard&status=open"],
         };
         for query in queries {
@@ -751,7 +752,15 @@ async fn tilejson_of_every_layer_validates_against_the_official_schema() {
     }
     assert_eq!(
         layers,
-        ["areas", "events", "heat", "buildings", "places", "coverage"]
+        [
+            "areas",
+            "events",
+            "heat",
+            "buildings",
+            "places",
+            "coverage",
+            "patrols"
+        ]
     );
 
     // Broken copies must fail, so that a validator that accepts anything is noticed.

@@ -794,3 +794,491 @@ async fn code_of_elsewhere(db: &tokio_postgres::Client, grid: &str) -> String {
     .unwrap()
     .get(0)
 }
+
+// ---------------------------------------------------------------------------------------
+// The `patrols` tile layer: the density of track points per cell, against PostGIS.
+
+/// Tile extent and cells per side of the `patrols` layer (64 × 64: a cell is the tile six
+/// zooms down).
+const EXTENT: i64 = 4096;
+const CELLS: i64 = 64;
+
+/// The tile `(z, x, y)` holding a point: the slippy-map formula, apart from minqing's.
+fn tile_of(lon: f64, lat: f64, z: i32) -> (i32, i32, i32) {
+    let n = f64::from(1 << z);
+    let r = lat.to_radians();
+    (
+        z,
+        ((lon + 180.0) / 360.0 * n).floor() as i32,
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as i32,
+    )
+}
+
+/// A tile's raw answer: status, bytes and `ETag`.
+async fn tile_bytes(c: &reqwest::Client, url: &str) -> (u16, Vec<u8>, Option<String>) {
+    let r = c.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    let etag = r
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
+    if status == 200 {
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/vnd.mapbox-vector-tile"
+        );
+    }
+    (status, r.bytes().await.unwrap().to_vec(), etag)
+}
+
+/// Decodes `tiles` (name, bytes) with Mapbox's Python decoder (`mapbox-vector-tile`, through
+/// `tests/py/check.py` in the venv `scripts/py-env.sh` makes), not minqing's own.
+fn decode_independently(tiles: &[(String, Vec<u8>)]) -> Value {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join(format!(
+        "target/test-files/workers-patrols-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::File::create(root.join("target/py-env.lock")).unwrap();
+    lock.lock().unwrap();
+    let st = std::process::Command::new(root.join("scripts/py-env.sh"))
+        .status()
+        .unwrap();
+    lock.unlock().unwrap();
+    assert!(st.success(), "scripts/py-env.sh failed");
+    let mut files = serde_json::Map::new();
+    for (name, bytes) in tiles {
+        let f = dir.join(format!("{name}.mvt"));
+        std::fs::write(&f, bytes).unwrap();
+        files.insert(name.clone(), json!(f));
+    }
+    let manifest = json!({
+        "schema": root.join("tests/py/tilejson-3.0.0.schema.json"),
+        "tilejson": {},
+        "tiles": files,
+    });
+    let mut child = std::process::Command::new(root.join("target/py/bin/python"))
+        .arg(root.join("tests/py/check.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    serde_json::to_writer(child.stdin.take().unwrap(), &manifest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "tests/py/check.py failed");
+    std::fs::remove_dir_all(&dir).unwrap();
+    serde_json::from_slice::<Value>(&out.stdout).unwrap()["tiles"].clone()
+}
+
+/// The cells of a decoded `patrols` tile: (column, row) → `n`; every feature a point at a
+/// cell's centre, one per cell, in the one layer `patrols`.
+fn cells_of(decoded: &Value, name: &str) -> std::collections::BTreeMap<(i64, i64), i64> {
+    let tile = decoded[name].as_object().unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for (layer, v) in tile {
+        assert_eq!(layer, "patrols", "{name}");
+        assert_eq!(v["extent"], EXTENT, "{name}");
+        assert_eq!(v["version"], 2, "{name}");
+        for f in v["features"].as_array().unwrap() {
+            assert_eq!(f["type"], "Point", "{name}: {f}");
+            let (x, y) = (
+                f["geometry"][0].as_i64().unwrap(),
+                f["geometry"][1].as_i64().unwrap(),
+            );
+            let size = EXTENT / CELLS;
+            assert!(
+                x % size == size / 2 && y % size == size / 2,
+                "{name}: {f} is not at a cell's centre"
+            );
+            let n = f["properties"]["n"].as_i64().unwrap();
+            assert!(n > 0, "{name}: {f}");
+            let key = ((x - size / 2) / size, (y - size / 2) / size);
+            assert!(
+                out.insert(key, n).is_none(),
+                "{name}: two points in {key:?}"
+            );
+        }
+    }
+    out
+}
+
+/// What PostGIS counts in each cell of tile `t` — the points of `patrols` (`None`: every
+/// patrol) recorded in [`from`, `to`) that intersect the cell, the cell being the tile six
+/// zooms down (`ST_TileEnvelope`) — and in the whole tile.
+async fn postgis_cells(
+    db: &tokio_postgres::Client,
+    t: (i32, i32, i32),
+    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    patrols: Option<&[i64]>,
+) -> (std::collections::BTreeMap<(i64, i64), i64>, i64) {
+    let rows = db
+        .query(
+            "WITH c AS (SELECT cx, cy, ST_Transform(ST_TileEnvelope($1 + 6, $2 * 64 + cx, $3 * 64 + cy), 4326) AS env
+                        FROM generate_series(0, 63) cx, generate_series(0, 63) cy)
+             SELECT cx::int8, cy::int8, count(*) AS n
+             FROM c JOIN patrol_points t ON ST_Intersects(t.geom, c.env)
+             WHERE t.at >= $4 AND t.at < $5 AND ($6::int8[] IS NULL OR t.patrol_id = ANY ($6))
+             GROUP BY cx, cy",
+            &[&t.0, &t.1, &t.2, &from, &to, &patrols],
+        )
+        .await
+        .unwrap();
+    let cells = rows
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect();
+    let total: i64 = db
+        .query_one(
+            "SELECT count(*) FROM patrol_points t
+             WHERE ST_Intersects(t.geom, ST_Transform(ST_TileEnvelope($1, $2, $3), 4326))
+               AND t.at >= $4 AND t.at < $5 AND ($6::int8[] IS NULL OR t.patrol_id = ANY ($6))",
+            &[&t.0, &t.1, &t.2, &from, &to, &patrols],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    (cells, total)
+}
+
+/// The patrols started over a grid of the area `code`'s subtree (or of the grid `code`).
+async fn patrols_under(db: &tokio_postgres::Client, code: &str) -> Vec<i64> {
+    db.query(
+        "WITH RECURSIVE sub AS (
+             SELECT id, code, level FROM areas WHERE code = $1 AND valid_to IS NULL
+             UNION ALL
+             SELECT a.id, a.code, a.level FROM areas a JOIN sub ON a.parent_id = sub.id
+             WHERE a.valid_to IS NULL)
+         SELECT p.id FROM patrols p
+         WHERE p.grid_codes && (SELECT array_agg(code) FROM sub WHERE level = 'grid')
+         ORDER BY p.id",
+        &[&code],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+#[tokio::test]
+async fn the_patrols_layer_counts_track_points_per_cell_as_postgis_does_in_scope() {
+    use chrono::{Duration, SecondsFormat, Utc};
+    let url = common::demo_registers_db().await;
+    let db = sql(&url).await;
+    let server = TestServer::start(&url).await;
+    let store = &server.state.store;
+    let rfc = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let path = |t: (i32, i32, i32), q: &str| format!("/tiles/patrols/{}/{}/{}{q}", t.0, t.1, t.2);
+
+    // The generated month of patrols: a z13 tile about the busiest grid's walks, as an
+    // admin sees it and as the command tokens of its district and of another see it.
+    let busy = db
+        .query_one(
+            "SELECT g.code, d.code AS district, ST_X(t.geom) AS lon, ST_Y(t.geom) AS lat
+             FROM patrols p JOIN patrol_points t ON t.patrol_id = p.id AND t.seq = 0
+             JOIN areas g ON g.code = p.grid_codes[1] AND g.valid_to IS NULL
+             JOIN areas c ON c.id = g.parent_id JOIN areas s ON s.id = c.parent_id
+             JOIN areas d ON d.id = s.parent_id
+             WHERE p.generated ORDER BY (SELECT count(*) FROM patrol_points WHERE patrol_id = p.id) DESC, p.id
+             LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let district: String = busy.get("district");
+    let other_district: String = db
+        .query_one(
+            "SELECT code FROM areas WHERE level = 'district' AND valid_to IS NULL AND code <> $1
+             ORDER BY code LIMIT 1",
+            &[&district],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let month = (
+        common::demo_end() - Duration::days(31),
+        common::demo_end() + Duration::days(1),
+    );
+    let month_q = format!("?from={}&to={}", rfc(month.0), rfc(month.1));
+    let t13 = tile_of(busy.get("lon"), busy.get("lat"), 13);
+    let command = server.client("command", Some(district.as_str())).await;
+    let elsewhere = server
+        .client("command", Some(other_district.as_str()))
+        .await;
+    let mut fetched = Vec::new();
+    for (name, c) in [
+        ("admin", &server.http),
+        ("command", &command),
+        ("elsewhere", &elsewhere),
+    ] {
+        let (s, bytes, _) = tile_bytes(c, &server.url(&path(t13, &month_q))).await;
+        assert!(s == 200 || s == 204, "{name}: {s}");
+        fetched.push((name.to_owned(), bytes));
+    }
+    let decoded = decode_independently(&fetched);
+    let in_district = patrols_under(&db, &district).await;
+    let in_other = patrols_under(&db, &other_district).await;
+    for (name, scope) in [
+        ("admin", None),
+        ("command", Some(&in_district[..])),
+        ("elsewhere", Some(&in_other[..])),
+    ] {
+        let (want, total) = postgis_cells(&db, t13, month, scope).await;
+        let got = cells_of(&decoded, name);
+        assert_eq!(
+            got, want,
+            "{name}: the cells of {t13:?} as PostGIS counts them"
+        );
+        assert_eq!(
+            got.values().sum::<i64>(),
+            total,
+            "{name}: every point of the tile"
+        );
+        if name != "elsewhere" {
+            assert!(total > 1000, "{name}: {total} points in {t13:?}");
+        }
+    }
+
+    // Two workers of their own: P holds a grid, Q one of another district; both walk in
+    // P's grid within the last hours, Q's points among P's.
+    let grids = db
+        .query(
+            "SELECT g.code, ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat,
+                    d.code AS district
+             FROM areas g JOIN areas c ON c.id = g.parent_id JOIN areas s ON s.id = c.parent_id
+             JOIN areas d ON d.id = s.parent_id
+             WHERE g.level = 'grid' AND g.valid_to IS NULL ORDER BY g.id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let a = &grids[0];
+    let b = grids
+        .iter()
+        .find(|r| r.get::<_, String>("district") != a.get::<_, String>("district"))
+        .unwrap();
+    let worker = |code: &'static str, grid: String| NewWorker {
+        code: code.into(),
+        name: "巡查员".into(),
+        kind: WorkerKind::PartTime,
+        phone: None,
+        generated: false,
+        grids: vec![grid],
+    };
+    let p_id = store
+        .create_worker(&worker("D-1", a.get("code")))
+        .await
+        .unwrap();
+    let q_id = store
+        .create_worker(&worker("D-2", b.get("code")))
+        .await
+        .unwrap();
+    let phone = |w: i64| async move {
+        let (_, s) = store
+            .create_worker_token("density", w, Tags::default())
+            .await
+            .unwrap();
+        client_with_token(&s)
+    };
+    let (p, q) = (phone(p_id).await, phone(q_id).await);
+    let started = Utc::now() - Duration::hours(3);
+    let (lon0, lat0): (f64, f64) = (a.get("lon"), a.get("lat"));
+    let walk = |c: reqwest::Client, client_id: &'static str, points: Vec<(f64, f64)>| {
+        let server = &server;
+        async move {
+            let (s, v) = common::send_json(
+                &c,
+                reqwest::Method::POST,
+                &server.url("/api/v1/patrols"),
+                &json!({"client_id": client_id, "started_at": rfc(started)}),
+            )
+            .await;
+            assert_eq!(s, 201, "{v}");
+            let id = v["id"].as_i64().unwrap();
+            let batch: Vec<Value> = points
+                .iter()
+                .enumerate()
+                .map(|(i, (lon, lat))| {
+                    json!({"seq": i, "at": rfc(started + Duration::seconds(12 * i as i64)),
+                           "lon": lon, "lat": lat})
+                })
+                .collect();
+            let (s, v) = common::send_json(
+                &c,
+                reqwest::Method::POST,
+                &server.url(&format!("/api/v1/patrols/{id}/points")),
+                &json!({"points": batch}),
+            )
+            .await;
+            assert_eq!(s, 200, "{v}");
+            id
+        }
+    };
+    // P: 12 points ~30 m apart, the first three at one spot (one cell).
+    let p_points: Vec<(f64, f64)> = (0..12)
+        .map(|i| match i {
+            0..3 => (lon0, lat0),
+            _ => (
+                lon0 + 0.0003 * f64::from(i),
+                lat0 + 0.0001 * f64::from(i % 3),
+            ),
+        })
+        .collect();
+    let p_patrol = walk(p.clone(), "density-p", p_points).await;
+    let q_points: Vec<(f64, f64)> = (0..6)
+        .map(|i| (lon0 + 0.00002, lat0 + 0.0002 * f64::from(i)))
+        .collect();
+    let q_patrol = walk(q.clone(), "density-q", q_points).await;
+
+    // The z16 tile of P's first point: with the default period (the last 30 days) and with
+    // it written out, as an admin, P, Q, a command token of Q's district and one of P's.
+    let t16 = tile_of(lon0, lat0, 16);
+    let recent = (Utc::now() - Duration::days(30), Utc::now());
+    let recent_q = format!(
+        "?from={}&to={}",
+        rfc(started - Duration::minutes(1)),
+        rfc(Utc::now())
+    );
+    let far_command = server
+        .client("command", Some(b.get::<_, String>("district").as_str()))
+        .await;
+    let near_command = server
+        .client("command", Some(a.get::<_, String>("district").as_str()))
+        .await;
+    let callers = [
+        ("admin", &server.http, None),
+        ("p", &p, Some(vec![p_patrol])),
+        ("q", &q, Some(vec![q_patrol])),
+        (
+            "far_command",
+            &far_command,
+            Some(patrols_under(&db, &b.get::<_, String>("district")).await),
+        ),
+        (
+            "near_command",
+            &near_command,
+            Some(patrols_under(&db, &a.get::<_, String>("district")).await),
+        ),
+    ];
+    let mut fetched = Vec::new();
+    for (name, c, _) in &callers {
+        for (suffix, q) in [("default", String::new()), ("explicit", recent_q.clone())] {
+            let (s, bytes, etag) = tile_bytes(c, &server.url(&path(t16, &q))).await;
+            assert_eq!(s, 200, "{name} {suffix}");
+            fetched.push((format!("{name}-{suffix}"), bytes));
+            // The ETag answers 304 while the tile is unchanged.
+            let r = c
+                .get(server.url(&path(t16, &q)))
+                .header("if-none-match", etag.unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 304, "{name} {suffix}");
+        }
+    }
+    let decoded = decode_independently(&fetched);
+    for (name, _, scope) in &callers {
+        let (want, total) = postgis_cells(&db, t16, recent, scope.as_deref()).await;
+        let got = cells_of(&decoded, &format!("{name}-default"));
+        assert_eq!(
+            got, want,
+            "{name}: the cells of {t16:?} as PostGIS counts them"
+        );
+        assert_eq!(got.values().sum::<i64>(), total, "{name}");
+        assert_eq!(
+            cells_of(&decoded, &format!("{name}-explicit")),
+            got,
+            "{name}: the default period is the last 30 days"
+        );
+    }
+    // P sees their own points only, Q theirs only, where they lie in the tile; the admin
+    // both; the three close points in one cell.
+    let mine = |patrol: i64| {
+        let db = &db;
+        async move { postgis_cells(db, t16, recent, Some(&[patrol])).await.1 }
+    };
+    let (p_here, q_here) = (mine(p_patrol).await, mine(q_patrol).await);
+    assert!(
+        p_here >= 3 && q_here >= 1,
+        "P {p_here}, Q {q_here} in {t16:?}"
+    );
+    let sum = |name: &str| {
+        cells_of(&decoded, &format!("{name}-default"))
+            .values()
+            .sum::<i64>()
+    };
+    assert_eq!(sum("p"), p_here, "Q's points are not P's to count");
+    assert_eq!(sum("q"), q_here, "P's points are not Q's to count");
+    assert_eq!(sum("admin"), p_here + q_here);
+    assert_eq!(
+        sum("far_command"),
+        q_here,
+        "Q's district sees Q's walk, not P's"
+    );
+    assert_eq!(
+        sum("near_command"),
+        p_here,
+        "P's district sees P's walk, not Q's"
+    );
+    assert!(
+        cells_of(&decoded, "p-default").values().any(|n| *n >= 3),
+        "three points a metre apart share a cell"
+    );
+
+    // Who may not: anonymous 401, a resident 403; Q's token on a tile of P's walk only.
+    let (s, _, _) = tile_bytes(&server.anon, &server.url(&path(t16, ""))).await;
+    assert_eq!(s, 401);
+    let reporter = server.client("reporter", None).await;
+    let (s, _, _) = tile_bytes(&reporter, &server.url(&path(t16, ""))).await;
+    assert_eq!(s, 403);
+    // Bad input: 4xx with the reason, never a 5xx.
+    for bad in [
+        "?from=yesterday",
+        "?to=2026-13-01T00:00:00Z",
+        "?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z",
+        "?from=2026-11-01T00:00:00Z&to=2026-11-01T00:00:00Z",
+        "?from=2024-01-01T00:00:00Z&to=2026-11-01T00:00:00Z",
+        "?category=hazard",
+        "?status=open",
+    ] {
+        let r = server
+            .http
+            .get(server.url(&path(t16, bad)))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(s, 400, "{bad}: {v}");
+        assert!(v["error"]["message"].is_string(), "{bad}: {v}");
+    }
+    for bad in [
+        "/tiles/patrols/30/0/0",
+        "/tiles/patrols/3/8/0",
+        "/tiles/patrols/a/0/0",
+    ] {
+        let (s, _, _) = tile_bytes(&server.http, &server.url(bad)).await;
+        assert_eq!(s, 400, "{bad}");
+    }
+    // A tile away from every walk of the period is empty.
+    let (s, bytes, _) = tile_bytes(&p, &server.url(&path(tile_of(lon0 + 1.0, lat0, 16), ""))).await;
+    assert_eq!((s, bytes.len()), (204, 0));
+    // The layer is in the catalog, its TileJSON advertising tiles with the period.
+    let (s, v) = get_with(
+        &server.http,
+        &server.url(&format!("/tiles/patrols{month_q}")),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["vector_layers"][0]["id"], "patrols");
+    assert!(
+        v["tiles"][0]
+            .as_str()
+            .unwrap()
+            .contains("/tiles/patrols/{z}/{x}/{y}?from="),
+        "{v}"
+    );
+    let (s, _) = get_with(&server.http, &server.url("/tiles/patrols?from=soon")).await;
+    assert_eq!(s, 400);
+}

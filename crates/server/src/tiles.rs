@@ -2,7 +2,8 @@
 //!
 //! Tiles are rendered from the index on first request, then served from [`TileCache`]
 //! (ETag, `If-None-Match` → 304, gzip bytes kept) until a write touching them invalidates
-//! them.
+//! them. The `patrols` layer is the exception: counted by PostGIS on every request, for the
+//! roles and scope of `GET /api/v1/patrols`, never cached ([`render::patrols`]).
 //!
 //! [`TileCache`]: minqing_service::tilecache::TileCache
 
@@ -11,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use minqing_tiles::TileId;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -51,14 +52,88 @@ fn layer(name: &str) -> ApiResult<Layer> {
 }
 
 /// The query parameters a layer's tiles take: event filters for `events` and `heat`, the
-/// place type, distance and care tag for `coverage`, none for the others (`areas` counts
-/// all open cases).
+/// place type, distance and care tag for `coverage`, the period for `patrols`, none for the
+/// others (`areas` counts all open cases).
 fn filter_params(l: Layer) -> &'static [&'static str] {
     match l {
         Layer::Areas | Layer::Buildings | Layer::Places => &[],
         Layer::Events | Layer::Heat => &["category", "status", "from", "to"],
         Layer::Coverage => &["type", "within_m", "tag"],
+        Layer::Patrols => &["from", "to"],
     }
+}
+
+/// The period a `patrols` tile counts: `from` and `to` (RFC 3339), by default the 30 days
+/// before `to` and now; `from` before `to`, at most [`render::patrols::MAX_PERIOD_DAYS`]
+/// apart.
+fn patrol_period(p: &Params) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let to = p.time("to")?.unwrap_or_else(Utc::now);
+    let from = match p.time("from")? {
+        Some(t) => t,
+        None => to.checked_sub_signed(Duration::days(30)).ok_or_else(|| {
+            ApiError::bad_request(format!("to {to} is too early for a 30-day period"))
+        })?,
+    };
+    if from >= to {
+        return Err(ApiError::bad_request("from must be before to"));
+    }
+    let most = render::patrols::MAX_PERIOD_DAYS;
+    if to - from > Duration::days(most) {
+        return Err(ApiError::bad_request(format!(
+            "from and to may be at most {most} days apart"
+        )));
+    }
+    Ok((from, to))
+}
+
+/// A `patrols` tile: staff tokens only (anonymous 401, residents 403), counting the track
+/// points of the patrols in the caller's scope, as `GET /api/v1/patrols` lists them.
+async fn patrols_tile(
+    state: &AppState,
+    caller: &Caller,
+    client: &Negotiation,
+    id: TileId,
+    p: &Params,
+) -> ApiResult<Response> {
+    let principal = caller.require()?;
+    if !principal.role.reads_events() {
+        return Err(ApiError::forbidden(format!(
+            "a {} token does not read patrols",
+            principal.role.as_str()
+        )));
+    }
+    let period = patrol_period(p)?;
+    let grids = state.scope_grids(caller);
+    let bytes = render::patrols::patrols_tile(
+        &state.store,
+        &state.index.areas(),
+        grids.as_deref(),
+        id,
+        period,
+    )
+    .await?;
+    Ok(answer(&Encoded::new(bytes, Gzip::Always), client))
+}
+
+/// A tile's answer: 304 while the client holds it, 204 when it is empty, else the bytes
+/// (gzip when the client accepts it), with its `ETag`.
+fn answer(tile: &Encoded, client: &Negotiation) -> Response {
+    let etag = [
+        (header::ETAG, tile.etag().to_owned()),
+        (header::CACHE_CONTROL, "no-cache".into()),
+    ];
+    if client.holds(tile.etag()) {
+        return (StatusCode::NOT_MODIFIED, etag).into_response();
+    }
+    if tile.raw().is_empty() {
+        return (StatusCode::NO_CONTENT, etag).into_response();
+    }
+    let mut response = (etag, client.body(tile)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+    );
+    response
 }
 
 /// The coverage a `coverage` tile (or its TileJSON) asks for; a sensitive tag must be
@@ -115,6 +190,9 @@ async fn tilejson(
         }
         Layer::Coverage => {
             coverage_query(&p, Tags::sensitive())?;
+        }
+        Layer::Patrols => {
+            patrol_period(&p)?;
         }
         Layer::Areas | Layer::Buildings | Layer::Places => {}
     }
@@ -180,13 +258,16 @@ async fn tile(
         )));
     }
     p.only(filter_params(l))?;
+    if l == Layer::Patrols {
+        return patrols_tile(&state, &caller, &client, id, &p).await;
+    }
     // Single events need a token and follow its scope. Heat follows the scope of a token
     // that reads events; anyone else (anonymous, residents) gets the public heat: cells of
     // several reports only, windows widened to whole days (model::privacy). Areas are
     // public, with exact counts only where the caller's scope covers the area.
     let public_heat = l == Layer::Heat && !caller.role().is_some_and(Role::reads_events);
     let f = match l {
-        Layer::Areas | Layer::Buildings | Layer::Places | Layer::Coverage => None,
+        Layer::Areas | Layer::Buildings | Layer::Places | Layer::Coverage | Layer::Patrols => None,
         Layer::Heat if public_heat => Some(public_filter(filter(&state, &p)?)),
         Layer::Events | Layer::Heat => Some(reader_filter(&state, &caller, &p)?),
     };
@@ -218,9 +299,12 @@ async fn tile(
             Scope::Area(s) => CountsView::Within(s.area_id),
             Scope::Own(_) | Scope::Nothing => CountsView::Public,
         },
-        Layer::Events | Layer::Heat | Layer::Buildings | Layer::Places | Layer::Coverage => {
-            CountsView::Exact
-        }
+        Layer::Events
+        | Layer::Heat
+        | Layer::Buildings
+        | Layer::Places
+        | Layer::Coverage
+        | Layer::Patrols => CountsView::Exact,
     };
     // Filters and the audience are part of the cache key (sorted, so equal filters share
     // an entry). Without a cache (`--no-tile-cache`) every request renders, and the cache's
@@ -341,22 +425,7 @@ async fn tile(
         }
         t
     };
-    let etag = [
-        (header::ETAG, tile.etag().to_owned()),
-        (header::CACHE_CONTROL, "no-cache".into()),
-    ];
-    if client.holds(tile.etag()) {
-        return Ok((StatusCode::NOT_MODIFIED, etag).into_response());
-    }
-    if tile.raw().is_empty() {
-        return Ok((StatusCode::NO_CONTENT, etag).into_response());
-    }
-    let mut response = (etag, client.body(&tile)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
-    );
-    Ok(response)
+    Ok(answer(&tile, &client))
 }
 
 /// Tiles of at most this many events (as the count pyramid has them), or of areas with at

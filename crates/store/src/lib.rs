@@ -49,7 +49,7 @@ pub use imports::{
     ImportBuilding, ImportConflict, ImportHousehold, ImportOrganisation, ImportOutcome,
     ImportPlace, ImportResident, ImportRows,
 };
-pub use patrols::{Batch, PatrolFilter, PatrolRefusal};
+pub use patrols::{Batch, DensityCell, PatrolFilter, PatrolRefusal};
 pub use plans::{
     AreasAt, Changes, ClosedGrid, DEFAULT_HOUSEHOLDS, EventMove, Fault, HouseholdMove,
     MoveBoundary, Operation, Piece, Plan, PlanError, PlanGrid, PlanResult, Published, Report,

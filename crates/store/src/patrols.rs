@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::rows::get;
-use super::{Result, Store};
+use super::rows::{RowExt, get};
+use super::{Result, Store, StoreError};
 use minqing_model::worker::{Patrol, TrackPoint};
 
 /// Why points or an end were refused.
@@ -39,6 +39,17 @@ pub struct PatrolFilter {
     pub to: Option<DateTime<Utc>>,
     /// Ids above this (the page after).
     pub after: i64,
+}
+
+/// One cell of a tile's patrol density (`sql/patrols/density.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DensityCell {
+    /// Column, from the tile's west edge (0 to cells − 1).
+    pub cx: u32,
+    /// Row, from the tile's north edge (0 to cells − 1).
+    pub cy: u32,
+    /// Track points in the cell.
+    pub n: u64,
 }
 
 /// Patrol `id` locked in `tx`, if it is `worker`'s.
@@ -200,6 +211,50 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The density of track points in tile `z/x/y`: the tile cut into `cells` × `cells`
+    /// cells, and the points recorded in [`from`, `to`) counted per non-empty cell, of the
+    /// patrols started over one of `grids` (codes; `None`: every patrol). Each point counts
+    /// in one tile of a zoom and one cell of it (`sql/patrols/density.sql`: west and north
+    /// edges in). Cells in row order.
+    pub async fn patrol_density(
+        &self,
+        (z, x, y): (u8, u32, u32),
+        cells: u32,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        grids: Option<&[String]>,
+    ) -> Result<Vec<DensityCell>> {
+        let int = |v: u32| {
+            i32::try_from(v).map_err(|_| StoreError::Internal(format!("{v} is not a tile number")))
+        };
+        let conn = self.conn().await?;
+        conn.query(
+            include_str!("sql/patrols/density.sql"),
+            &[
+                &i32::from(z),
+                &int(x)?,
+                &int(y)?,
+                &int(cells)?,
+                &from,
+                &to,
+                &grids,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let cx: i32 = r.col("cx")?;
+            let cy: i32 = r.col("cy")?;
+            let n: i64 = r.col("n")?;
+            let bad = || StoreError::Internal(format!("density cell {cx}, {cy} of {n} points"));
+            Ok(DensityCell {
+                cx: u32::try_from(cx).map_err(|_| bad())?,
+                cy: u32::try_from(cy).map_err(|_| bad())?,
+                n: u64::try_from(n).map_err(|_| bad())?,
+            })
+        })
+        .collect()
     }
 
     /// Generated demo patrols for the 30 days before `end` (`sql/patrols/generate.sql`),

@@ -579,8 +579,56 @@ async function setCoverage(on) {
   renderLegend();
   zoomHints();
 }
+
+/** Zoom from which the patrol tracks are drawn as lines; further out (where the tracks of the
+ * city are too many to fetch and draw) the density of every track point of the 30 days is
+ * drawn from the `patrols` tiles, fading out up to `PATROL_LINES_FROM + 2`. */
+const PATROL_LINES_FROM = 12;
+
+/** The source of the density of patrol track points (`patrols` tiles: 64 × 64 cells a
+ * tile, `n` points each; the last 30 days, in the token's scope). */
+function patrolDensitySource(tj) {
+  return { type: 'vector', tiles: [tilesUrl(tj)], minzoom: 0, maxzoom: PATROL_LINES_FROM + 2, bounds: tj.bounds };
+}
+
+/** Shows the density of patrol track points as a heat map beneath the track lines. */
+async function showPatrolDensity() {
+  if (map.getSource('patrols-density')) {
+    // Not cached by the server: fetched again, the tiles hold the points sent since.
+    map.refreshTiles('patrols-density');
+  } else {
+    const tj = await registerTj('patrols');
+    if (!map.getSource('patrols-density')) map.addSource('patrols-density', patrolDensitySource(tj));
+    if (!map.getLayer('patrols-density')) {
+      map.addLayer(
+        {
+          id: 'patrols-density',
+          type: 'heatmap',
+          source: 'patrols-density',
+          'source-layer': 'patrols',
+          maxzoom: PATROL_LINES_FROM + 2,
+          paint: {
+            // A cell far out holds the points of many walks: the weight is the log of its
+            // count against a scale that shrinks with the zoom (as the events' heat).
+            'heatmap-weight': ['interpolate', ['linear'], ['zoom'], ...[[6, 8], [10, 6], [14, 3]].flatMap(([z, scale]) => [z, ['min', 1, ['/', ['ln', ['+', 1, ['get', 'n']]], scale]]])],
+            'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 6, 0.6, 14, 1.2],
+            'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 6, 6, 12, 14, 14, 20],
+            'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], PATROL_LINES_FROM, 0.85, PATROL_LINES_FROM + 2, 0],
+            'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'], 0, 'rgba(106,27,154,0)', 0.25, '#ce93d8', 0.5, '#ab47bc', 0.75, '#7b1fa2', 1, '#4a148c'],
+          },
+        },
+        'patrols',
+      );
+    }
+  }
+  setVisible(map, 'patrols-density', state.patrols);
+  // For tests: the density layer is on the map.
+  mq.patrolDensity = true;
+}
+
 /** The patrol tracks of the last 30 days (of the selected area, else the city): translucent
- * lines, darker where walked more; staff only. */
+ * lines, darker where walked more, from zoom `PATROL_LINES_FROM`; further out the density of
+ * all their points; staff only. */
 async function setPatrols(on) {
   state.patrols = on;
   $('layer-patrols').checked = on;
@@ -590,7 +638,7 @@ async function setPatrols(on) {
   if (!map.getSource('patrols')) {
     addPart(map, {
       sources: { patrols: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } } },
-      layers: [{ id: 'patrols', type: 'line', source: 'patrols', paint: { 'line-color': '#6a1b9a', 'line-opacity': 0.25, 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 16, 3] } }],
+      layers: [{ id: 'patrols', type: 'line', source: 'patrols', minzoom: PATROL_LINES_FROM, paint: { 'line-color': '#6a1b9a', 'line-opacity': 0.25, 'line-width': ['interpolate', ['linear'], ['zoom'], 10, 1, 16, 3] } }],
     });
     // A selected grid's buildings that no patrol passed within 30 m and no visit reached.
     addPart(map, pointsStyle('patrols-missed', { 'circle-radius': 7, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#d32f2f', 'circle-stroke-width': 2 }));
@@ -598,6 +646,7 @@ async function setPatrols(on) {
     addPart(map, pointsStyle('visits-overdue', { 'circle-radius': 5, 'circle-color': '#ff8f00', 'circle-stroke-color': OVERDUE_COLOR, 'circle-stroke-width': 2.5 }));
   }
   setVisible(map, 'patrols', on);
+  setVisible(map, 'patrols-density', on);
   setVisible(map, 'patrols-missed', on);
   setVisible(map, 'visits-overdue', on);
   if (!on) return;
@@ -609,6 +658,8 @@ async function setPatrols(on) {
     setPoints(map, 'patrols', lines);
     mq.patrols = lines;
     note.textContent = t('layers.patrolsNote', { n: lines.length });
+    // The list answered, so the token may read patrols: their density, zoomed out.
+    await showPatrolDensity();
     // For a community or a grid: the visits overdue (roles that read people; others see none).
     setPoints(map, 'visits-overdue', []);
     mq.visitsOverdue = null;

@@ -3,13 +3,33 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
+/// `from` and `to` of the tiles: the events' window for `events` and `heat`, and the period
+/// whose track points a `patrols` tile counts.
+fn tile_window() -> [Parameter; 2] {
+    [
+        query(
+            "from",
+            date_time(),
+            "`events`, `heat`: reported at or after this RFC 3339 time (not after `to`); \
+             `patrols`: track points recorded at or after it (default 30 days before `to`; \
+             before `to`, at most 366 days before it)",
+        ),
+        query(
+            "to",
+            date_time(),
+            "`events`, `heat`: reported at or before this RFC 3339 time; `patrols`: track \
+             points recorded before it (default now)",
+        ),
+    ]
+}
+
 pub(super) fn tiles(api: &mut Api, t: &Codes) {
     let layer = path(
         "layer",
-        one_of_strings(&["areas", "events", "heat"]),
+        one_of_strings(&["areas", "events", "heat", "patrols"]),
         "the layer (an unknown one is a 404)",
     );
-    let [from, to] = time_window();
+    let [from, to] = tile_window();
     let filters = || [category(t), status_filter("open"), from.clone(), to.clone()];
     api.add(
         HttpMethod::Get,
@@ -32,7 +52,8 @@ pub(super) fn tiles(api: &mut Api, t: &Codes) {
             op(
                 "tilejson",
                 "tiles",
-                "TileJSON 3.0.0 of a layer (`events` and `heat` take the event filters; `areas` takes none)",
+                "TileJSON 3.0.0 of a layer (`events` and `heat` take the event filters, `patrols` \
+                 `from` and `to`; `areas` takes none)",
                 Access::Anyone,
             )
             .parameter(layer.clone())
@@ -57,7 +78,11 @@ pub(super) fn tiles(api: &mut Api, t: &Codes) {
             op(
                 "tile",
                 "tiles",
-                "A Mapbox Vector Tile (`events` needs a token that reads events; `heat` without one is the public heat)",
+                "A Mapbox Vector Tile (`events` needs a token that reads events; `heat` without one \
+                 is the public heat; `patrols` — the density of patrol track points, 64 × 64 \
+                 cells a tile, each a point with `n` points in it — needs a token that reads \
+                 events and counts only the patrols of the caller's scope, as \
+                 `GET /api/v1/patrols` lists them)",
                 Access::Anyone,
             )
             .parameter(layer)

@@ -1,8 +1,9 @@
 //! Vector tiles from the in-memory index, encoded in process by `minqing-tiles`.
 //!
-//! Six layers: `areas` (boundaries; the level follows the zoom), `events` (single events
-//! from [`EVENTS_SINGLE_FROM_ZOOM`], exact clusters below it), `heat` (density cells), and
-//! from the registers `buildings`, `places` and `coverage` ([`registers`]).
+//! Seven layers: `areas` (boundaries; the level follows the zoom), `events` (single events
+//! from [`EVENTS_SINGLE_FROM_ZOOM`], exact clusters below it), `heat` (density cells), from
+//! the registers `buildings`, `places` and `coverage` ([`registers`]), and `patrols`, the
+//! density of patrol track points, counted by PostGIS rather than the index ([`patrols`]).
 //! Clusters and heat at low zooms come from per-tile counts kept by the index (its pyramid),
 //! not from visiting every event; with a time window they are binned from the events.
 //! Reporter contact data is not in the index, so it cannot reach a tile.
@@ -17,6 +18,7 @@ use minqing_tiles::{
 use minqing_index::{AreaCount, AreaIndex, BASE_ZOOM, BBox, Drawing, EventFilter, EventIndex};
 use minqing_model::{Level, Status};
 
+pub mod patrols;
 pub mod registers;
 
 /// From this zoom on, events are single points; below it, clusters.
@@ -47,17 +49,20 @@ pub enum Layer {
     Places,
     /// Residential buildings, covered or not by a type of service place.
     Coverage,
+    /// The density of patrol track points ([`patrols`]).
+    Patrols,
 }
 
 impl Layer {
     /// Every layer.
-    pub const ALL: [Layer; 6] = [
+    pub const ALL: [Layer; 7] = [
         Layer::Areas,
         Layer::Events,
         Layer::Heat,
         Layer::Buildings,
         Layer::Places,
         Layer::Coverage,
+        Layer::Patrols,
     ];
 
     /// The layer's name in URLs and in tiles.
@@ -70,6 +75,7 @@ impl Layer {
             Layer::Buildings => "buildings",
             Layer::Places => "places",
             Layer::Coverage => "coverage",
+            Layer::Patrols => "patrols",
         }
     }
 
@@ -140,6 +146,7 @@ impl Layer {
                     "Number (residents with the tag; callers who see people)",
                 ),
             ],
+            Layer::Patrols => &[("n", "Number (track points in the cell)")],
         }
     }
 }
