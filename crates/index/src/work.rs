@@ -225,9 +225,19 @@ impl WorkIndex {
     /// The duties held now by active workers: (the worker's place in
     /// [`WorkIndex::workers`], grid code number), by worker.
     pub fn current_duties(&self) -> impl Iterator<Item = (usize, CodeId)> + '_ {
-        self.workers
+        self.current_duties_of(0..self.workers.len())
+    }
+
+    /// [`WorkIndex::current_duties`] of the workers at these places.
+    pub fn current_duties_of(
+        &self,
+        places: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (usize, CodeId)> + '_ {
+        let places = places.start.min(self.workers.len())..places.end.min(self.workers.len());
+        self.workers[places.clone()]
             .iter()
-            .enumerate()
+            .zip(places)
+            .map(|(w, p)| (p, w))
             .filter(|(_, w)| w.active)
             .flat_map(move |(p, _)| {
                 let (from, to) = (self.duty_start[p] as usize, self.duty_start[p + 1] as usize);

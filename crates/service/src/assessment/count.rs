@@ -79,16 +79,39 @@ pub(super) fn count(
         now.timestamp_micros(),
     );
     index.work(|work| {
-        let codes = Codes::new(&areas, work);
-        let tallies = index.events(|ev| {
-            ev.work_tallies(span, keep, |worker, grid, at| {
-                codes
-                    .of_grid
-                    .get(&grid)
-                    .is_some_and(|c| work.held(worker, *c, at))
-            })
+        // Two threads: the visits and the visit subjects of the registers on one, the cases
+        // on this one.
+        let (codes, tallies, (visits, due)) = std::thread::scope(|scope| {
+            let visiting = scope.spawn(|| {
+                let visits = work.visit_tallies(span.0, span.1);
+                let regs = index.registers();
+                let set = scope_set(&areas, ask.area, grids.clone());
+                let mut due: FastMap<i64, (i64, i64)> = FastMap::default();
+                for s in subjects(&regs, set.as_ref(), rules, |_| true) {
+                    let v = visits.by_target.get(&s.target).copied().unwrap_or_default();
+                    let required = s.required(v.last_before.map(time), from, to);
+                    if required > 0 {
+                        let d = due.entry(s.grid).or_default();
+                        d.0 += required;
+                        d.1 += n(v.done).min(required);
+                    }
+                }
+                (visits, due)
+            });
+            let codes = Codes::new(&areas, work);
+            let tallies = index.events(|ev| {
+                ev.work_tallies(span, keep, |worker, grid, at| {
+                    codes
+                        .of_grid
+                        .get(&grid)
+                        .is_some_and(|c| work.held(worker, *c, at))
+                })
+            });
+            let visited = visiting
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (codes, tallies, visited)
         });
-        let visits = work.visit_tallies(span.0, span.1);
         let mut by_grid: FastMap<i64, Figures> = tallies
             .grids
             .iter()
@@ -108,16 +131,10 @@ pub(super) fn count(
                 by_grid.entry(g).or_default().visits += n(*v);
             }
         }
-        let regs = index.registers();
-        let set = scope_set(&areas, ask.area, grids.clone());
-        for s in subjects(&regs, set.as_ref(), rules, |_| true) {
-            let v = visits.by_target.get(&s.target).copied().unwrap_or_default();
-            let required = s.required(v.last_before.map(time), from, to);
-            if required > 0 {
-                let f = by_grid.entry(s.grid).or_default();
-                f.visits_due += required;
-                f.visits_done += n(v.done).min(required);
-            }
+        for (g, (required, made)) in due {
+            let f = by_grid.entry(g).or_default();
+            f.visits_due += required;
+            f.visits_done += made;
         }
         let ranked = rank_workers(
             &Holders {
@@ -207,15 +224,14 @@ fn order_key(score: Option<f64>, name_rank: u32) -> u64 {
     ((1001 - tenths) << 32) | u64::from(name_rank)
 }
 
-/// The workers holding grids that count now, with their grids' figures and their own
-/// counts, scored and ranked: the first `limit` as rows, how many were ranked, the red and
-/// black lists (at most `list` each, never more than half of those scored), and whether
-/// any is generated.
-fn rank_workers<K: Fn(i64) -> bool>(
+/// The workers at `places` holding grids that count now, scored: their entries, the codes
+/// of their grids (entries point into it), how many have a score, and whether any is
+/// generated.
+fn score_workers<K: Fn(i64) -> bool>(
     h: &Holders<'_, K>,
     weights: &Weights,
-    (limit, list): (usize, usize),
-) -> (Vec<Row>, usize, Lists, bool) {
+    places: std::ops::Range<usize>,
+) -> (Vec<Ranked>, Vec<CodeId>, usize, bool) {
     let workers = h.work.workers();
     let mut codes: Vec<CodeId> = Vec::new();
     let mut ranked: Vec<Ranked> = Vec::new();
@@ -236,7 +252,7 @@ fn rank_workers<K: Fn(i64) -> bool>(
             grids: (place(start), place(codes.len())),
         });
     };
-    for (w, code) in h.work.current_duties() {
+    for (w, code) in h.work.current_duties_of(places) {
         if current.is_none_or(|(p, _)| p != w) {
             finish(&codes, current);
             current = Some((w, codes.len()));
@@ -252,6 +268,36 @@ fn rank_workers<K: Fn(i64) -> bool>(
         }
     }
     finish(&codes, current);
+    (ranked, codes, scored, generated)
+}
+
+/// The workers holding grids that count now, with their grids' figures and their own
+/// counts, scored (two threads, half of the workers each) and ranked: the first `limit`
+/// as rows, how many were ranked, the red and black lists (at most `list` each, never more
+/// than half of those scored), and whether any is generated.
+fn rank_workers<K: Fn(i64) -> bool + Sync>(
+    h: &Holders<'_, K>,
+    weights: &Weights,
+    (limit, list): (usize, usize),
+) -> (Vec<Row>, usize, Lists, bool) {
+    let workers = h.work.workers();
+    let half = workers.len() / 2;
+    let ((mut ranked, mut codes, scored_a, gen_a), (more, more_codes, scored_b, gen_b)) =
+        std::thread::scope(|scope| {
+            let second = scope.spawn(|| score_workers(h, weights, half..workers.len()));
+            let first = score_workers(h, weights, 0..half);
+            let second = second
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (first, second)
+        });
+    let shift = u32::try_from(codes.len()).unwrap_or(u32::MAX);
+    codes.extend(more_codes);
+    ranked.extend(more.into_iter().map(|mut r| {
+        r.grids = (r.grids.0 + shift, r.grids.1 + shift);
+        r
+    }));
+    let (scored, generated) = (scored_a + scored_b, gen_a || gen_b);
     let total = ranked.len();
     let cmp = |a: &Ranked, b: &Ranked| a.key.cmp(&b.key);
     let k = list.min(scored / 2);
