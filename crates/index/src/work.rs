@@ -64,9 +64,22 @@ pub struct VisitTallies {
     pub by_worker: FastMap<i64, u64>,
 }
 
+/// The grids as the workers' record names them (by code), both ways, for one area index
+/// ([`WorkIndex::grid_codes`]).
+#[derive(Debug, Default)]
+pub struct GridCodes {
+    /// Grid id → number of its code (grids no duty or visit names are absent).
+    pub of_grid: FastMap<i64, CodeId>,
+    /// Code number → the grid of that code now (`None`: no such grid).
+    pub grid: Vec<Option<i64>>,
+}
+
 /// See the module documentation.
 #[derive(Debug, Default)]
 pub struct WorkIndex {
+    /// [`GridCodes`] as last made: for the area index of this generation and this many
+    /// codes (codes are only ever added, so the count tells the table apart).
+    grid_codes: parking_lot::Mutex<Option<(u64, usize, std::sync::Arc<GridCodes>)>>,
     /// By id.
     workers: Vec<Worker>,
     /// Worker id → place in `workers`.
@@ -253,6 +266,34 @@ impl WorkIndex {
     #[must_use]
     pub fn name_rank(&self, place: usize) -> u32 {
         self.name_rank.get(place).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The grids of `areas` by code number and the code numbers of its grids: made once
+    /// per area index and table of codes (one pass over the areas), then shared.
+    #[must_use]
+    pub fn grid_codes(&self, areas: &crate::AreaIndex) -> std::sync::Arc<GridCodes> {
+        let key = (areas.generation(), self.codes.len());
+        let mut held = self.grid_codes.lock();
+        if let Some((generation, count, codes)) = held.as_ref()
+            && (*generation, *count) == key
+        {
+            return codes.clone();
+        }
+        let mut codes = GridCodes {
+            of_grid: FastMap::default(),
+            grid: vec![None; self.codes.len()],
+        };
+        for a in areas.all() {
+            if a.level == minqing_model::Level::Grid
+                && let Some(c) = self.code_id(&a.code)
+            {
+                codes.of_grid.insert(a.id, c);
+                codes.grid[c as usize] = Some(a.id);
+            }
+        }
+        let codes = std::sync::Arc::new(codes);
+        *held = Some((key.0, key.1, codes.clone()));
+        codes
     }
 
     /// Every visit, by id.

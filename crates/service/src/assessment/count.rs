@@ -12,7 +12,6 @@ use super::{Ask, Figures, Lists, Row, Weights, grids_of};
 use crate::visits::{Rules, subjects};
 use minqing_index::work::{CodeId, VisitTallies, WorkIndex};
 use minqing_index::{AreaIndex, FastMap, GridSet, Index, WorkerCases};
-use minqing_model::Level;
 
 /// What [`count`] finds.
 pub(super) struct Counted {
@@ -31,33 +30,6 @@ pub(super) struct Counted {
 /// A time of the index (µs) as a time.
 pub(crate) fn time(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
-}
-
-/// The grids as the workers' record names them (by code), both ways, from one pass over
-/// the areas.
-struct Codes {
-    /// Grid id → number of its code (grids no duty or visit names are absent).
-    of_grid: FastMap<i64, CodeId>,
-    /// Code number → the grid of that code now (`None`: no such grid).
-    grid: Vec<Option<i64>>,
-}
-
-impl Codes {
-    fn new(areas: &AreaIndex, work: &WorkIndex) -> Codes {
-        let mut codes = Codes {
-            of_grid: FastMap::default(),
-            grid: vec![None; work.code_count()],
-        };
-        for a in areas.all() {
-            if a.level == Level::Grid
-                && let Some(c) = work.code_id(&a.code)
-            {
-                codes.of_grid.insert(a.id, c);
-                codes.grid[c as usize] = Some(a.id);
-            }
-        }
-        codes
-    }
 }
 
 /// Counts an assessment (see the module documentation).
@@ -98,7 +70,7 @@ pub(super) fn count(
                 }
                 (visits, due)
             });
-            let codes = Codes::new(&areas, work);
+            let codes = work.grid_codes(&areas);
             let tallies = index.events(|ev| {
                 ev.work_tallies(span, keep, |worker, grid, at| {
                     codes
