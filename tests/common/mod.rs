@@ -376,6 +376,13 @@ impl TestServer {
         store.migrate().await.unwrap();
         let state = minqing::app::state(store, config);
         minqing::app::load_and_follow(&state).await.unwrap();
+        // The workers' record loads after the maps are ready; tests assess at once.
+        for _ in 0..600 {
+            if state.index.work(minqing::index::work::WorkIndex::is_loaded) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

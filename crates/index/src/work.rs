@@ -77,6 +77,9 @@ pub struct GridCodes {
 /// See the module documentation.
 #[derive(Debug, Default)]
 pub struct WorkIndex {
+    /// Whether the record has been read from the database (start-up loads it after the
+    /// maps are ready; until then assessment answers "not ready").
+    loaded: bool,
     /// [`GridCodes`] as last made: for the area index of this generation and this many
     /// codes (codes are only ever added, so the count tells the table apart).
     grid_codes: parking_lot::Mutex<Option<(u64, usize, std::sync::Arc<GridCodes>)>>,
@@ -155,6 +158,17 @@ impl WorkIndex {
         start.push(place(d));
         self.duty_start = start;
         self.duties = kept;
+    }
+
+    /// Whether the record has been read from the database.
+    #[must_use]
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
+    }
+
+    /// Marks the record read from the database.
+    pub fn mark_loaded(&mut self) {
+        self.loaded = true;
     }
 
     /// Adds committed visits; a visit held already (by id) is left as it is.

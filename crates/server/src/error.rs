@@ -147,6 +147,11 @@ impl From<AssessError> for ApiError {
     fn from(e: AssessError) -> ApiError {
         match e {
             AssessError::Store(e) => e.into(),
+            AssessError::Loading => {
+                let mut a = ApiError::unavailable(e.to_string());
+                a.retry_after = Some(5);
+                a
+            }
             AssessError::Failed(_) => {
                 tracing::error!(error = %e, "assessment failed");
                 ApiError::new(

@@ -157,6 +157,14 @@ impl Core {
                 self.config.clone(),
             )));
         }
+        // The workers' record, after the maps are ready: only assessment needs it, and it
+        // answers "not ready" (503) until it is read.
+        let (store, index) = (self.store.clone(), self.index.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = startup::load_work(&store, &index).await {
+                tracing::error!(error = %e, "the workers' record could not be loaded; assessment stays unavailable");
+            }
+        }));
         if self.config.snapshot_check_secs > 0 {
             tasks.push(tokio::spawn(review::keep_snapshots_loop(
                 self.clone(),

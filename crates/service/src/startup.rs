@@ -49,16 +49,22 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
 ///
 /// # Errors
 /// The database's.
-pub async fn load_work(store: &Store, index: &Index) -> anyhow::Result<()> {
+pub async fn load_work(store: &Store, index: &std::sync::Arc<Index>) -> anyhow::Result<()> {
     let started = Instant::now();
     let ((workers, duties), visits) = tokio::try_join!(store.load_staff(), store.load_visits())
         .context("cannot load the workers' record")?;
     let (n_workers, n_visits) = (workers.len(), visits.len());
-    let work = tokio::task::spawn_blocking(move || {
-        minqing_index::work::WorkIndex::new(workers, duties, visits)
+    // Into the record as it stands: visits the change feed brought meanwhile stay (each id
+    // is held once).
+    let index = index.clone();
+    tokio::task::spawn_blocking(move || {
+        index.work_mut(|w| {
+            w.set_staff(workers, duties);
+            w.add_visits(visits);
+            w.mark_loaded();
+        });
     })
     .await?;
-    index.work_mut(|w| *w = work);
     tracing::info!(
         workers = n_workers,
         visits = n_visits,
@@ -106,13 +112,9 @@ pub async fn load_index(store: &Store, index: &Index) -> anyhow::Result<()> {
         index.set_events(events);
         anyhow::Ok(n_events)
     };
-    // Ready only with the registers and the workers' record too: an answer from empty
-    // registers, or an assessment without the visits, would be wrong.
-    let (n_events, (), ()) = tokio::try_join!(
-        events,
-        crate::registers::load(store, index),
-        load_work(store, index)
-    )?;
+    // Ready only with the registers too: an answer from empty registers would be wrong.
+    // (The workers' record loads after, see `Core::load_and_follow`.)
+    let (n_events, ()) = tokio::try_join!(events, crate::registers::load(store, index))?;
     index.set_ready();
     tracing::info!(
         events = n_events,

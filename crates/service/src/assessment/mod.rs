@@ -504,6 +504,9 @@ pub enum AssessError {
     /// The database's.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The workers' record is still being read at start-up (answered as 503).
+    #[error("the workers' record is still loading; try again in a few seconds")]
+    Loading,
     /// The count failed (a bug: logged, answered as a server error).
     #[error("the assessment's count failed: {0}")]
     Failed(String),
@@ -522,6 +525,9 @@ pub async fn assess(core: &Core, ask: Ask) -> Result<Option<Assessment>, AssessE
         },
         None => whole_city(),
     };
+    if !core.index.work(minqing_index::work::WorkIndex::is_loaded) {
+        return Err(AssessError::Loading);
+    }
     let started = std::time::Instant::now();
     let (weights, rules) =
         tokio::try_join!(core.store.assessment_weights(), Rules::load(&core.store))?;
