@@ -18,6 +18,7 @@ RUNS=${RUNS:-5}
 export MINQING_DATA_DIR=$DIR MINQING_ESCALATION_CHECK=0 MINQING_SNAPSHOT_CHECK=0 RUST_LOG=${RUST_LOG:-minqing=warn}
 mkdir -p "$DIR/results"
 R="$DIR/results"
+started=$(date +%s.%N)
 "$BIN" serve --listen "127.0.0.1:$PORT" 2> "$R/serve-assessment.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
@@ -25,6 +26,7 @@ until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; do
   kill -0 $pid || { cat "$R/serve-assessment.log"; exit 1; }
   sleep 0.5
 done
+echo "== ready (/readyz 200) after $(echo "$(date +%s.%N) - $started" | bc) s" | tee "$R/startup-assessment.txt"
 URL="host=$(realpath "$DIR")/pg/run user=postgres dbname=minqing"
 TOKEN=$("$BIN" token create --role admin --name bench-assessment)
 B="http://127.0.0.1:$PORT"
@@ -36,9 +38,16 @@ timed() { # name url
 }
 district=$(psql "$URL" -Atc "SELECT a.code FROM areas a WHERE a.parent_id IS NULL AND a.valid_to IS NULL
   ORDER BY (SELECT count(*) FROM areas g WHERE g.code LIKE a.code || '%' AND g.level = 'grid') DESC LIMIT 1")
+# Assessment answers 503 until the workers' record is read (after readiness).
+until [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$B/api/v1/assessment?period=day")" = 200 ]; do
+  sleep 0.5
+done
+echo "== workers' record loaded after $(echo "$(date +%s.%N) - $started" | bc) s" | tee -a "$R/startup-assessment.txt"
+grep -E "VmRSS|VmHWM" /proc/$pid/status | tee -a "$R/startup-assessment.txt"
 echo "== whole city, month of $AT"
 timed assessment-city "/api/v1/assessment?period=month&at=$AT&limit=100"
 python3 -c "import json; a=json.load(open('$R/assessment-city.json')); print('city figures:', a['area']['figures'], 'workers ranked:', a['workers_total'])"
+grep -E "VmRSS|VmHWM" /proc/$pid/status | tee -a "$R/startup-assessment.txt"
 echo "== review report of district $district, month of $AT, computed afresh"
 timed report-district "/api/v1/reports?area=$district&period=month&at=$AT&live=true"
 echo "== patrol coverage of grid $GRID, a month"
