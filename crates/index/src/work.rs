@@ -221,15 +221,6 @@ impl WorkIndex {
         self.codes.len()
     }
 
-    /// A worker by id.
-    #[must_use]
-    pub fn worker(&self, id: i64) -> Option<&Worker> {
-        self.workers
-            .binary_search_by_key(&id, |w| w.id)
-            .ok()
-            .map(|i| &self.workers[i])
-    }
-
     /// Every worker, by id.
     #[must_use]
     pub fn workers(&self) -> &[Worker] {
@@ -339,12 +330,6 @@ impl WorkIndex {
         }
         out
     }
-
-    /// The largest visit id held (0: none): the feed's and the loader's mark.
-    #[must_use]
-    pub fn last_visit_id(&self) -> i64 {
-        self.visits.last().map_or(0, |v| v.id)
-    }
 }
 
 #[cfg(test)]
@@ -408,7 +393,6 @@ mod tests {
             .collect();
         // The inactive worker 3 holds no duty now.
         assert_eq!(now, vec![(1, "G2"), (2, "G1")]);
-        assert_eq!(ix.worker(2).map(|w| w.name.as_str()), Some("w2"));
         // Names w1 < w2 < w3.
         assert_eq!(
             (ix.name_rank(0), ix.name_rank(1), ix.name_rank(2)),
@@ -423,7 +407,6 @@ mod tests {
         ix.add_visits([visit(2, 20), visit(3, 30), visit(4, 40)]);
         let ids: Vec<i64> = ix.visits().iter().map(|v| v.id).collect();
         assert_eq!(ids, vec![1, 2, 3, 4]);
-        assert_eq!(ix.last_visit_id(), 4);
         assert_eq!(ix.code(ix.visits()[0].code.unwrap()), Some("G1"));
         // The period [25, 45): visits 3 and 4 in it, 1 and 2 before it.
         let t = ix.visit_tallies(25, 45);

@@ -161,29 +161,6 @@ impl EventIndex {
         }
     }
 
-    /// The tallies, by grid id, of the cases reported in [`from`, `to`) (µs since the
-    /// epoch) in the grids `keep` accepts, with "overdue" and "decided" as of `now`.
-    /// One pass over the columns.
-    #[must_use]
-    pub fn grid_tallies(
-        &self,
-        from: i64,
-        to: i64,
-        now: i64,
-        keep: impl Fn(i64) -> bool,
-    ) -> HashMap<i64, CaseTally> {
-        let c = &self.cols;
-        let mut out: HashMap<i64, CaseTally> = HashMap::new();
-        for s in 0..c.id.len() {
-            let t = c.reported_at[s];
-            if t < from || t >= to || c.grid[s] == NO_GRID || !keep(c.grid[s]) {
-                continue;
-            }
-            self.count(out.entry(c.grid[s]).or_default(), s, now);
-        }
-        out
-    }
-
     /// What a review report shows of the cases reported in [`from`, `to`) in the grids
     /// `keep` accepts: how many, per local day (days start at `from`, each `day` µs long)
     /// reported and resolved, per category (index of the index's categories), and their
